@@ -1,0 +1,552 @@
+package dev.logstore;
+
+import dev.logstore.log.LogConfig;
+import dev.logstore.log.PartitionLog;
+import dev.logstore.record.Record;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A partitioned, append-only store: a directory with N partitions, each an ordered log of records
+ * in segment files. Writers only append; any number of {@linkplain #reader(int) readers} read
+ * sequentially while they do. Order is guaranteed within a partition.
+ *
+ * <pre>{@code
+ * try (LogStore store = LogStore.open(Path.of("logs"), 10)) {
+ *     AppendResult at = store.append("10084".getBytes(UTF_8), "Hello World!".getBytes(UTF_8));
+ *     try (LogReader reader = store.reader(at.partition())) {
+ *         for (LogRecord record : reader.poll(100, 1 << 20)) { ... }
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>A store handle owns the partitions it opened for writing (an exclusive lock each, held
+ * until {@link #close()}); a second writer on the same partition, in this process or another,
+ * gets a {@link StoreLockedException}. Partitions it does not own, or all of them when opened
+ * {@linkplain Builder#readOnly() read-only}, can be read while another handle writes them.
+ *
+ * <p>Thread safety: every method may be called from any thread.
+ */
+public final class LogStore implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LogStore.class);
+
+    private final Path dir;
+    private final String name;
+    private final PartitionLog[] partitions;
+    private final ScheduledExecutorService background;
+    private final AtomicInteger roundRobin = new AtomicInteger();
+    private volatile boolean closed;
+
+    private LogStore(Path dir, PartitionLog[] partitions, ScheduledExecutorService background) {
+        this.dir = dir;
+        this.name = dir.toString();
+        this.partitions = partitions;
+        this.background = background;
+    }
+
+    /**
+     * Creates the store with {@code partitions} partitions, or opens it for writing if it exists
+     * with exactly that many, with default settings.
+     */
+    public static LogStore open(Path dir, int partitions) {
+        return builder(dir).partitions(partitions).open();
+    }
+
+    /** A builder for the store at {@code dir}, to choose segment, durability and retention settings. */
+    public static Builder builder(Path dir) {
+        return new Builder(dir);
+    }
+
+    /** The store directory. */
+    public Path directory() {
+        return dir;
+    }
+
+    public int partitionCount() {
+        return partitions.length;
+    }
+
+    /** The partition a key goes to: see {@link Partitioner}. Null keys are spread round-robin. */
+    public int partitionFor(byte[] key) {
+        if (key == null) {
+            return Math.floorMod(roundRobin.getAndIncrement(), partitions.length);
+        }
+        return Partitioner.partition(key, partitions.length);
+    }
+
+    /**
+     * Appends one record, stamped with the current time, to the partition its key hashes to
+     * ({@link #partitionFor(byte[])}).
+     */
+    public AppendResult append(byte[] key, byte[] payload) {
+        return append(Record.of(key, payload));
+    }
+
+    /** Appends one record to the partition its key hashes to. */
+    public AppendResult append(Record record) {
+        return partition(partitionFor(record.key())).append(List.of(record), -1, null);
+    }
+
+    /** Appends records, as one batch, to {@code partition} at the next offsets. */
+    public AppendResult append(int partition, List<Record> records) {
+        return partition(partition).append(checkRecords(records), -1, null);
+    }
+
+    /**
+     * Appends records, as one batch, with consecutive offsets from {@code firstOffset}, which must
+     * be at least the partition's next offset: the offsets in between are never used (a gap).
+     */
+    public AppendResult append(int partition, long firstOffset, List<Record> records) {
+        if (firstOffset < 0) {
+            throw new IllegalArgumentException(name + ": first offset " + firstOffset + " is negative");
+        }
+        return partition(partition).append(checkRecords(records), firstOffset, null);
+    }
+
+    /**
+     * Appends records, as one batch, each at its own offset: {@code offsets} strictly increasing,
+     * the first at least the partition's next offset, all within {@code Integer.MAX_VALUE} of
+     * each other. This keeps another system's offsets, gaps included.
+     */
+    public AppendResult append(int partition, long[] offsets, List<Record> records) {
+        Objects.requireNonNull(offsets, "offsets");
+        if (offsets.length > 0 && offsets[0] < 0) {
+            throw new IllegalArgumentException(name + ": offset " + offsets[0] + " is negative");
+        }
+        return partition(partition).append(checkRecords(records), -1, offsets);
+    }
+
+    private List<Record> checkRecords(List<Record> records) {
+        Objects.requireNonNull(records, "records");
+        for (Record record : records) {
+            Objects.requireNonNull(record, "records must not contain null");
+        }
+        return records;
+    }
+
+    /**
+     * Fills {@code buffer}, from its position, with whole batches: first the one holding
+     * {@code offset} (or the first after it, if the offset fell in a gap), then as many following
+     * batches of the same segment as fit. Decode them with
+     * {@link dev.logstore.record.RecordDecoder}. The first batch may start before {@code offset}
+     * (a batch is never split): skip records below it. Bytes of the buffer past the returned count
+     * may be overwritten.
+     *
+     * @return the number of bytes added; 0 when nothing is stored at or after {@code offset}
+     * @throws BufferTooSmallException   when the buffer cannot hold the first batch
+     * @throws OffsetOutOfRangeException when {@code offset} is below the partition's start offset
+     */
+    public int read(int partition, long offset, ByteBuffer buffer) {
+        Objects.requireNonNull(buffer, "buffer must not be null");
+        return partition(partition).read(offset, buffer);
+    }
+
+    /**
+     * Sends whole batches from {@code offset} on to {@code target} with
+     * {@link java.nio.channels.FileChannel#transferTo} (zero copy where the OS allows): at most
+     * {@code maxBytes} of them, but at least the first whole batch so a caller always progresses.
+     *
+     * @return bytes sent; 0 when nothing is stored at or after {@code offset}
+     */
+    public long transferTo(int partition, long offset, long maxBytes, WritableByteChannel target) {
+        Objects.requireNonNull(target, "target channel must not be null");
+        return partition(partition).transferTo(offset, maxBytes, target);
+    }
+
+    /** A new reader of {@code partition}, positioned at its start offset. Close it when done. */
+    public LogReader reader(int partition) {
+        return new LogReader(partition(partition));
+    }
+
+    public PartitionInfo partitionInfo(int partition) {
+        return partition(partition).info();
+    }
+
+    public List<PartitionInfo> partitionInfos() {
+        List<PartitionInfo> infos = new ArrayList<>(partitions.length);
+        for (PartitionLog partitionLog : partitions) {
+            infos.add(partitionLog.info());
+        }
+        return infos;
+    }
+
+    /** The offset the next record appended to {@code partition} gets, at the least. */
+    public long nextOffset(int partition) {
+        PartitionLog partitionLog = partition(partition);
+        partitionLog.refresh();
+        return partitionLog.nextOffset();
+    }
+
+    /** The lowest readable offset of {@code partition}. */
+    public long startOffset(int partition) {
+        return partition(partition).startOffset();
+    }
+
+    /** True when this handle may append to {@code partition}. */
+    public boolean isWritable(int partition) {
+        return partition(partition).writable();
+    }
+
+    /** Forces everything appended to every owned partition to disk; returns when it is there. */
+    public void flush() {
+        checkOpen();
+        for (PartitionLog partitionLog : partitions) {
+            partitionLog.flush();
+        }
+    }
+
+    /** Forces everything appended to {@code partition} to disk. */
+    public void flush(int partition) {
+        partition(partition).flush();
+    }
+
+    /** Applies the retention limits now; returns the number of segments deleted. */
+    public int enforceRetention() {
+        checkOpen();
+        int deleted = 0;
+        long now = System.currentTimeMillis();
+        for (PartitionLog partitionLog : partitions) {
+            deleted += partitionLog.enforceRetention(now);
+        }
+        return deleted;
+    }
+
+    private PartitionLog partition(int partition) {
+        checkOpen();
+        if (partition < 0 || partition >= partitions.length) {
+            throw new IllegalArgumentException("Store " + name + " has partitions 0 to " + (partitions.length - 1)
+                    + "; there is no partition " + partition);
+        }
+        return partitions[partition];
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new LogStoreException("Store " + name + " is closed");
+        }
+    }
+
+    /**
+     * Flushes and closes every partition, leaving a clean-shutdown marker in each owned one so the
+     * next open needs no recovery scan. Open readers fail on their next call.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (background != null) {
+            background.shutdownNow();
+            try {
+                background.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        LogStoreException failure = null;
+        for (PartitionLog partitionLog : partitions) {
+            try {
+                partitionLog.close();
+            } catch (LogStoreException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LogStore[" + name + ", " + partitions.length + " partitions]";
+    }
+
+    private void runBackground(long periodMillis, boolean flush, long retentionEveryMillis) {
+        long[] lastRetention = {System.currentTimeMillis()};
+        background.scheduleWithFixedDelay(() -> {
+            for (PartitionLog partitionLog : partitions) {
+                try {
+                    if (flush && partitionLog.dirty()) {
+                        partitionLog.flush();
+                    }
+                } catch (RuntimeException e) {
+                    if (!partitionLog.isClosed()) {
+                        log.error("Periodic flush of {} failed", partitionLog.description(), e);
+                    }
+                }
+            }
+            long now = System.currentTimeMillis();
+            if (retentionEveryMillis > 0 && now - lastRetention[0] >= retentionEveryMillis) {
+                lastRetention[0] = now;
+                for (PartitionLog partitionLog : partitions) {
+                    try {
+                        partitionLog.enforceRetention(now);
+                    } catch (RuntimeException e) {
+                        if (!partitionLog.isClosed()) {
+                            log.error("Retention of {} failed", partitionLog.description(), e);
+                        }
+                    }
+                }
+            }
+        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Options for opening a store. Defaults: 1 GiB segments rolled at least every 7 days, an index
+     * entry every 4 KiB, fsync every second ({@link Durability#interval}), no retention limits,
+     * {@link CorruptionPolicy#FAIL}.
+     */
+    public static final class Builder {
+
+        private final Path dir;
+        private int partitions;
+        private boolean growPartitions;
+        private boolean readOnly;
+        private Set<Integer> owned;
+        private long segmentBytes = 1L << 30;
+        private Duration segmentAge = Duration.ofDays(7);
+        private int indexIntervalBytes = 4096;
+        private Durability durability = Durability.interval(Duration.ofSeconds(1));
+        private Duration retentionAge;
+        private long retentionBytes = -1;
+        private Duration retentionCheckInterval = Duration.ofMinutes(5);
+        private CorruptionPolicy corruptionPolicy = CorruptionPolicy.FAIL;
+
+        private Builder(Path dir) {
+            this.dir = Objects.requireNonNull(dir, "store directory must not be null").toAbsolutePath().normalize();
+        }
+
+        /**
+         * Partition count: required to create a store; when the store exists it must match (or
+         * be 0, meaning "as stored"), unless {@link #growPartitions()} allows more.
+         */
+        public Builder partitions(int partitions) {
+            if (partitions < 0) {
+                throw new IllegalArgumentException("partition count " + partitions + " must be positive");
+            }
+            this.partitions = partitions;
+            return this;
+        }
+
+        /** Lets an existing store with fewer partitions grow to the requested count. */
+        public Builder growPartitions() {
+            this.growPartitions = true;
+            return this;
+        }
+
+        /** Opens every partition read-only: no lock, no recovery, follows a live writer. */
+        public Builder readOnly() {
+            this.readOnly = true;
+            return this;
+        }
+
+        /**
+         * Opens only these partitions for writing (locking each); the others are read-only.
+         * By default a writable store owns all partitions.
+         */
+        public Builder ownedPartitions(Collection<Integer> partitions) {
+            this.owned = Set.copyOf(partitions);
+            return this;
+        }
+
+        /** Roll to a new segment before the active one would pass this size (at least 1 KiB, at most 2 GiB). */
+        public Builder segmentBytes(long bytes) {
+            if (bytes < 1024 || bytes > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("segment size " + bytes + " must be between 1024 and "
+                        + Integer.MAX_VALUE + " bytes");
+            }
+            this.segmentBytes = bytes;
+            return this;
+        }
+
+        /** Roll a non-empty active segment this long after its first append. */
+        public Builder segmentAge(Duration age) {
+            this.segmentAge = positive(age, "segment age");
+            return this;
+        }
+
+        /** Bytes between two entries of the sparse offset index. */
+        public Builder indexIntervalBytes(int bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("index interval " + bytes + " must be positive");
+            }
+            this.indexIntervalBytes = bytes;
+            return this;
+        }
+
+        public Builder durability(Durability durability) {
+            this.durability = Objects.requireNonNull(durability, "durability");
+            return this;
+        }
+
+        /** Delete sealed segments whose newest record is older than this (null keeps everything). */
+        public Builder retentionAge(Duration age) {
+            this.retentionAge = age == null ? null : positive(age, "retention age");
+            return this;
+        }
+
+        /** Delete the oldest sealed segments while a partition is larger than this (-1 keeps everything). */
+        public Builder retentionBytes(long bytes) {
+            if (bytes < -1) {
+                throw new IllegalArgumentException("retention bytes " + bytes + " must be -1 (unlimited) or more");
+            }
+            this.retentionBytes = bytes;
+            return this;
+        }
+
+        /** How often the background thread applies retention (also applied at every roll). */
+        public Builder retentionCheckInterval(Duration interval) {
+            this.retentionCheckInterval = positive(interval, "retention check interval");
+            return this;
+        }
+
+        public Builder corruptionPolicy(CorruptionPolicy policy) {
+            this.corruptionPolicy = Objects.requireNonNull(policy, "corruption policy");
+            return this;
+        }
+
+        private static Duration positive(Duration duration, String what) {
+            Objects.requireNonNull(duration, what);
+            if (duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException(what + " " + duration + " must be positive");
+            }
+            return duration;
+        }
+
+        /** Opens (or creates) the store. */
+        public LogStore open() {
+            StoreMetadata metadata = resolveMetadata();
+            LogConfig config = new LogConfig(segmentBytes, segmentAge.toMillis(), indexIntervalBytes, durability,
+                    retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy);
+            if (owned != null) {
+                for (int p : owned) {
+                    if (p < 0 || p >= metadata.partitions()) {
+                        throw new IllegalArgumentException("Store " + dir + " has partitions 0 to "
+                                + (metadata.partitions() - 1) + "; cannot own partition " + p);
+                    }
+                }
+            }
+            PartitionLog[] logs = new PartitionLog[metadata.partitions()];
+            boolean anyWritable = false;
+            try {
+                for (int p = 0; p < logs.length; p++) {
+                    Path partitionDir = dir.resolve(partitionDirectoryName(p));
+                    boolean writable = !readOnly && (owned == null || owned.contains(p));
+                    logs[p] = writable
+                            ? PartitionLog.openWritable(dir.toString(), p, partitionDir, config)
+                            : PartitionLog.openReadOnly(dir.toString(), p, partitionDir, config);
+                    anyWritable |= writable;
+                }
+            } catch (RuntimeException e) {
+                for (PartitionLog opened : logs) {
+                    if (opened != null) {
+                        try {
+                            opened.close();
+                        } catch (RuntimeException suppressed) {
+                            e.addSuppressed(suppressed);
+                        }
+                    }
+                }
+                throw e;
+            }
+            boolean flushes = durability.mode() == Durability.Mode.INTERVAL;
+            boolean retains = retentionAge != null || retentionBytes >= 0;
+            ScheduledExecutorService background = null;
+            if (anyWritable && (flushes || retains)) {
+                background = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                    Thread thread = new Thread(runnable, "logstore-background-" + dir.getFileName());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            LogStore store = new LogStore(dir, logs, background);
+            if (background != null) {
+                long retentionEvery = retains ? retentionCheckInterval.toMillis() : 0;
+                long period = flushes ? durability.interval().toMillis() : retentionEvery;
+                store.runBackground(Math.max(1, Math.min(period, retentionEvery > 0 ? retentionEvery : period)),
+                        flushes, retentionEvery);
+            }
+            return store;
+        }
+
+        private StoreMetadata resolveMetadata() {
+            try {
+                if (readOnly) {
+                    StoreMetadata metadata = StoreMetadata.read(dir);
+                    if (metadata == null) {
+                        throw new LogStoreException("No LogStore at " + dir + " (no " + StoreMetadata.FILE_NAME
+                                + "); check the path");
+                    }
+                    return checkCount(metadata);
+                }
+                if (Files.exists(dir) && !Files.isDirectory(dir)) {
+                    throw new LogStoreException("Cannot open store " + dir + ": it is a file, not a directory");
+                }
+                Files.createDirectories(dir);
+                return StoreMetadata.locked(dir, () -> {
+                    StoreMetadata existing = StoreMetadata.read(dir);
+                    if (existing == null) {
+                        if (partitions == 0) {
+                            throw new LogStoreException("No LogStore at " + dir + " yet; give a partition count to "
+                                    + "create one");
+                        }
+                        return create(partitions);
+                    }
+                    if (growPartitions && partitions > existing.partitions()) {
+                        log.info("Store {}: growing from {} to {} partitions", dir, existing.partitions(), partitions);
+                        return create(partitions);
+                    }
+                    return checkCount(existing);
+                });
+            } catch (IOException e) {
+                throw new LogStoreException("Cannot open store " + dir + ": " + e.getMessage()
+                        + ". Check that the directory exists and is writable", e);
+            }
+        }
+
+        private StoreMetadata create(int count) throws IOException {
+            StoreMetadata metadata = new StoreMetadata(StoreMetadata.FORMAT_VERSION, count, StoreMetadata.PARTITIONER);
+            for (int p = 0; p < count; p++) {
+                Files.createDirectories(dir.resolve(partitionDirectoryName(p)));
+            }
+            metadata.write(dir);
+            return metadata;
+        }
+
+        private StoreMetadata checkCount(StoreMetadata metadata) {
+            if (partitions != 0 && partitions != metadata.partitions()
+                    && !(growPartitions && partitions < metadata.partitions())) {
+                throw new LogStoreException("Store " + dir + " has " + metadata.partitions() + " partitions but was opened "
+                        + "with " + partitions + "; open it with " + metadata.partitions() + " (or 0 to use the stored "
+                        + "count)" + (partitions > metadata.partitions() ? ", or allow growPartitions()" : ""));
+            }
+            return metadata;
+        }
+    }
+
+    /** Name of a partition's directory inside the store: {@code partition-N}. */
+    public static String partitionDirectoryName(int partition) {
+        return "partition-" + partition;
+    }
+}

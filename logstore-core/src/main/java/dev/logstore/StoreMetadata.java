@@ -1,0 +1,120 @@
+package dev.logstore;
+
+import dev.logstore.log.Directories;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Properties;
+
+/**
+ * The store's {@code logstore.properties}: format version, partition count and partitioner.
+ * Written atomically (temporary file, fsync, rename, directory fsync) under {@code .meta.lock}, so
+ * concurrent openers in several processes agree on one partition count.
+ */
+record StoreMetadata(int formatVersion, int partitions, String partitioner) {
+
+    static final String FILE_NAME = "logstore.properties";
+    static final String LOCK_FILE_NAME = ".meta.lock";
+    static final int FORMAT_VERSION = 1;
+    static final String PARTITIONER = "murmur2";
+
+    /** Reads the metadata, or returns null when the store has none yet. */
+    static StoreMetadata read(Path storeDir) throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(storeDir.resolve(FILE_NAME), StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        Path file = storeDir.resolve(FILE_NAME);
+        int version = intProperty(properties, "format.version", file);
+        int partitions = intProperty(properties, "partitions", file);
+        String partitioner = properties.getProperty("partitioner", PARTITIONER);
+        if (version != FORMAT_VERSION) {
+            throw new LogStoreException("Store " + storeDir + " has format version " + version + "; this LogStore reads "
+                    + "version " + FORMAT_VERSION + ". Open it with a LogStore release that supports that version");
+        }
+        if (partitions < 1) {
+            throw new LogStoreException(file + " declares " + partitions + " partitions; it must be at least 1");
+        }
+        if (!PARTITIONER.equals(partitioner)) {
+            throw new LogStoreException(file + " declares partitioner '" + partitioner + "'; only '" + PARTITIONER
+                    + "' is known");
+        }
+        return new StoreMetadata(version, partitions, partitioner);
+    }
+
+    private static int intProperty(Properties properties, String key, Path file) {
+        String value = properties.getProperty(key);
+        if (value == null) {
+            throw new LogStoreException(file + " has no '" + key + "'; the file is damaged: restore it, or recreate it "
+                    + "with format.version=" + FORMAT_VERSION + " and the partition count of the partition-N directories");
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new LogStoreException(file + ": '" + key + "' is '" + value + "', not a whole number");
+        }
+    }
+
+    void write(Path storeDir) throws IOException {
+        Properties properties = new Properties();
+        properties.setProperty("format.version", Integer.toString(formatVersion));
+        properties.setProperty("partitions", Integer.toString(partitions));
+        properties.setProperty("partitioner", partitioner);
+        StringWriter text = new StringWriter();
+        properties.store(text, "LogStore store metadata. Do not edit.");
+        Path tmp = storeDir.resolve(FILE_NAME + ".tmp");
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer bytes = StandardCharsets.UTF_8.encode(text.toString());
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
+        }
+        Files.move(tmp, storeDir.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Directories.fsync(storeDir);
+    }
+
+    /** Runs {@code action} holding the store's metadata lock (waits for other processes and threads). */
+    static <T> T locked(Path storeDir, IOAction<T> action) throws IOException {
+        try (FileChannel channel = FileChannel.open(storeDir.resolve(LOCK_FILE_NAME), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
+            FileLock lock = null;
+            while (lock == null) {
+                try {
+                    lock = channel.lock();
+                } catch (OverlappingFileLockException e) {
+                    // Another thread of this JVM holds it; the OS lock is per process, so wait here.
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted while waiting for " + storeDir.resolve(LOCK_FILE_NAME));
+                    }
+                }
+            }
+            try {
+                return action.run();
+            } finally {
+                lock.release();
+            }
+        }
+    }
+
+    @FunctionalInterface
+    interface IOAction<T> {
+        T run() throws IOException;
+    }
+}

@@ -1,0 +1,162 @@
+package dev.logstore.index;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Sparse map from offset to file position within one segment: an entry per batch whenever at
+ * least {@code indexIntervalBytes} were written since the previous entry. A lookup returns the
+ * greatest entry at or below the target (greatest lower bound); the reader scans batch headers
+ * from there.
+ *
+ * <p>File format ({@code NNNN.index}): entries of 8 bytes, big-endian int32 offset relative to
+ * the segment's base offset, then int32 position of the batch that starts at that offset.
+ *
+ * <p>One thread appends; any number look up concurrently. Entries are packed into one
+ * {@code long} so a reader never sees an offset with another entry's position.
+ */
+public final class OffsetIndex {
+
+    /** Bytes of one entry in the file. */
+    public static final int ENTRY_SIZE = 8;
+
+    private final long baseOffset;
+    private volatile long[] entries;
+    private volatile int size;
+
+    public OffsetIndex(long baseOffset) {
+        this(baseOffset, new long[16], 0);
+    }
+
+    private OffsetIndex(long baseOffset, long[] entries, int size) {
+        this.baseOffset = baseOffset;
+        this.entries = entries;
+        this.size = size;
+    }
+
+    /** Adds an entry; offsets and positions must be greater than the previous entry's. */
+    public void append(long offset, int position) {
+        long relative = offset - baseOffset;
+        if (relative < 0 || relative > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("offset " + offset + " does not fit segment " + baseOffset);
+        }
+        long[] current = entries;
+        int n = size;
+        if (n == current.length) {
+            current = Arrays.copyOf(current, n * 2);
+            entries = current;
+        }
+        current[n] = (relative << 32) | (position & 0xffffffffL);
+        size = n + 1;
+    }
+
+    /** Number of entries. */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Position to start scanning from for {@code target}: that of the greatest entry whose offset
+     * is at or below it, or 0 when there is none.
+     */
+    public int lookup(long target) {
+        int n = size;
+        long[] e = entries;
+        long relative = target - baseOffset;
+        if (n == 0 || relative < relativeOffset(e[0])) {
+            return 0;
+        }
+        if (relative > Integer.MAX_VALUE) {
+            return position(e[n - 1]);
+        }
+        int lo = 0;
+        int hi = n - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (relativeOffset(e[mid]) <= relative) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return position(e[lo]);
+    }
+
+    /** The greatest indexed batch position at or below {@code maxPosition}, or 0 when there is none. */
+    public int floorPosition(long maxPosition) {
+        int n = size;
+        long[] e = entries;
+        int lo = -1;
+        int hi = n - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if ((position(e[mid]) & 0xffffffffL) <= maxPosition) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo < 0 ? 0 : position(e[lo]);
+    }
+
+    /** The last entry's offset, or -1 when the index is empty. */
+    public long lastOffset() {
+        int n = size;
+        return n == 0 ? -1 : baseOffset + relativeOffset(entries[n - 1]);
+    }
+
+    /** The last entry's position, or -1 when the index is empty. */
+    public int lastPosition() {
+        int n = size;
+        return n == 0 ? -1 : position(entries[n - 1]);
+    }
+
+    /** Writes the index to {@code file} atomically (temporary file, fsync, rename). */
+    public void writeTo(Path file) throws IOException {
+        int n = size;
+        long[] e = entries;
+        ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
+        for (int i = 0; i < n; i++) {
+            bytes.putLong(e[i]);
+        }
+        IndexFiles.writeAtomically(file, bytes.flip());
+    }
+
+    /**
+     * Loads an index written by {@link #writeTo}; returns null when the file is missing or not a
+     * well-formed index for a segment of {@code segmentSize} bytes (the caller rebuilds it).
+     */
+    public static OffsetIndex load(Path file, long baseOffset, long segmentSize) throws IOException {
+        ByteBuffer bytes = IndexFiles.readIfPresent(file, ENTRY_SIZE);
+        if (bytes == null) {
+            return null;
+        }
+        int n = bytes.remaining() / ENTRY_SIZE;
+        long[] e = new long[Math.max(16, n)];
+        long previousOffset = -1;
+        long previousPosition = -1;
+        for (int i = 0; i < n; i++) {
+            long entry = bytes.getLong();
+            long relative = relativeOffset(entry);
+            long position = position(entry) & 0xffffffffL;
+            if (relative <= previousOffset || position <= previousPosition || position >= segmentSize
+                    || relative > Integer.MAX_VALUE) {
+                return null;
+            }
+            previousOffset = relative;
+            previousPosition = position;
+            e[i] = entry;
+        }
+        return new OffsetIndex(baseOffset, e, n);
+    }
+
+    private static int relativeOffset(long entry) {
+        return (int) (entry >>> 32);
+    }
+
+    private static int position(long entry) {
+        return (int) entry;
+    }
+}

@@ -1,0 +1,19 @@
+package dev.logstore.log;
+
+import dev.logstore.CorruptionPolicy;
+import dev.logstore.Durability;
+
+/**
+ * Settings of one partition log, as resolved by the store's builder.
+ *
+ * @param segmentBytes       roll to a new segment before one would grow past this
+ * @param segmentMillis      roll a non-empty segment this long after its first append
+ * @param indexIntervalBytes bytes between two offset index entries
+ * @param durability         when appends are forced to disk
+ * @param retentionMillis    delete sealed segments whose newest record is older; -1 keeps all
+ * @param retentionBytes     delete the oldest sealed segments while the partition is larger; -1 keeps all
+ * @param corruptionPolicy   what to do with a damaged sealed segment found on open
+ */
+public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
+                        long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy) {
+}

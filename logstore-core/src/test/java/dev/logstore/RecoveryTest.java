@@ -1,0 +1,254 @@
+package dev.logstore;
+
+import static dev.logstore.TestRecords.readAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.record.LogRecord;
+import dev.logstore.record.Record;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What opening a store makes of files left by crashes and damage. */
+class RecoveryTest {
+
+    @TempDir
+    Path dir;
+
+    private Path partition0() {
+        return dir.resolve("partition-0");
+    }
+
+    private List<Path> logFiles() throws IOException {
+        try (Stream<Path> files = Files.list(partition0())) {
+            return files.filter(f -> f.toString().endsWith(".log")).sorted().toList();
+        }
+    }
+
+    private static void crash(Path partitionDir) throws IOException {
+        // What a crash leaves: no clean-shutdown marker.
+        Files.deleteIfExists(partitionDir.resolve(".clean-shutdown"));
+    }
+
+    private static void flipByte(Path file, long position) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(position);
+            int b = raf.read();
+            raf.seek(position);
+            raf.write(b ^ 0x40);
+        }
+    }
+
+    @Test
+    void truncatingTheLastBatchAtEveryByteRecoversTheBatchesBeforeIt() throws IOException {
+        Path original = dir.resolve("original");
+        long sizeBefore;
+        long sizeAfter;
+        try (LogStore store = LogStore.open(original, 1)) {
+            for (int i = 0; i < 4; i++) {
+                store.append(0, List.of(TestRecords.numbered(i, 100 + i)));
+            }
+            sizeBefore = store.partitionInfo(0).sizeInBytes();
+            store.append(0, List.of(TestRecords.numbered(4, 104), TestRecords.numbered(5, 105)));
+            sizeAfter = store.partitionInfo(0).sizeInBytes();
+        }
+        for (long cut = sizeBefore; cut < sizeAfter; cut++) {
+            Path copy = dir.resolve("cut-" + cut);
+            PathUtils.copyDirectory(original, copy);
+            Path partitionDir = copy.resolve("partition-0");
+            crash(partitionDir);
+            try (FileChannel channel = FileChannel.open(partitionDir.resolve("00000000000000000000.log"),
+                    StandardOpenOption.WRITE)) {
+                channel.truncate(cut);
+            }
+            try (LogStore store = LogStore.open(copy, 1)) {
+                assertEquals(4, store.nextOffset(0), "cut at byte " + cut);
+                assertEquals(sizeBefore, store.partitionInfo(0).sizeInBytes(), "torn tail removed, cut at " + cut);
+                List<LogRecord> records = readAll(store, 0);
+                assertEquals(4, records.size());
+                assertEquals(TestRecords.numbered(3, 103), records.get(3).record());
+                assertEquals(4, store.append(0, List.of(TestRecords.numbered(9, 109))).baseOffset(),
+                        "appends continue where the valid prefix ends");
+            }
+            PathUtils.deleteDirectory(copy);
+        }
+    }
+
+    @Test
+    void garbageAfterTheLastBatchIsTruncatedAfterAnUncleanShutdown() throws IOException {
+        try (LogStore store = LogStore.open(dir, 1)) {
+            store.append(0, List.of(TestRecords.numbered(0, 1)));
+        }
+        crash(partition0());
+        Path log = logFiles().get(0);
+        long size = Files.size(log);
+        Files.write(log, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, StandardOpenOption.APPEND);
+        try (LogStore store = LogStore.open(dir, 1)) {
+            assertEquals(1, store.nextOffset(0));
+            assertEquals(size, Files.size(log));
+        }
+    }
+
+    @Test
+    void aFlippedByteInTheActiveSegmentCutsThePartitionBackToTheBatchBeforeIt() throws IOException {
+        long secondBatchAt;
+        try (LogStore store = LogStore.open(dir, 1)) {
+            store.append(0, List.of(TestRecords.numbered(0, 1)));
+            secondBatchAt = store.partitionInfo(0).sizeInBytes();
+            store.append(0, List.of(TestRecords.numbered(1, 2)));
+            store.append(0, List.of(TestRecords.numbered(2, 3)));
+        }
+        crash(partition0());
+        flipByte(logFiles().get(0), secondBatchAt + 50);
+        try (LogStore store = LogStore.open(dir, 1)) {
+            assertEquals(1, store.nextOffset(0));
+            assertEquals(1, readAll(store, 0).size());
+        }
+    }
+
+    private void fillSealedSegments() {
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
+            for (int i = 0; i < 100; i++) {
+                store.append(0, List.of(Record.of(null, new byte[150], 1000 + i)));
+            }
+            assertTrue(store.partitionInfo(0).segments() >= 5);
+        }
+    }
+
+    @Test
+    void aFlippedByteInASealedSegmentIsReportedWithFileAndPositionAndNeverReturned() throws IOException {
+        fillSealedSegments();
+        Path second = logFiles().get(1);
+        flipByte(second, 300);
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
+            List<LogRecord> seen = new ArrayList<>();
+            CorruptLogException e = assertThrows(CorruptLogException.class, () -> {
+                try (LogReader reader = store.reader(0)) {
+                    List<LogRecord> batch;
+                    while (!(batch = reader.poll(1, 1 << 16)).isEmpty()) {
+                        seen.addAll(batch);
+                    }
+                }
+            });
+            assertEquals(second, e.file());
+            assertTrue(e.position() <= 300 && e.position() > 0, "position " + e.position());
+            assertTrue(e.getMessage().contains(second.toString()), e.getMessage());
+            for (LogRecord record : seen) {
+                assertEquals(150, record.value().length, "only intact records were returned");
+            }
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+            long corruptOffset = seen.get(seen.size() - 1).offset() + 1;
+            store.read(0, corruptOffset, buffer);
+            assertThrows(CorruptLogException.class, () -> dev.logstore.record.RecordDecoder.decode(buffer.flip()));
+        }
+    }
+
+    @Test
+    void aDeletedIndexIsRebuilt() throws IOException {
+        fillSealedSegments();
+        Path index = logFiles().get(2).resolveSibling(logFiles().get(2).getFileName().toString()
+                .replace(".log", ".index"));
+        Path timeIndex = index.resolveSibling(index.getFileName().toString().replace(".index", ".timeindex"));
+        byte[] before = Files.readAllBytes(index);
+        Files.delete(index);
+        Files.delete(timeIndex);
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open();
+             LogReader reader = store.reader(0)) {
+            assertTrue(Files.exists(index), "index rewritten on open");
+            assertEquals(ByteBuffer.wrap(before), ByteBuffer.wrap(Files.readAllBytes(index)));
+            for (long offset = 0; offset < 100; offset += 7) {
+                assertEquals(offset, reader.seek(offset).poll(1, 1 << 16).get(0).offset());
+                assertEquals(offset, reader.seekToTimestamp(1000 + offset).position());
+            }
+        }
+    }
+
+    @Test
+    void anInconsistentIndexIsRebuilt() throws IOException {
+        fillSealedSegments();
+        Path log = logFiles().get(1);
+        Path index = log.resolveSibling(log.getFileName().toString().replace(".log", ".index"));
+        Files.write(index, new byte[] {0, 0, 0, 9, 0, 0, 0, 5}); // offset 9 at byte 5: no batch starts there
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
+            assertEquals(100, readAll(store, 0).size());
+            try (LogReader reader = store.reader(0)) {
+                long base = Long.parseLong(log.getFileName().toString().substring(0, 20));
+                assertEquals(base + 1, reader.seek(base + 1).poll(1, 1 << 16).get(0).offset());
+            }
+        }
+    }
+
+    @Test
+    void corruptionPolicyFailRefusesToOpenAndNamesTheFile() throws IOException {
+        fillSealedSegments();
+        Path second = logFiles().get(1);
+        flipByte(second, 200);
+        Files.delete(second.resolveSibling(second.getFileName().toString().replace(".log", ".index")));
+        CorruptLogException e = assertThrows(CorruptLogException.class,
+                () -> LogStore.builder(dir).partitions(1).open());
+        assertEquals(second, e.file());
+        assertTrue(e.getMessage().contains("CorruptionPolicy.TRUNCATE"), e.getMessage());
+        // Nothing was changed: the same open fails the same way.
+        assertThrows(CorruptLogException.class, () -> LogStore.builder(dir).partitions(1).open());
+        assertTrue(logFiles().size() > 2, "no segment was removed");
+    }
+
+    @Test
+    void corruptionPolicyTruncateCutsThePartitionBackToAValidPrefix() throws IOException {
+        fillSealedSegments();
+        int segmentsBefore = logFiles().size();
+        Path second = logFiles().get(1);
+        flipByte(second, 200);
+        Files.delete(second.resolveSibling(second.getFileName().toString().replace(".log", ".index")));
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048)
+                .corruptionPolicy(CorruptionPolicy.TRUNCATE).open()) {
+            List<LogRecord> records = readAll(store, 0);
+            assertFalse(records.isEmpty());
+            for (int i = 0; i < records.size(); i++) {
+                assertEquals(i, records.get(i).offset(), "a clean prefix");
+            }
+            assertEquals(records.size(), store.nextOffset(0));
+            assertTrue(records.size() < 100);
+            assertEquals(2, logFiles().size(), "later segments removed (was " + segmentsBefore + ")");
+            assertEquals(records.size(), store.append(0, List.of(Record.of(null, null, 1))).baseOffset());
+        }
+    }
+
+    @Test
+    void aCleanCloseLeavesAMarkerThatTheNextOpenConsumes() throws IOException {
+        Path marker = partition0().resolve(".clean-shutdown");
+        try (LogStore store = LogStore.open(dir, 1)) {
+            store.append(0, List.of(TestRecords.numbered(0, 1)));
+            assertFalse(Files.exists(marker));
+        }
+        assertTrue(Files.exists(marker));
+        assertTrue(Files.exists(partition0().resolve("00000000000000000000.index")), "active index written on close");
+        try (LogStore store = LogStore.open(dir, 1)) {
+            assertFalse(Files.exists(marker), "removed before anything new is written");
+            assertEquals(1, store.nextOffset(0));
+        }
+    }
+
+    @Test
+    void leftoversOfInterruptedWorkAreRemoved() throws IOException {
+        LogStore.open(dir, 1).close();
+        Path deleted = Files.createFile(partition0().resolve("00000000000000000007.log.deleted"));
+        Path tmp = Files.createFile(partition0().resolve("00000000000000000000.index.tmp"));
+        LogStore.open(dir, 1).close();
+        assertFalse(Files.exists(deleted));
+        assertFalse(Files.exists(tmp));
+    }
+}

@@ -1,0 +1,89 @@
+package dev.logstore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.logstore.record.Header;
+import dev.logstore.record.LogRecord;
+import dev.logstore.record.Record;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/** Record generators and comparisons shared by the engine tests. */
+public final class TestRecords {
+
+    private TestRecords() {
+    }
+
+    public static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public static String string(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** A record whose value names its sequence number, with a header and the given timestamp. */
+    public static Record numbered(long n, long timestamp) {
+        return new Record(bytes("key-" + (n % 7)), bytes("value-" + n),
+                List.of(new Header("n", bytes(Long.toString(n)))), timestamp);
+    }
+
+    /** Random records: null and empty keys and values, repeated header keys, null header values. */
+    public static List<Record> random(Random random, int count, int maxValueBytes) {
+        List<Record> records = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            records.add(random(random, maxValueBytes));
+        }
+        return records;
+    }
+
+    public static Record random(Random random, int maxValueBytes) {
+        byte[] key = random.nextInt(5) == 0 ? null : randomBytes(random, random.nextInt(32));
+        byte[] value = random.nextInt(7) == 0 ? null : randomBytes(random, random.nextInt(maxValueBytes + 1));
+        List<Header> headers = new ArrayList<>();
+        int headerCount = random.nextInt(4);
+        for (int h = 0; h < headerCount; h++) {
+            String headerKey = random.nextBoolean() ? "h" : "h" + random.nextInt(3) + "\u00e9";
+            headers.add(new Header(headerKey, random.nextInt(4) == 0 ? null : randomBytes(random, random.nextInt(16))));
+        }
+        return new Record(key, value, headers, random.nextInt(10) == 0 ? Record.NO_TIMESTAMP
+                : 1_700_000_000_000L + random.nextInt(1_000_000));
+    }
+
+    public static byte[] randomBytes(Random random, int length) {
+        byte[] bytes = new byte[length];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    /** Asserts that {@code actual} holds exactly {@code expected}, at {@code offsets}. */
+    public static void assertRecords(List<Record> expected, long[] offsets, List<LogRecord> actual) {
+        assertEquals(expected.size(), actual.size(), "record count");
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(offsets[i], actual.get(i).offset(), "offset of record " + i);
+            assertEquals(expected.get(i), actual.get(i).record(), "record at offset " + offsets[i]);
+        }
+    }
+
+    public static long[] consecutive(long first, int count) {
+        long[] offsets = new long[count];
+        for (int i = 0; i < count; i++) {
+            offsets[i] = first + i;
+        }
+        return offsets;
+    }
+
+    /** Reads a whole partition with a fresh reader. */
+    public static List<LogRecord> readAll(LogStore store, int partition) {
+        List<LogRecord> all = new ArrayList<>();
+        try (LogReader reader = store.reader(partition)) {
+            List<LogRecord> batch;
+            while (!(batch = reader.poll(1000, 1 << 20)).isEmpty()) {
+                all.addAll(batch);
+            }
+        }
+        return all;
+    }
+}
