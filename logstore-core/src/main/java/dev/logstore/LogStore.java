@@ -48,14 +48,16 @@ public final class LogStore implements AutoCloseable {
 
     private final Path dir;
     private final String name;
+    private final LogConfig config;
     private final PartitionLog[] partitions;
     private final ScheduledExecutorService background;
     private final AtomicInteger roundRobin = new AtomicInteger();
     private volatile boolean closed;
 
-    private LogStore(Path dir, PartitionLog[] partitions, ScheduledExecutorService background) {
+    private LogStore(Path dir, LogConfig config, PartitionLog[] partitions, ScheduledExecutorService background) {
         this.dir = dir;
         this.name = dir.toString();
+        this.config = config;
         this.partitions = partitions;
         this.background = background;
     }
@@ -180,8 +182,8 @@ public final class LogStore implements AutoCloseable {
 
     public List<PartitionInfo> partitionInfos() {
         List<PartitionInfo> infos = new ArrayList<>(partitions.length);
-        for (PartitionLog partitionLog : partitions) {
-            infos.add(partitionLog.info());
+        for (int p = 0; p < partitions.length; p++) {
+            infos.add(partition(p).info());
         }
         return infos;
     }
@@ -206,7 +208,7 @@ public final class LogStore implements AutoCloseable {
     /** Forces everything appended to every owned partition to disk; returns when it is there. */
     public void flush() {
         checkOpen();
-        for (PartitionLog partitionLog : partitions) {
+        for (PartitionLog partitionLog : openPartitions()) {
             partitionLog.flush();
         }
     }
@@ -221,7 +223,7 @@ public final class LogStore implements AutoCloseable {
         checkOpen();
         int deleted = 0;
         long now = System.currentTimeMillis();
-        for (PartitionLog partitionLog : partitions) {
+        for (PartitionLog partitionLog : openPartitions()) {
             deleted += partitionLog.enforceRetention(now);
         }
         return deleted;
@@ -233,7 +235,33 @@ public final class LogStore implements AutoCloseable {
             throw new IllegalArgumentException("Store " + name + " has partitions 0 to " + (partitions.length - 1)
                     + "; there is no partition " + partition);
         }
-        return partitions[partition];
+        PartitionLog partitionLog = partitions[partition];
+        if (partitionLog != null) {
+            return partitionLog;
+        }
+        // Read-only partitions open on first use: a handle that owns one partition of a large
+        // store pays nothing for the others.
+        synchronized (partitions) {
+            checkOpen();
+            if (partitions[partition] == null) {
+                partitions[partition] = PartitionLog.openReadOnly(name, partition,
+                        dir.resolve(partitionDirectoryName(partition)), config);
+            }
+            return partitions[partition];
+        }
+    }
+
+    /** The partitions opened so far (all owned ones, and read-only ones once used). */
+    private List<PartitionLog> openPartitions() {
+        synchronized (partitions) {
+            List<PartitionLog> open = new ArrayList<>(partitions.length);
+            for (PartitionLog partitionLog : partitions) {
+                if (partitionLog != null) {
+                    open.add(partitionLog);
+                }
+            }
+            return open;
+        }
     }
 
     private void checkOpen() {
@@ -251,6 +279,7 @@ public final class LogStore implements AutoCloseable {
         if (closed) {
             return;
         }
+        List<PartitionLog> open = openPartitions();
         closed = true;
         if (background != null) {
             background.shutdownNow();
@@ -261,7 +290,7 @@ public final class LogStore implements AutoCloseable {
             }
         }
         LogStoreException failure = null;
-        for (PartitionLog partitionLog : partitions) {
+        for (PartitionLog partitionLog : open) {
             try {
                 partitionLog.close();
             } catch (LogStoreException e) {
@@ -285,7 +314,7 @@ public final class LogStore implements AutoCloseable {
     private void runBackground(long periodMillis, boolean flush, long retentionEveryMillis) {
         long[] lastRetention = {System.currentTimeMillis()};
         background.scheduleWithFixedDelay(() -> {
-            for (PartitionLog partitionLog : partitions) {
+            for (PartitionLog partitionLog : openPartitions()) {
                 try {
                     if (flush && partitionLog.dirty()) {
                         partitionLog.flush();
@@ -299,7 +328,7 @@ public final class LogStore implements AutoCloseable {
             long now = System.currentTimeMillis();
             if (retentionEveryMillis > 0 && now - lastRetention[0] >= retentionEveryMillis) {
                 lastRetention[0] = now;
-                for (PartitionLog partitionLog : partitions) {
+                for (PartitionLog partitionLog : openPartitions()) {
                     try {
                         partitionLog.enforceRetention(now);
                     } catch (RuntimeException e) {
@@ -451,12 +480,11 @@ public final class LogStore implements AutoCloseable {
             boolean anyWritable = false;
             try {
                 for (int p = 0; p < logs.length; p++) {
-                    Path partitionDir = dir.resolve(partitionDirectoryName(p));
-                    boolean writable = !readOnly && (owned == null || owned.contains(p));
-                    logs[p] = writable
-                            ? PartitionLog.openWritable(dir.toString(), p, partitionDir, config)
-                            : PartitionLog.openReadOnly(dir.toString(), p, partitionDir, config);
-                    anyWritable |= writable;
+                    if (!readOnly && (owned == null || owned.contains(p))) {
+                        logs[p] = PartitionLog.openWritable(dir.toString(), p, dir.resolve(partitionDirectoryName(p)),
+                                config);
+                        anyWritable = true;
+                    }
                 }
             } catch (RuntimeException e) {
                 for (PartitionLog opened : logs) {
@@ -480,12 +508,13 @@ public final class LogStore implements AutoCloseable {
                     return thread;
                 });
             }
-            LogStore store = new LogStore(dir, logs, background);
+            LogStore store = new LogStore(dir, config, logs, background);
             if (background != null) {
                 long retentionEvery = retains ? retentionCheckInterval.toMillis() : 0;
-                long period = flushes ? durability.interval().toMillis() : retentionEvery;
-                store.runBackground(Math.max(1, Math.min(period, retentionEvery > 0 ? retentionEvery : period)),
-                        flushes, retentionEvery);
+                long period = !flushes ? retentionEvery
+                        : retains ? Math.min(durability.interval().toMillis(), retentionEvery)
+                        : durability.interval().toMillis();
+                store.runBackground(period, flushes, retentionEvery);
             }
             return store;
         }
