@@ -1,0 +1,142 @@
+package dev.logstore.connect.sink;
+
+import dev.logstore.LogStore;
+import dev.logstore.log.Directories;
+import dev.logstore.record.Record;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.connect.errors.ConnectException;
+
+/**
+ * One topic archived with key-hash mapping: records spread over a fixed number of store
+ * partitions by key, getting new archive offsets. Progress (the next Kafka offset per topic
+ * partition) is kept in {@code sink-checkpoint.properties} beside the store, rewritten atomically
+ * after every flush. A crash between a flush and the checkpoint re-archives what that flush
+ * wrote: this mapping is at least once.
+ */
+final class KeyHashStore implements AutoCloseable {
+
+    static final String CHECKPOINT_FILE = "sink-checkpoint.properties";
+
+    private final LogStore store;
+    private final Path checkpoint;
+    private final Map<Integer, Long> durable = new HashMap<>();
+    private final Map<Integer, Long> appended = new HashMap<>();
+    private int users;
+
+    private KeyHashStore(LogStore store, Path checkpoint) {
+        this.store = store;
+        this.checkpoint = checkpoint;
+    }
+
+    static KeyHashStore open(LogStore.Builder builder, int partitions, Path storeDir) {
+        LogStore store = builder.partitions(partitions).open();
+        KeyHashStore keyHash = new KeyHashStore(store, storeDir.resolve(CHECKPOINT_FILE));
+        try {
+            keyHash.durable.putAll(readCheckpoint(keyHash.checkpoint));
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw new ConnectException("Cannot read the sink checkpoint " + keyHash.checkpoint + ": " + e.getMessage(), e);
+        }
+        return keyHash;
+    }
+
+    static Map<Integer, Long> readCheckpoint(Path file) throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (NoSuchFileException e) {
+            return Map.of();
+        }
+        Map<Integer, Long> offsets = new HashMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            offsets.put(Integer.parseInt(key), Long.parseLong(properties.getProperty(key)));
+        }
+        return offsets;
+    }
+
+    synchronized TopicPartitionArchive archiveFor(int kafkaPartition) {
+        users++;
+        return new TopicPartitionArchive() {
+            @Override
+            public long resumeOffset() {
+                synchronized (KeyHashStore.this) {
+                    return durable.getOrDefault(kafkaPartition, -1L);
+                }
+            }
+
+            @Override
+            public void append(long[] kafkaOffsets, List<Record> records) {
+                KeyHashStore.this.append(kafkaPartition, kafkaOffsets, records);
+            }
+
+            @Override
+            public void flush() {
+                KeyHashStore.this.flush();
+            }
+
+            @Override
+            public void close() {
+                release();
+            }
+        };
+    }
+
+    private synchronized void append(int kafkaPartition, long[] kafkaOffsets, List<Record> records) {
+        Map<Integer, List<Record>> byPartition = new HashMap<>();
+        for (Record record : records) {
+            byPartition.computeIfAbsent(store.partitionFor(record.key()), p -> new ArrayList<>()).add(record);
+        }
+        byPartition.forEach(store::append);
+        appended.put(kafkaPartition, kafkaOffsets[kafkaOffsets.length - 1] + 1);
+    }
+
+    private synchronized void flush() {
+        if (appended.isEmpty()) {
+            return;
+        }
+        store.flush();
+        durable.putAll(appended);
+        appended.clear();
+        Properties properties = new Properties();
+        durable.forEach((partition, offset) -> properties.setProperty(partition.toString(), offset.toString()));
+        Path tmp = checkpoint.resolveSibling(CHECKPOINT_FILE + ".tmp");
+        try {
+            try (Writer writer = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                properties.store(writer, "Next Kafka offset per topic partition archived by LogStoreSinkConnector");
+            }
+            try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            Files.move(tmp, checkpoint, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Directories.fsync(checkpoint.getParent());
+        } catch (IOException e) {
+            throw new ConnectException("Cannot write the sink checkpoint " + checkpoint + ": " + e.getMessage(), e);
+        }
+    }
+
+    synchronized boolean inUse() {
+        return users > 0;
+    }
+
+    private synchronized void release() {
+        flush();
+        users--;
+    }
+
+    @Override
+    public synchronized void close() {
+        store.close();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.logstore.connect.sink;
+
+import dev.logstore.connect.config.ArchiveDirectoryValidator;
+import dev.logstore.connect.config.StoreSettings;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+
+/** Configuration of {@link LogStoreSinkConnector}. */
+public final class LogStoreSinkConfig extends AbstractConfig {
+
+    public static final String LOGSTORE_DIR = "logstore.dir";
+    public static final String PARTITION_MAPPING = "logstore.partition.mapping";
+    public static final String PARTITIONS = "logstore.partitions";
+    public static final String BEHAVIOR_ON_NULL_VALUES = "behavior.on.null.values";
+
+    public static final String MAPPING_KAFKA = "kafka";
+    public static final String MAPPING_KEY_HASH = "key-hash";
+
+    /** What to do with a record whose value is null (a tombstone). */
+    public enum NullValues { KEEP, IGNORE, FAIL }
+
+    private static final String ARCHIVE_GROUP = "Archive";
+
+    public static final ConfigDef CONFIG_DEF = definition();
+
+    public LogStoreSinkConfig(Map<String, String> props) {
+        super(CONFIG_DEF, props);
+    }
+
+    private static ConfigDef definition() {
+        ConfigDef definition = new ConfigDef()
+                .define(LOGSTORE_DIR, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ArchiveDirectoryValidator.writable(),
+                        Importance.HIGH, "Archive root directory: each topic is archived into the store <root>/<topic>. "
+                                + "In a cluster of several workers this must be a filesystem all workers share, "
+                                + "since tasks move between workers.", ARCHIVE_GROUP, 1, Width.LONG, "Archive directory")
+                .define(PARTITION_MAPPING, Type.STRING, MAPPING_KAFKA,
+                        ConfigDef.CaseInsensitiveValidString.in(MAPPING_KAFKA, MAPPING_KEY_HASH), Importance.MEDIUM,
+                        "How topic partitions map onto store partitions. 'kafka': topic partition p goes to store "
+                                + "partition p, keeping Kafka's offsets as archive offsets (exactly once). 'key-hash': "
+                                + "records go to one of " + PARTITIONS + " store partitions by the murmur2 hash of "
+                                + "their key, with new archive offsets; progress is checkpointed beside the store "
+                                + "(at least once) and tasks.max must be 1.",
+                        ARCHIVE_GROUP, 2, Width.SHORT, "Partition mapping")
+                .define(PARTITIONS, Type.INT, 1, ConfigDef.Range.atLeast(1), Importance.LOW,
+                        "Number of store partitions per topic with " + PARTITION_MAPPING + "=key-hash.",
+                        ARCHIVE_GROUP, 3, Width.SHORT, "Store partitions (key-hash)")
+                .define(BEHAVIOR_ON_NULL_VALUES, Type.STRING, "keep",
+                        ConfigDef.CaseInsensitiveValidString.in("keep", "ignore", "fail"), Importance.MEDIUM,
+                        "Records with a null value (tombstones): 'keep' archives them, 'ignore' skips them, 'fail' "
+                                + "stops the task (or sends the record to the dead letter queue when one is set).",
+                        ARCHIVE_GROUP, 4, Width.SHORT, "Null values");
+        return StoreSettings.define(definition);
+    }
+
+    public Path archiveRoot() {
+        return Path.of(getString(LOGSTORE_DIR)).normalize();
+    }
+
+    public boolean keyHashMapping() {
+        return MAPPING_KEY_HASH.equalsIgnoreCase(getString(PARTITION_MAPPING));
+    }
+
+    public int keyHashPartitions() {
+        return getInt(PARTITIONS);
+    }
+
+    public NullValues nullValues() {
+        return NullValues.valueOf(getString(BEHAVIOR_ON_NULL_VALUES).toUpperCase(Locale.ROOT));
+    }
+}

@@ -1,0 +1,242 @@
+package dev.logstore.connect.sink;
+
+import dev.logstore.LogStore;
+import dev.logstore.LogStoreException;
+import dev.logstore.connect.Version;
+import dev.logstore.connect.config.ArchivePaths;
+import dev.logstore.connect.config.StoreSettings;
+import dev.logstore.record.Record;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Archives the records of its assigned topic partitions.
+ *
+ * <p>Exactly once without Kafka transactions: on {@link #open} each partition's archive says
+ * where it ends and the consumer is rewound there; records the archive already holds are skipped
+ * when re-delivered; {@link #preCommit} forces the archive to disk first and then reports only
+ * what is on disk. A task killed at any moment and restarted anywhere resumes at the archive's
+ * end: no duplicate, no gap.
+ */
+public final class LogStoreSinkTask extends SinkTask {
+
+    private static final Logger log = LoggerFactory.getLogger(LogStoreSinkTask.class);
+
+    /** Per assigned topic partition: its archive and how far this task has got with it. */
+    private static final class Assigned {
+        final TopicPartition topicPartition;
+        final TopicPartitionArchive archive;
+        /** Records below this Kafka offset are archived (or deliberately skipped). */
+        long next;
+        /** Offset after the last record handled, -1 before the first. */
+        long handled = -1;
+
+        Assigned(TopicPartition topicPartition, TopicPartitionArchive archive) {
+            this.topicPartition = topicPartition;
+            this.archive = archive;
+        }
+    }
+
+    private LogStoreSinkConfig config;
+    private final Map<TopicPartition, Assigned> assigned = new HashMap<>();
+    private final Map<String, KeyHashStore> keyHashStores = new HashMap<>();
+    private final List<Future<Void>> reported = new ArrayList<>();
+    private ErrantRecordReporter reporter;
+
+    @Override
+    public String version() {
+        return Version.get();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        config = new LogStoreSinkConfig(props);
+        try {
+            reporter = context.errantRecordReporter();
+        } catch (NoSuchMethodError | NoClassDefFoundError e) {
+            reporter = null;
+        }
+        log.info("LogStore sink task archiving into {} ({} mapping)", config.archiveRoot(),
+                config.keyHashMapping() ? "key-hash" : "kafka");
+    }
+
+    @Override
+    public void open(Collection<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            Assigned state = new Assigned(tp, openArchive(tp));
+            long resume = state.archive.resumeOffset();
+            if (resume >= 0) {
+                context.offset(tp, resume);
+                state.next = resume;
+                log.info("{}: archive ends at offset {}; resuming there", tp, resume);
+            }
+            assigned.put(tp, state);
+        }
+    }
+
+    private TopicPartitionArchive openArchive(TopicPartition tp) {
+        Path dir = ArchivePaths.storeDirectory(config.archiveRoot(), tp.topic());
+        LogStore.Builder builder = StoreSettings.apply(config, LogStore.builder(dir));
+        try {
+            if (config.keyHashMapping()) {
+                KeyHashStore store = keyHashStores.computeIfAbsent(tp.topic(),
+                        topic -> KeyHashStore.open(builder, config.keyHashPartitions(), dir));
+                return store.archiveFor(tp.partition());
+            }
+            return KafkaMappedArchive.open(builder, tp.partition());
+        } catch (LogStoreException e) {
+            throw new ConnectException("Cannot open the archive of " + tp + " in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void put(Collection<SinkRecord> records) {
+        Map<TopicPartition, List<SinkRecord>> byPartition = new LinkedHashMap<>();
+        for (SinkRecord record : records) {
+            byPartition.computeIfAbsent(new TopicPartition(record.originalTopic(), record.originalKafkaPartition()),
+                    tp -> new ArrayList<>()).add(record);
+        }
+        byPartition.forEach(this::archive);
+    }
+
+    private void archive(TopicPartition tp, List<SinkRecord> records) {
+        Assigned state = assigned.get(tp);
+        if (state == null) {
+            throw new ConnectException("Received records of " + tp + ", which is not assigned to this task");
+        }
+        long[] offsets = new long[records.size()];
+        List<Record> converted = new ArrayList<>(records.size());
+        for (SinkRecord record : records) {
+            long offset = record.originalKafkaOffset();
+            if (offset < state.next) {
+                continue; // already archived: a re-delivery after a rewind or a retry
+            }
+            Record stored = convert(record);
+            if (stored != null) {
+                offsets[converted.size()] = offset;
+                converted.add(stored);
+            }
+            state.handled = offset + 1;
+        }
+        if (!converted.isEmpty()) {
+            try {
+                state.archive.append(java.util.Arrays.copyOf(offsets, converted.size()), converted);
+            } catch (LogStoreException e) {
+                throw new ConnectException("Cannot archive records of " + tp + ": " + e.getMessage(), e);
+            }
+        }
+        if (state.handled > state.next) {
+            state.next = state.handled;
+        }
+    }
+
+    /** The record to archive, or null when it is skipped (by configuration, or reported as errant). */
+    private Record convert(SinkRecord record) {
+        if (record.value() == null) {
+            switch (config.nullValues()) {
+                case IGNORE:
+                    return null;
+                case FAIL:
+                    return errant(record, new DataException("Record " + record.originalTopic() + "-"
+                            + record.originalKafkaPartition() + "@" + record.originalKafkaOffset() + " has a null value "
+                            + "and " + LogStoreSinkConfig.BEHAVIOR_ON_NULL_VALUES + "=fail"));
+                default:
+                    break;
+            }
+        }
+        try {
+            return SinkRecordConverter.toRecord(record);
+        } catch (DataException e) {
+            return errant(record, e);
+        }
+    }
+
+    private Record errant(SinkRecord record, DataException error) {
+        if (reporter == null) {
+            throw error;
+        }
+        reported.add(reporter.report(record, error));
+        return null;
+    }
+
+    @Override
+    public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+        Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
+        awaitReported();
+        for (Assigned state : assigned.values()) {
+            if (state.handled < 0) {
+                continue;
+            }
+            try {
+                state.archive.flush();
+            } catch (LogStoreException e) {
+                throw new ConnectException("Cannot flush the archive of " + state.topicPartition + ": "
+                        + e.getMessage(), e);
+            }
+            durable.put(state.topicPartition, new OffsetAndMetadata(state.handled));
+        }
+        return durable;
+    }
+
+    private void awaitReported() {
+        try {
+            for (Future<Void> future : reported) {
+                future.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectException("Interrupted while waiting for the dead letter queue", e);
+        } catch (ExecutionException e) {
+            throw new ConnectException("Reporting a record to the dead letter queue failed: " + e.getCause(), e);
+        }
+        reported.clear();
+    }
+
+    @Override
+    public void close(Collection<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            Assigned state = assigned.remove(tp);
+            if (state != null) {
+                closeQuietly(state);
+            }
+        }
+        keyHashStores.values().removeIf(store -> {
+            if (store.inUse()) {
+                return false;
+            }
+            store.close();
+            return true;
+        });
+    }
+
+    private void closeQuietly(Assigned state) {
+        try {
+            state.archive.close();
+        } catch (RuntimeException e) {
+            log.warn("Closing the archive of {} failed; the next open recovers it", state.topicPartition, e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        close(new ArrayList<>(assigned.keySet()));
+        keyHashStores.values().forEach(KeyHashStore::close);
+        keyHashStores.clear();
+    }
+}

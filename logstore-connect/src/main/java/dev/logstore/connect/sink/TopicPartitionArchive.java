@@ -1,0 +1,20 @@
+package dev.logstore.connect.sink;
+
+import dev.logstore.record.Record;
+import java.util.List;
+
+/** Where the records of one topic partition are archived, and how far that archive has got. */
+interface TopicPartitionArchive extends AutoCloseable {
+
+    /** The Kafka offset to resume consuming at, or -1 when the archive holds nothing of this partition yet. */
+    long resumeOffset();
+
+    /** Appends records of this topic partition, with their Kafka offsets (strictly increasing). */
+    void append(long[] kafkaOffsets, List<Record> records);
+
+    /** Forces what was appended to disk; returns when it is there. */
+    void flush();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,219 @@
+package dev.logstore.connect.sink;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.record.LogRecord;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sink task against a fake context: resumption, skipping, conversion and errors. */
+class LogStoreSinkTaskTest {
+
+    private static final TopicPartition TP0 = new TopicPartition("orders", 0);
+    private static final TopicPartition TP1 = new TopicPartition("orders", 1);
+
+    @TempDir
+    Path root;
+
+    private final List<LogStoreSinkTask> tasks = new ArrayList<>();
+
+    @AfterEach
+    void stopTasks() {
+        tasks.forEach(LogStoreSinkTask::stop);
+    }
+
+    private LogStoreSinkTask task(FakeSinkTaskContext context, Map<String, String> extra) {
+        Map<String, String> props = new HashMap<>(Map.of(LogStoreSinkConfig.LOGSTORE_DIR, root.toString()));
+        props.putAll(extra);
+        LogStoreSinkTask task = new LogStoreSinkTask();
+        task.initialize(context);
+        task.start(props);
+        tasks.add(task);
+        return task;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static SinkRecord record(TopicPartition tp, long offset, Object key, Object value) {
+        ConnectHeaders headers = new ConnectHeaders();
+        headers.add("trace", bytes("t" + offset), Schema.OPTIONAL_BYTES_SCHEMA);
+        headers.add("trace", null, Schema.OPTIONAL_BYTES_SCHEMA);
+        return new SinkRecord(tp.topic(), tp.partition(), Schema.OPTIONAL_BYTES_SCHEMA, key,
+                Schema.OPTIONAL_BYTES_SCHEMA, value, offset, 1_000L + offset, TimestampType.CREATE_TIME, headers);
+    }
+
+    private List<LogRecord> archived(int partition) {
+        List<LogRecord> all = new ArrayList<>();
+        try (LogStore store = LogStore.builder(root.resolve("orders")).readOnly().open();
+             LogReader reader = store.reader(partition)) {
+            List<LogRecord> batch;
+            while (!(batch = reader.poll(1000, 1 << 20)).isEmpty()) {
+                all.addAll(batch);
+            }
+        }
+        return all;
+    }
+
+    @Test
+    void recordsAreArchivedAtTheirKafkaOffsetsWithEverything() {
+        FakeSinkTaskContext context = new FakeSinkTaskContext(false);
+        LogStoreSinkTask task = task(context, Map.of());
+        task.open(List.of(TP0, TP1));
+        assertTrue(context.rewinds.isEmpty(), "an empty archive rewinds nothing");
+        task.put(List.of(record(TP0, 5, bytes("k"), bytes("v5")), record(TP0, 7, null, null),
+                record(TP1, 0, bytes("x"), new byte[0])));
+        Map<TopicPartition, OffsetAndMetadata> committed = task.preCommit(Map.of());
+        assertEquals(8, committed.get(TP0).offset());
+        assertEquals(1, committed.get(TP1).offset());
+        task.stop();
+
+        List<LogRecord> zero = archived(0);
+        assertEquals(2, zero.size());
+        assertEquals(5, zero.get(0).offset());
+        assertEquals(7, zero.get(1).offset(), "Kafka's gap is kept");
+        assertArrayEquals(bytes("v5"), zero.get(0).value());
+        assertEquals(1005, zero.get(0).timestamp());
+        assertEquals(2, zero.get(0).headers().size());
+        assertArrayEquals(bytes("t5"), zero.get(0).headers().get(0).value());
+        assertNull(zero.get(0).headers().get(1).value());
+        assertNull(zero.get(1).key());
+        assertNull(zero.get(1).value(), "tombstones are kept by default");
+        assertArrayEquals(new byte[0], archived(1).get(0).value());
+    }
+
+    @Test
+    void aRestartedTaskRewindsToTheArchiveAndSkipsWhatItHolds() {
+        LogStoreSinkTask first = task(new FakeSinkTaskContext(false), Map.of());
+        first.open(List.of(TP0));
+        first.put(List.of(record(TP0, 0, null, bytes("a")), record(TP0, 1, null, bytes("b"))));
+        first.preCommit(Map.of());
+        first.stop();
+
+        FakeSinkTaskContext context = new FakeSinkTaskContext(false);
+        LogStoreSinkTask second = task(context, Map.of());
+        second.open(List.of(TP0));
+        assertEquals(2L, context.rewinds.get(TP0));
+        // The consumer may still deliver from its last committed offset: those are skipped.
+        second.put(List.of(record(TP0, 0, null, bytes("a")), record(TP0, 1, null, bytes("b")),
+                record(TP0, 2, null, bytes("c"))));
+        assertEquals(3, second.preCommit(Map.of()).get(TP0).offset());
+        second.stop();
+        List<LogRecord> records = archived(0);
+        assertEquals(3, records.size());
+        assertArrayEquals(bytes("c"), records.get(2).value());
+    }
+
+    @Test
+    void nullValuesCanBeIgnoredOrFail() {
+        LogStoreSinkTask ignoring = task(new FakeSinkTaskContext(false),
+                Map.of(LogStoreSinkConfig.BEHAVIOR_ON_NULL_VALUES, "ignore"));
+        ignoring.open(List.of(TP0));
+        ignoring.put(List.of(record(TP0, 0, null, null), record(TP0, 1, null, bytes("v"))));
+        assertEquals(2, ignoring.preCommit(Map.of()).get(TP0).offset());
+        ignoring.stop();
+        assertEquals(1, archived(0).size());
+
+        LogStoreSinkTask failing = task(new FakeSinkTaskContext(false),
+                Map.of(LogStoreSinkConfig.BEHAVIOR_ON_NULL_VALUES, "fail"));
+        failing.open(List.of(TP1));
+        DataException e = assertThrows(DataException.class, () -> failing.put(List.of(record(TP1, 0, null, null))));
+        assertTrue(e.getMessage().contains("null value"), e.getMessage());
+    }
+
+    @Test
+    void nonByteValuesFailWithAConverterHintOrGoToTheErrantRecordReporter() {
+        Schema schema = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA).build();
+        Struct struct = new Struct(schema).put("id", 1);
+        LogStoreSinkTask strict = task(new FakeSinkTaskContext(false), Map.of());
+        strict.open(List.of(TP0));
+        DataException e = assertThrows(DataException.class,
+                () -> strict.put(List.of(record(TP0, 0, null, struct))));
+        assertTrue(e.getMessage().contains("value.converter=org.apache.kafka.connect.converters.ByteArrayConverter"),
+                e.getMessage());
+        strict.stop();
+
+        FakeSinkTaskContext context = new FakeSinkTaskContext(true);
+        LogStoreSinkTask tolerant = task(context, Map.of());
+        tolerant.open(List.of(TP0));
+        tolerant.put(List.of(record(TP0, 0, null, struct), record(TP0, 1, "text", bytes("ok"))));
+        assertEquals(2, tolerant.preCommit(Map.of()).get(TP0).offset());
+        tolerant.stop();
+        assertEquals(1, context.reported.size());
+        List<LogRecord> records = archived(0);
+        assertEquals(1, records.size());
+        assertEquals(1, records.get(0).offset());
+        assertArrayEquals(bytes("text"), records.get(0).key(), "strings are stored as UTF-8");
+    }
+
+    @Test
+    void anUnwritableArchiveFailsTheTaskClearly() throws Exception {
+        Path file = Files.createFile(root.resolve("orders"));
+        LogStoreSinkTask task = task(new FakeSinkTaskContext(false), Map.of());
+        ConnectException e = assertThrows(ConnectException.class, () -> task.open(List.of(TP0)));
+        assertTrue(e.getMessage().contains("Cannot open the archive of orders-0"), e.getMessage());
+        assertTrue(Files.isRegularFile(file), "nothing was overwritten");
+    }
+
+    @Test
+    void keyHashMappingSpreadsByKeyAndResumesFromItsCheckpoint() {
+        Map<String, String> keyHash = Map.of(LogStoreSinkConfig.PARTITION_MAPPING, "key-hash",
+                LogStoreSinkConfig.PARTITIONS, "4");
+        LogStoreSinkTask first = task(new FakeSinkTaskContext(false), keyHash);
+        first.open(List.of(TP0, TP1));
+        List<SinkRecord> records = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            records.add(record(i % 2 == 0 ? TP0 : TP1, i / 2, bytes("key-" + i), bytes("v" + i)));
+        }
+        first.put(records);
+        first.preCommit(Map.of());
+        first.stop();
+
+        int total = 0;
+        try (LogStore store = LogStore.builder(root.resolve("orders")).readOnly().open()) {
+            assertEquals(4, store.partitionCount());
+            for (int p = 0; p < 4; p++) {
+                try (LogReader reader = store.reader(p)) {
+                    for (LogRecord record : reader.poll(100, 1 << 20)) {
+                        assertEquals(p, dev.logstore.Partitioner.partition(record.key(), 4));
+                        total++;
+                    }
+                }
+            }
+        }
+        assertEquals(40, total);
+
+        FakeSinkTaskContext context = new FakeSinkTaskContext(false);
+        LogStoreSinkTask second = task(context, keyHash);
+        second.open(List.of(TP0, TP1));
+        assertEquals(20L, context.rewinds.get(TP0));
+        assertEquals(20L, context.rewinds.get(TP1));
+        assertFalse(Files.exists(root.resolve("orders").resolve("sink-checkpoint.properties.tmp")));
+    }
+}
