@@ -169,6 +169,17 @@ public final class LogReader implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits up to {@code timeout} until the partition holds records at or after this reader's
+     * position (returns at once when it already does).
+     *
+     * @return true when there is something to read
+     */
+    public boolean awaitData(Duration timeout) throws InterruptedException {
+        checkOpen();
+        return log.awaitAppend(nextOffset, timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     private void readInto(List<LogRecord> records, int maxRecords, int maxBytes) throws IOException {
         int bytesRead = 0;
         boolean refreshed = false;

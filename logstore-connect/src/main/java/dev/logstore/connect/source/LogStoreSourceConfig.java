@@ -1,0 +1,201 @@
+package dev.logstore.connect.source;
+
+import dev.logstore.connect.config.ArchiveDirectoryValidator;
+import dev.logstore.connect.config.ArchivePaths;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+
+/** Configuration of {@link LogStoreSourceConnector}. */
+public final class LogStoreSourceConfig extends AbstractConfig {
+
+    public static final String LOGSTORE_DIR = "logstore.dir";
+    public static final String STORES = "logstore.stores";
+    public static final String STORES_REGEX = "logstore.stores.regex";
+    public static final String TOPIC_FORMAT = "topic.format";
+    public static final String PARTITION_MAPPING = "partition.mapping";
+    public static final String START = "replay.start";
+    public static final String START_OFFSET = "replay.start.offset";
+    public static final String START_TIMESTAMP = "replay.start.timestamp";
+    public static final String END = "replay.end";
+    public static final String END_OFFSET = "replay.end.offset";
+    public static final String END_TIMESTAMP = "replay.end.timestamp";
+    public static final String BATCH_SIZE = "batch.size";
+    public static final String BATCH_MAX_BYTES = "batch.max.bytes";
+    public static final String RATE_LIMIT = "rate.limit.records.per.second";
+    public static final String POLL_TIMEOUT_MS = "poll.timeout.ms";
+    public static final String DISCOVERY_INTERVAL_MS = "store.discovery.interval.ms";
+    public static final String TARGET_BOOTSTRAP = "target.bootstrap.servers";
+    public static final String TARGET_REPLICATION_FACTOR = "target.replication.factor";
+    public static final String TARGET_ADMIN_PREFIX = "target.admin.";
+
+    /** Task-only key: the (store, partition) pairs a task replays, as "store:partition,...". */
+    public static final String TASK_ASSIGNMENT = "task.assignment";
+
+    public static final String TOPIC_PLACEHOLDER = "${topic}";
+
+    /** Where target partitions come from. */
+    public enum Mapping { PRESERVE, KEY_HASH, ROUND_ROBIN }
+
+    /** Where a replay starts. */
+    public enum Start { EARLIEST, OFFSET, TIMESTAMP }
+
+    /** Where a replay ends. */
+    public enum End { FOLLOW, SNAPSHOT, OFFSET, TIMESTAMP }
+
+    private static final String GROUP_ARCHIVE = "Archive";
+    private static final String GROUP_REPLAY = "Replay";
+    private static final String GROUP_TARGET = "Target";
+
+    public static final ConfigDef CONFIG_DEF = definition();
+
+    public LogStoreSourceConfig(Map<String, String> props) {
+        super(CONFIG_DEF, props);
+        storesPattern();
+        String format = getString(TOPIC_FORMAT);
+        String problem = ArchivePaths.problemWithStoreName(format.replace(TOPIC_PLACEHOLDER, "t"));
+        if (problem != null) {
+            throw new ConfigException(TOPIC_FORMAT, format, "gives invalid topic names: " + problem);
+        }
+    }
+
+    private static ConfigDef definition() {
+        int archive = 0;
+        int replay = 0;
+        int target = 0;
+        return new ConfigDef()
+                .define(LOGSTORE_DIR, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ArchiveDirectoryValidator.existing(),
+                        Importance.HIGH, "Archive root directory, as written by LogStoreSinkConnector: every store "
+                                + "<root>/<topic> in it can be replayed. Shared by all workers in a multi-worker cluster.",
+                        GROUP_ARCHIVE, ++archive, Width.LONG, "Archive directory")
+                .define(STORES, Type.LIST, "", Importance.HIGH, "Stores to replay, by name. Empty (with an empty "
+                                + STORES_REGEX + ") replays every store in the archive.",
+                        GROUP_ARCHIVE, ++archive, Width.LONG, "Stores")
+                .define(STORES_REGEX, Type.STRING, "", Importance.MEDIUM, "Replay the stores whose name matches this "
+                                + "Java regular expression (in addition to " + STORES + ").",
+                        GROUP_ARCHIVE, ++archive, Width.MEDIUM, "Stores pattern")
+                .define(DISCOVERY_INTERVAL_MS, Type.LONG, 10_000L, ConfigDef.Range.atLeast(100), Importance.LOW,
+                        "How often the connector looks for new stores and partitions while following "
+                                + "(" + END + "=follow); tasks are reconfigured when they appear.",
+                        GROUP_ARCHIVE, ++archive, Width.SHORT, "Discovery interval")
+                .define(TOPIC_FORMAT, Type.STRING, TOPIC_PLACEHOLDER, Importance.HIGH, "Target topic of a store; "
+                                + TOPIC_PLACEHOLDER + " is replaced by the store (original topic) name, e.g. "
+                                + "'${topic}.replay'.", GROUP_REPLAY, ++replay, Width.MEDIUM, "Target topic format")
+                .define(PARTITION_MAPPING, Type.STRING, "preserve",
+                        ConfigDef.CaseInsensitiveValidString.in("preserve", "key-hash", "round-robin"), Importance.MEDIUM,
+                        "Target partition of a record: 'preserve' keeps the store partition (the target topic needs at "
+                                + "least as many partitions); 'key-hash' leaves it to the producer's partitioner "
+                                + "(murmur2 of the key); 'round-robin' cycles over the store's partition count.",
+                        GROUP_REPLAY, ++replay, Width.SHORT, "Partition mapping")
+                .define(START, Type.STRING, "earliest",
+                        ConfigDef.CaseInsensitiveValidString.in("earliest", "offset", "timestamp"), Importance.MEDIUM,
+                        "Where a replay with no committed position starts: the archive's first record, "
+                                + START_OFFSET + ", or the first record at or after " + START_TIMESTAMP + ".",
+                        GROUP_REPLAY, ++replay, Width.SHORT, "Start")
+                .define(START_OFFSET, Type.LONG, 0L, ConfigDef.Range.atLeast(0), Importance.LOW,
+                        "Archive offset to start at when " + START + "=offset (in every partition).",
+                        GROUP_REPLAY, ++replay, Width.SHORT, "Start offset")
+                .define(START_TIMESTAMP, Type.LONG, 0L, Importance.LOW, "Timestamp (ms since the epoch) to start at "
+                                + "when " + START + "=timestamp.", GROUP_REPLAY, ++replay, Width.SHORT, "Start timestamp")
+                .define(END, Type.STRING, "follow",
+                        ConfigDef.CaseInsensitiveValidString.in("follow", "snapshot", "offset", "timestamp"),
+                        Importance.MEDIUM, "Where a replay ends: 'follow' never ends and streams new records as the "
+                                + "archive grows; 'snapshot' stops at the end the archive had when the replay began; "
+                                + "'offset' stops before " + END_OFFSET + "; 'timestamp' stops before the first record "
+                                + "at or after " + END_TIMESTAMP + ". A finished replay idles until it is deleted.",
+                        GROUP_REPLAY, ++replay, Width.SHORT, "End")
+                .define(END_OFFSET, Type.LONG, Long.MAX_VALUE, ConfigDef.Range.atLeast(0), Importance.LOW,
+                        "With " + END + "=offset: replay records with offsets below this one.",
+                        GROUP_REPLAY, ++replay, Width.SHORT, "End offset")
+                .define(END_TIMESTAMP, Type.LONG, Long.MAX_VALUE, Importance.LOW, "With " + END + "=timestamp: stop "
+                                + "before the first record whose timestamp (ms) is at or after this one.",
+                        GROUP_REPLAY, ++replay, Width.SHORT, "End timestamp")
+                .define(BATCH_SIZE, Type.INT, 1000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,
+                        "Most records one poll returns.", GROUP_REPLAY, ++replay, Width.SHORT, "Batch size")
+                .define(BATCH_MAX_BYTES, Type.INT, 4 << 20, ConfigDef.Range.atLeast(1024), Importance.LOW,
+                        "About how many archive bytes one poll reads per partition.", GROUP_REPLAY, ++replay,
+                        Width.SHORT, "Batch bytes")
+                .define(RATE_LIMIT, Type.DOUBLE, 0.0, ConfigDef.Range.atLeast(0), Importance.LOW,
+                        "Most records per second each task emits; 0 for no limit.", GROUP_REPLAY, ++replay,
+                        Width.SHORT, "Rate limit")
+                .define(POLL_TIMEOUT_MS, Type.LONG, 500L, ConfigDef.Range.between(1, 60_000), Importance.LOW,
+                        "How long a poll waits for new records before returning none.", GROUP_REPLAY, ++replay,
+                        Width.SHORT, "Poll timeout")
+                .define(TARGET_BOOTSTRAP, Type.STRING, "", Importance.MEDIUM, "Bootstrap servers of the target Kafka "
+                                + "cluster. When set, the connector creates missing target topics with the store's "
+                                + "partition count and checks that existing ones have enough partitions; settings "
+                                + "prefixed '" + TARGET_ADMIN_PREFIX + "' (security and the like) go to its admin "
+                                + "client. When empty, target topics must exist or be created by the worker's "
+                                + "topic.creation settings.", GROUP_TARGET, ++target, Width.LONG, "Target bootstrap servers")
+                .define(TARGET_REPLICATION_FACTOR, Type.SHORT, (short) -1, Importance.LOW,
+                        "Replication factor of target topics the connector creates; -1 for the broker's default.",
+                        GROUP_TARGET, ++target, Width.SHORT, "Target replication factor");
+    }
+
+    public Path archiveRoot() {
+        return Path.of(getString(LOGSTORE_DIR)).normalize();
+    }
+
+    public List<String> stores() {
+        return getList(STORES).stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    /** The regex of stores, or null when none was given. */
+    public Pattern storesPattern() {
+        String regex = getString(STORES_REGEX);
+        if (regex == null || regex.isBlank()) {
+            return null;
+        }
+        try {
+            return Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new ConfigException(STORES_REGEX, regex, "not a valid regular expression: " + e.getDescription());
+        }
+    }
+
+    /** True when a store name is selected by {@link #STORES} and {@link #STORES_REGEX}. */
+    public boolean selects(String store) {
+        List<String> named = stores();
+        Pattern pattern = storesPattern();
+        if (named.isEmpty() && pattern == null) {
+            return true;
+        }
+        return named.contains(store) || (pattern != null && pattern.matcher(store).matches());
+    }
+
+    public String targetTopic(String store) {
+        return getString(TOPIC_FORMAT).replace(TOPIC_PLACEHOLDER, store);
+    }
+
+    public Mapping mapping() {
+        return Mapping.valueOf(getString(PARTITION_MAPPING).toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
+
+    public Start start() {
+        return Start.valueOf(getString(START).toUpperCase(Locale.ROOT));
+    }
+
+    public End end() {
+        return End.valueOf(getString(END).toUpperCase(Locale.ROOT));
+    }
+
+    /** Settings for the target admin client, or an empty map when no target cluster is configured. */
+    public Map<String, Object> targetAdminConfig() {
+        String bootstrap = getString(TARGET_BOOTSTRAP);
+        if (bootstrap == null || bootstrap.isBlank()) {
+            return Map.of();
+        }
+        Map<String, Object> admin = new java.util.HashMap<>(originalsWithPrefix(TARGET_ADMIN_PREFIX));
+        admin.put("bootstrap.servers", bootstrap);
+        return admin;
+    }
+}

@@ -1,0 +1,178 @@
+package dev.logstore.connect.source;
+
+import dev.logstore.LogStore;
+import dev.logstore.LogStoreException;
+import dev.logstore.connect.Version;
+import dev.logstore.connect.config.ArchivePaths;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.ExactlyOnceSupport;
+import org.apache.kafka.connect.source.SourceConnector;
+import org.apache.kafka.connect.util.ConnectorUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replays archived stores into Kafka topics. Source partition = {@code {store, partition}},
+ * source offset = the next archive offset (and the end of a bounded replay), so a restart resumes
+ * exactly where the last commit left off and exactly-once source support (KIP-618) makes the
+ * replay exactly once. Store partitions are spread over {@code tasks.max} tasks; while following,
+ * new stores and partitions are picked up by reconfiguring the tasks.
+ */
+public final class LogStoreSourceConnector extends SourceConnector {
+
+    private static final Logger log = LoggerFactory.getLogger(LogStoreSourceConnector.class);
+
+    private Map<String, String> props;
+    private LogStoreSourceConfig config;
+    private volatile Map<String, Integer> stores = Map.of();
+    private ScheduledExecutorService discovery;
+
+    @Override
+    public String version() {
+        return Version.get();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        this.props = Map.copyOf(props);
+        this.config = new LogStoreSourceConfig(props);
+        stores = StoreCatalog.scan(config);
+        TargetTopics.ensure(config, stores);
+        if (stores.isEmpty()) {
+            log.warn("No store in {} matches the configuration yet", config.archiveRoot());
+        }
+        if (config.end() == LogStoreSourceConfig.End.FOLLOW) {
+            discovery = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "logstore-source-discovery-" + props.getOrDefault("name", ""));
+                thread.setDaemon(true);
+                return thread;
+            });
+            long interval = config.getLong(LogStoreSourceConfig.DISCOVERY_INTERVAL_MS);
+            discovery.scheduleWithFixedDelay(this::discover, interval, interval, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void discover() {
+        try {
+            Map<String, Integer> now = StoreCatalog.scan(config);
+            if (!now.equals(stores)) {
+                log.info("Archive {} changed from {} to {}; reconfiguring tasks", config.archiveRoot(), stores, now);
+                TargetTopics.ensure(config, now);
+                stores = now;
+                context.requestTaskReconfiguration();
+            }
+        } catch (RuntimeException e) {
+            log.warn("Looking for new stores in {} failed; trying again later", config.archiveRoot(), e);
+        }
+    }
+
+    @Override
+    public Class<? extends Task> taskClass() {
+        return LogStoreSourceTask.class;
+    }
+
+    @Override
+    public List<Map<String, String>> taskConfigs(int maxTasks) {
+        List<StorePartition> units = new ArrayList<>();
+        stores.forEach((store, partitions) -> {
+            for (int p = 0; p < partitions; p++) {
+                units.add(new StorePartition(store, p));
+            }
+        });
+        if (units.isEmpty()) {
+            return List.of();
+        }
+        List<Map<String, String>> configs = new ArrayList<>();
+        for (List<StorePartition> group : ConnectorUtils.groupPartitions(units, Math.min(maxTasks, units.size()))) {
+            Map<String, String> task = new HashMap<>(props);
+            task.put(LogStoreSourceConfig.TASK_ASSIGNMENT,
+                    group.stream().map(StorePartition::encode).collect(Collectors.joining(",")));
+            configs.add(task);
+        }
+        return configs;
+    }
+
+    @Override
+    public void stop() {
+        if (discovery != null) {
+            discovery.shutdownNow();
+        }
+    }
+
+    @Override
+    public ConfigDef config() {
+        return LogStoreSourceConfig.CONFIG_DEF;
+    }
+
+    /** Source offsets are archive positions, which a task can always resume from exactly. */
+    @Override
+    public ExactlyOnceSupport exactlyOnceSupport(Map<String, String> connectorConfig) {
+        return ExactlyOnceSupport.SUPPORTED;
+    }
+
+    /**
+     * Checks new offsets against the archive: the source partition must name an existing store
+     * partition, and the offset must lie between that partition's start and next offset (a reset,
+     * a null offset, is always fine: the replay then starts as configured).
+     */
+    @Override
+    public boolean alterOffsets(Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
+        LogStoreSourceConfig checked = new LogStoreSourceConfig(connectorConfig);
+        for (Map.Entry<Map<String, ?>, Map<String, ?>> entry : offsets.entrySet()) {
+            StorePartition unit;
+            try {
+                unit = StorePartition.fromSourcePartition(entry.getKey());
+            } catch (IllegalArgumentException e) {
+                throw new ConnectException(e.getMessage());
+            }
+            Map<String, ?> offset = entry.getValue();
+            if (offset == null) {
+                continue;
+            }
+            Object position = offset.get(PartitionReplay.OFFSET_KEY);
+            if (!(position instanceof Number number)) {
+                throw new ConnectException("offset " + offset + " of " + unit + " must be {\"" + PartitionReplay.OFFSET_KEY
+                        + "\": <next archive offset>}");
+            }
+            checkAgainstArchive(checked, unit, number.longValue());
+        }
+        return true;
+    }
+
+    private static void checkAgainstArchive(LogStoreSourceConfig config, StorePartition unit, long position) {
+        String problem = ArchivePaths.problemWithStoreName(unit.store());
+        if (problem != null) {
+            throw new ConnectException(problem);
+        }
+        Path dir = ArchivePaths.storeDirectory(config.archiveRoot(), unit.store());
+        if (!Files.isDirectory(dir)) {
+            throw new ConnectException("there is no store '" + unit.store() + "' in " + config.archiveRoot());
+        }
+        try (LogStore store = LogStore.builder(dir).readOnly().open()) {
+            if (unit.partition() < 0 || unit.partition() >= store.partitionCount()) {
+                throw new ConnectException("store '" + unit.store() + "' has partitions 0 to "
+                        + (store.partitionCount() - 1) + "; there is no partition " + unit.partition());
+            }
+            long start = store.startOffset(unit.partition());
+            long next = store.nextOffset(unit.partition());
+            if (position < start || position > next) {
+                throw new ConnectException("offset " + position + " of " + unit + " is outside the archive, which holds "
+                        + "offsets " + start + " to " + (next - 1) + "; give an offset from " + start + " to " + next);
+            }
+        } catch (LogStoreException e) {
+            throw new ConnectException("cannot read store '" + unit.store() + "': " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package dev.logstore.connect.source;
+
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.LogStoreException;
+import dev.logstore.connect.Version;
+import dev.logstore.connect.config.ArchivePaths;
+import dev.logstore.connect.metrics.TaskMetrics;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replays its assigned store partitions. The source offset of each record is the next archive
+ * offset, so a restarted task resumes exactly after the last committed record; with the worker's
+ * exactly-once source support those offsets commit in the same transaction as the records.
+ */
+public final class LogStoreSourceTask extends SourceTask {
+
+    private static final Logger log = LoggerFactory.getLogger(LogStoreSourceTask.class);
+
+    private final Object lock = new Object();
+    private final Map<String, LogStore> stores = new HashMap<>();
+    private final List<PartitionReplay> replays = new ArrayList<>();
+    private LogStoreSourceConfig config;
+    private TaskMetrics metrics;
+    private volatile long replayedTotal;
+    private volatile boolean allFinished;
+    private int batchSize;
+    private int maxBytes;
+    private long pollTimeoutMs;
+    private double rateLimit;
+    private long nextPermitNanos;
+    private int cursor;
+    private boolean announcedFinish;
+    private volatile boolean stopping;
+
+    @Override
+    public String version() {
+        return Version.get();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        config = new LogStoreSourceConfig(props);
+        batchSize = config.getInt(LogStoreSourceConfig.BATCH_SIZE);
+        maxBytes = config.getInt(LogStoreSourceConfig.BATCH_MAX_BYTES);
+        pollTimeoutMs = config.getLong(LogStoreSourceConfig.POLL_TIMEOUT_MS);
+        rateLimit = config.getDouble(LogStoreSourceConfig.RATE_LIMIT);
+        List<StorePartition> units = Arrays.stream(props.getOrDefault(LogStoreSourceConfig.TASK_ASSIGNMENT, "").split(","))
+                .filter(s -> !s.isBlank()).map(StorePartition::decode).toList();
+        List<Map<String, Object>> sourcePartitions = units.stream().map(StorePartition::sourcePartition).toList();
+        Map<Map<String, Object>, Map<String, Object>> committed = context.offsetStorageReader().offsets(sourcePartitions);
+        try {
+            for (StorePartition unit : units) {
+                replays.add(openReplay(unit, committed == null ? null : committed.get(unit.sourcePartition())));
+            }
+        } catch (RuntimeException e) {
+            closeAll();
+            throw e instanceof ConnectException ? e : new ConnectException("Cannot start the replay: " + e.getMessage(), e);
+        }
+        LinkedHashMap<String, String> tags = new LinkedHashMap<>();
+        tags.put("stores", String.join(",", stores.keySet()));
+        Map<String, TaskMetrics.Gauge> gauges = new LinkedHashMap<>();
+        gauges.put("records-replayed", new TaskMetrics.Gauge("Records this task has replayed since it started",
+                () -> replayedTotal));
+        gauges.put("replay-finished", new TaskMetrics.Gauge("1 when every partition of a bounded replay reached its "
+                + "end, else 0", () -> allFinished ? 1 : 0));
+        metrics = TaskMetrics.register(context, tags, gauges);
+        log.info("LogStore source task replaying {} from {}", units, config.archiveRoot());
+    }
+
+    private PartitionReplay openReplay(StorePartition unit, Map<String, Object> committed) {
+        LogStore store = stores.computeIfAbsent(unit.store(), name ->
+                LogStore.builder(ArchivePaths.storeDirectory(config.archiveRoot(), name)).readOnly().open());
+        LogReader reader = store.reader(unit.partition());
+        long end;
+        Object committedOffset = committed == null ? null : committed.get(PartitionReplay.OFFSET_KEY);
+        if (committedOffset instanceof Number position) {
+            seekAtLeastStart(reader, unit, position.longValue());
+            Object committedEnd = committed.get(PartitionReplay.END_KEY);
+            end = committedEnd instanceof Number number ? number.longValue() : end(store, unit);
+            log.info("{}: resuming at committed offset {}", unit, position);
+        } else {
+            end = end(store, unit);
+            switch (config.start()) {
+                case OFFSET -> seekAtLeastStart(reader, unit, config.getLong(LogStoreSourceConfig.START_OFFSET));
+                case TIMESTAMP -> reader.seekToTimestamp(config.getLong(LogStoreSourceConfig.START_TIMESTAMP));
+                default -> reader.seekToStart();
+            }
+        }
+        return new PartitionReplay(unit, reader, end, config.targetTopic(unit.store()), config.mapping(),
+                store.partitionCount());
+    }
+
+    private static void seekAtLeastStart(LogReader reader, StorePartition unit, long offset) {
+        reader.seekToStart();
+        if (offset < reader.position()) {
+            log.warn("{}: offset {} is no longer in the archive (retention); starting at its first offset {}", unit,
+                    offset, reader.position());
+        } else {
+            reader.seek(offset);
+        }
+    }
+
+    /** The exclusive end offset of a replay of {@code unit}, as configured. */
+    private long end(LogStore store, StorePartition unit) {
+        return switch (config.end()) {
+            case FOLLOW -> Long.MAX_VALUE;
+            case SNAPSHOT -> store.nextOffset(unit.partition());
+            case OFFSET -> config.getLong(LogStoreSourceConfig.END_OFFSET);
+            case TIMESTAMP -> {
+                try (LogReader probe = store.reader(unit.partition())) {
+                    yield probe.seekToTimestamp(config.getLong(LogStoreSourceConfig.END_TIMESTAMP)).position();
+                }
+            }
+        };
+    }
+
+    @Override
+    public List<SourceRecord> poll() throws InterruptedException {
+        List<SourceRecord> out = new ArrayList<>();
+        synchronized (lock) {
+            if (stopping) {
+                return null;
+            }
+            try {
+                int budget = rateLimit > 0 ? (int) Math.max(1, Math.min(batchSize, Math.ceil(rateLimit / 10))) : batchSize;
+                for (int i = 0; i < replays.size() && out.size() < budget; i++) {
+                    replays.get((cursor + i) % replays.size()).poll(budget - out.size(), maxBytes, out);
+                }
+                cursor++;
+                replayedTotal += out.size();
+                allFinished = finished();
+                if (out.isEmpty()) {
+                    idle();
+                    return null;
+                }
+            } catch (LogStoreException e) {
+                throw new ConnectException("Replay failed: " + e.getMessage(), e);
+            }
+        }
+        throttle(out.size());
+        return out;
+    }
+
+    /** Nothing to emit: announce a finished replay once, then wait without spinning. */
+    private void idle() throws InterruptedException {
+        if (finished()) {
+            if (!announcedFinish) {
+                announcedFinish = true;
+                log.info("LogStore replay finished: {} records from {} replayed; the connector can be deleted",
+                        replayedTotal, replays.stream().map(PartitionReplay::unit).toList());
+            }
+            TimeUnit.MILLISECONDS.sleep(pollTimeoutMs);
+            return;
+        }
+        for (PartitionReplay replay : replays) {
+            if (!replay.finished()) {
+                replay.awaitData(pollTimeoutMs);
+                return;
+            }
+        }
+    }
+
+    private void throttle(int records) throws InterruptedException {
+        if (rateLimit <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        long start = Math.max(now, nextPermitNanos);
+        nextPermitNanos = start + (long) (records * 1e9 / rateLimit);
+        long wait = start - now;
+        if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+        }
+    }
+
+    /** True when every assigned partition reached the end of a bounded replay (called under the lock). */
+    private boolean finished() {
+        return !replays.isEmpty() && replays.stream().allMatch(PartitionReplay::finished);
+    }
+
+    @Override
+    public void stop() {
+        stopping = true;
+        synchronized (lock) {
+            closeAll();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
+    }
+
+    private void closeAll() {
+        replays.forEach(PartitionReplay::close);
+        replays.clear();
+        stores.values().forEach(LogStore::close);
+        stores.clear();
+    }
+}

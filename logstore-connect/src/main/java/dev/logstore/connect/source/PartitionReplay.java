@@ -1,0 +1,113 @@
+package dev.logstore.connect.source;
+
+import dev.logstore.LogReader;
+import dev.logstore.record.Header;
+import dev.logstore.record.LogRecord;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
+import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * The replay of one store partition: a reader moving from the start position towards the end
+ * (exclusive; {@code Long.MAX_VALUE} when following), turning archived records into source
+ * records whose offset is the next archive offset.
+ */
+final class PartitionReplay implements AutoCloseable {
+
+    static final String OFFSET_KEY = "offset";
+    static final String END_KEY = "end";
+
+    private final StorePartition unit;
+    private final LogReader reader;
+    private final long end;
+    private final String topic;
+    private final LogStoreSourceConfig.Mapping mapping;
+    private final int storePartitions;
+    private final Map<String, Object> sourcePartition;
+    private long roundRobin;
+
+    PartitionReplay(StorePartition unit, LogReader reader, long end, String topic, LogStoreSourceConfig.Mapping mapping,
+                    int storePartitions) {
+        this.unit = unit;
+        this.reader = reader;
+        this.end = end;
+        this.topic = topic;
+        this.mapping = mapping;
+        this.storePartitions = storePartitions;
+        this.sourcePartition = unit.sourcePartition();
+        this.roundRobin = unit.partition();
+    }
+
+    StorePartition unit() {
+        return unit;
+    }
+
+    /** True when a bounded replay has reached its end. */
+    boolean finished() {
+        return reader.position() >= end;
+    }
+
+    long position() {
+        return reader.position();
+    }
+
+    long end() {
+        return end;
+    }
+
+    /** Adds up to {@code max} records to {@code out}; returns how many. */
+    int poll(int max, int maxBytes, List<SourceRecord> out) {
+        if (finished()) {
+            return 0;
+        }
+        int added = 0;
+        for (LogRecord record : reader.poll(max, maxBytes)) {
+            if (record.offset() >= end) {
+                // Past the end: leave the reader there so finished() holds from now on.
+                reader.seek(end);
+                break;
+            }
+            out.add(toSourceRecord(record));
+            added++;
+        }
+        return added;
+    }
+
+    /** Waits up to {@code millis} for records beyond the reader's position. */
+    void awaitData(long millis) throws InterruptedException {
+        reader.awaitData(Duration.ofMillis(millis));
+    }
+
+    private SourceRecord toSourceRecord(LogRecord record) {
+        ConnectHeaders headers = new ConnectHeaders();
+        for (Header header : record.headers()) {
+            headers.add(header.key(), new SchemaAndValue(Schema.OPTIONAL_BYTES_SCHEMA, header.value()));
+        }
+        Map<String, Object> offset = new HashMap<>(2);
+        offset.put(OFFSET_KEY, record.offset() + 1);
+        if (end != Long.MAX_VALUE) {
+            offset.put(END_KEY, end);
+        }
+        return new SourceRecord(sourcePartition, offset, topic, targetPartition(), Schema.OPTIONAL_BYTES_SCHEMA,
+                record.key(), Schema.OPTIONAL_BYTES_SCHEMA, record.value(),
+                record.timestamp() < 0 ? null : record.timestamp(), headers);
+    }
+
+    private Integer targetPartition() {
+        return switch (mapping) {
+            case PRESERVE -> unit.partition();
+            case KEY_HASH -> null;
+            case ROUND_ROBIN -> (int) (roundRobin++ % storePartitions);
+        };
+    }
+
+    @Override
+    public void close() {
+        reader.close();
+    }
+}
