@@ -1,0 +1,185 @@
+package dev.logstore.connect.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.record.Header;
+import dev.logstore.record.LogRecord;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
+
+/**
+ * A real broker and Connect worker in this JVM (Kafka's {@code EmbeddedConnectCluster}), with the
+ * helpers the connector tests share: producing varied records, reading a topic or an archive
+ * partition whole, and comparing the two byte for byte.
+ */
+final class ConnectCluster implements AutoCloseable {
+
+    static final String BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter";
+
+    final EmbeddedConnectCluster connect;
+
+    ConnectCluster(String name, int workers, Map<String, String> extraWorkerProps) {
+        Map<String, String> workerProps = new HashMap<>();
+        workerProps.put("offset.flush.interval.ms", "500");
+        workerProps.put("scheduled.rebalance.max.delay.ms", "3000");
+        workerProps.put("key.converter", BYTES);
+        workerProps.put("value.converter", BYTES);
+        workerProps.put("header.converter", BYTES);
+        workerProps.putAll(extraWorkerProps);
+        Properties brokerProps = new Properties();
+        brokerProps.put("log.retention.ms", "-1");
+        brokerProps.put("auto.create.topics.enable", "false");
+        connect = new EmbeddedConnectCluster.Builder().name(name).numWorkers(workers).numBrokers(1)
+                .workerProps(workerProps).brokerProps(brokerProps).build();
+        connect.start();
+    }
+
+    /** Connector settings every LogStore test connector uses: byte converters for key, value and headers. */
+    static Map<String, String> byteConverters() {
+        Map<String, String> config = new HashMap<>();
+        config.put("key.converter", BYTES);
+        config.put("value.converter", BYTES);
+        config.put("header.converter", BYTES);
+        return config;
+    }
+
+    /**
+     * Produces {@code count} varied records to {@code topic}: keys, null keys, null values (tombstones),
+     * empty values, repeated and null headers, and timestamps from a month ago to now.
+     */
+    void produceVaried(String topic, int partitions, int first, int count) throws Exception {
+        long now = System.currentTimeMillis();
+        try (KafkaProducer<byte[], byte[]> producer = connect.kafka().createProducer(Map.of("linger.ms", 5))) {
+            for (int i = first; i < first + count; i++) {
+                byte[] key = i % 5 == 0 ? null : ("key-" + (i % 17)).getBytes();
+                byte[] value = i % 11 == 0 ? null : i % 13 == 0 ? new byte[0] : ("value-" + i + "-" + "x".repeat(i % 50)).getBytes();
+                RecordHeaders headers = new RecordHeaders();
+                if (i % 3 == 0) {
+                    headers.add("trace", ("t" + i).getBytes());
+                    headers.add("trace", null);
+                    headers.add("bin", new byte[] {0, (byte) 0xff, (byte) i});
+                }
+                long timestamp = now - Duration.ofDays(30).toMillis() + i * 1000L;
+                producer.send(new ProducerRecord<>(topic, i % partitions, timestamp, key, value, headers));
+            }
+            producer.flush();
+        }
+    }
+
+    /** Every record of every partition of {@code topic}, by partition, read committed. */
+    List<List<ConsumerRecord<byte[], byte[]>>> readTopic(String topic, int partitions) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + System.nanoTime());
+        List<List<ConsumerRecord<byte[], byte[]>>> result = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = connect.kafka().createConsumer(props)) {
+            for (int p = 0; p < partitions; p++) {
+                TopicPartition tp = new TopicPartition(topic, p);
+                consumer.assign(List.of(tp));
+                consumer.seekToBeginning(List.of(tp));
+                long end = consumer.endOffsets(List.of(tp)).get(tp);
+                List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (consumer.position(tp) < end && System.currentTimeMillis() < deadline) {
+                    consumer.poll(Duration.ofMillis(200)).records(tp).forEach(records::add);
+                }
+                result.add(records);
+            }
+        }
+        return result;
+    }
+
+    /** The end offset of a topic partition. */
+    long endOffset(String topic, int partition) {
+        try {
+            return connect.kafka().endOffset(new TopicPartition(topic, partition));
+        } catch (Exception e) {
+            throw new AssertionError("cannot read the end offset of " + topic + "-" + partition, e);
+        }
+    }
+
+    /** Every record of one archive partition. */
+    static List<LogRecord> readArchive(Path storeDir, int partition) {
+        List<LogRecord> all = new ArrayList<>();
+        try (LogStore store = LogStore.builder(storeDir).readOnly().open(); LogReader reader = store.reader(partition)) {
+            List<LogRecord> batch;
+            while (!(batch = reader.poll(10_000, 4 << 20)).isEmpty()) {
+                all.addAll(batch);
+            }
+        }
+        return all;
+    }
+
+    /** The archive's next offset of a partition, or 0 when it does not exist yet. */
+    static long archivedNextOffset(Path storeDir, int partition) {
+        if (!Files.exists(storeDir.resolve("logstore.properties"))) {
+            return 0;
+        }
+        try (LogStore store = LogStore.builder(storeDir).readOnly().open()) {
+            return partition < store.partitionCount() ? store.nextOffset(partition) : 0;
+        }
+    }
+
+    /** Asserts that an archive partition holds exactly the topic partition's records, offsets included. */
+    static void assertArchiveEqualsTopic(List<ConsumerRecord<byte[], byte[]>> topic, List<LogRecord> archive,
+                                         String what) {
+        assertEquals(topic.size(), archive.size(), what + ": record count");
+        for (int i = 0; i < topic.size(); i++) {
+            ConsumerRecord<byte[], byte[]> expected = topic.get(i);
+            LogRecord actual = archive.get(i);
+            String at = what + " offset " + expected.offset();
+            assertEquals(expected.offset(), actual.offset(), at);
+            assertSameRecord(expected, actual.key(), actual.value(), actual.timestamp(), actual.headers(), at);
+        }
+    }
+
+    static void assertSameRecord(ConsumerRecord<byte[], byte[]> expected, byte[] key, byte[] value, long timestamp,
+                                 List<Header> headers, String at) {
+        assertArrayEquals(expected.key(), key, at + ": key");
+        assertArrayEquals(expected.value(), value, at + ": value");
+        assertEquals(expected.timestamp(), timestamp, at + ": timestamp");
+        Iterator<org.apache.kafka.common.header.Header> expectedHeaders = expected.headers().iterator();
+        for (Header header : headers) {
+            org.apache.kafka.common.header.Header e = expectedHeaders.next();
+            assertEquals(e.key(), header.key(), at + ": header key");
+            assertArrayEquals(e.value(), header.value(), at + ": header " + e.key());
+        }
+        assertEquals(false, expectedHeaders.hasNext(), at + ": header count");
+    }
+
+    /** Waits up to {@code timeout} for {@code condition}, failing with {@code message}. */
+    static void await(Duration timeout, String message, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("Timed out after " + timeout + ": " + message);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    @Override
+    public void close() {
+        connect.stop();
+    }
+}

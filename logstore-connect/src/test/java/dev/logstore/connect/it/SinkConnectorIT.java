@@ -1,0 +1,183 @@
+package dev.logstore.connect.it;
+
+import static dev.logstore.connect.it.ConnectCluster.archivedNextOffset;
+import static dev.logstore.connect.it.ConnectCluster.assertArchiveEqualsTopic;
+import static dev.logstore.connect.it.ConnectCluster.await;
+import static dev.logstore.connect.it.ConnectCluster.readArchive;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.connect.sink.LogStoreSinkConnector;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.runtime.rest.entities.ConfigInfo;
+import org.apache.kafka.connect.runtime.rest.entities.ConfigInfos;
+import org.apache.kafka.connect.runtime.rest.errors.ConnectRestException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** LogStoreSinkConnector on a real broker and Connect worker. */
+class SinkConnectorIT {
+
+    private static ConnectCluster cluster;
+
+    @TempDir
+    static Path root;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = new ConnectCluster("sink-it", 1, Map.of());
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static Map<String, String> sinkConfig(String topics, int tasks) {
+        Map<String, String> config = ConnectCluster.byteConverters();
+        config.put("connector.class", LogStoreSinkConnector.class.getName());
+        config.put("tasks.max", Integer.toString(tasks));
+        config.put("topics", topics);
+        config.put("logstore.dir", root.toString());
+        return config;
+    }
+
+    private static void awaitArchived(String topic, int partitions) throws InterruptedException {
+        Map<Integer, Long> ends = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            ends.put(p, cluster.endOffset(topic, p));
+        }
+        await(Duration.ofSeconds(90), "archive of " + topic + " to reach " + ends, () -> ends.entrySet().stream()
+                .allMatch(e -> archivedNextOffset(root.resolve(topic), e.getKey()) >= e.getValue()));
+    }
+
+    private static void assertArchiveEqualsTopic(String topic, int partitions) {
+        List<List<ConsumerRecord<byte[], byte[]>>> records = cluster.readTopic(topic, partitions);
+        for (int p = 0; p < partitions; p++) {
+            ConnectCluster.assertArchiveEqualsTopic(records.get(p), readArchive(root.resolve(topic), p),
+                    topic + "-" + p);
+        }
+    }
+
+    @Test
+    void archivesEveryPartitionByteForByte() throws Exception {
+        String topic = "orders";
+        cluster.connect.kafka().createTopic(topic, 3);
+        cluster.produceVaried(topic, 3, 0, 600);
+        cluster.connect.configureConnector("archive-orders", sinkConfig(topic, 1));
+        cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("archive-orders", 1, "sink not running");
+        awaitArchived(topic, 3);
+        assertArchiveEqualsTopic(topic, 3);
+
+        // More records after the first catch-up are appended behind them.
+        cluster.produceVaried(topic, 3, 600, 150);
+        awaitArchived(topic, 3);
+        assertArchiveEqualsTopic(topic, 3);
+        cluster.connect.deleteConnector("archive-orders");
+    }
+
+    @Test
+    void restartsAndRebalancesMidStreamLeaveNoDuplicateAndNoGap() throws Exception {
+        String topic = "events";
+        cluster.connect.kafka().createTopic(topic, 3);
+        cluster.connect.configureConnector("archive-events", sinkConfig(topic, 2));
+        cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("archive-events", 2, "sink not running");
+        ExecutorService producer = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> producing = producer.submit(() -> {
+                for (int round = 0; round < 20; round++) {
+                    cluster.produceVaried(topic, 3, round * 100, 100);
+                    Thread.sleep(100);
+                }
+                return null;
+            });
+            Thread.sleep(600);
+            cluster.connect.restartConnectorAndTasks("archive-events", false, true, false);
+            Thread.sleep(600);
+            cluster.connect.stopConnector("archive-events");
+            cluster.connect.assertions().assertConnectorIsStopped("archive-events", "sink did not stop");
+            cluster.connect.resumeConnector("archive-events");
+            Thread.sleep(600);
+            // A new task count rebalances the partitions over three tasks.
+            Map<String, String> three = sinkConfig(topic, 3);
+            cluster.connect.configureConnector("archive-events", three);
+            cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("archive-events", 3,
+                    "sink did not rebalance to three tasks");
+            producing.get(120, TimeUnit.SECONDS);
+        } finally {
+            producer.shutdownNow();
+        }
+        awaitArchived(topic, 3);
+        assertArchiveEqualsTopic(topic, 3);
+        cluster.connect.deleteConnector("archive-events");
+    }
+
+    @Test
+    void invalidConfigurationsAreRejectedNamingTheKey() {
+        Map<String, String> config = sinkConfig("bad", 2);
+        config.put("logstore.dir", "relative/dir");
+        config.put("logstore.fsync.policy", "sometimes");
+        config.put("logstore.segment.bytes", "12");
+        config.put("logstore.partition.mapping", "key-hash");
+        config.put("behavior.on.null.values", "drop");
+        config.put("name", "bad-sink");
+        ConfigInfos result = cluster.connect.validateConnectorConfig(LogStoreSinkConnector.class.getSimpleName(), config);
+        Map<String, List<String>> errors = result.configs().stream()
+                .filter(info -> !info.configValue().errors().isEmpty())
+                .collect(Collectors.toMap(info -> info.configValue().name(), info -> info.configValue().errors()));
+        assertEquals(Set.of("logstore.dir", "logstore.fsync.policy", "logstore.segment.bytes",
+                "logstore.partition.mapping", "behavior.on.null.values"), errors.keySet(), errors.toString());
+        assertTrue(errors.get("logstore.dir").get(0).contains("absolute path"), errors.toString());
+        assertTrue(errors.get("logstore.partition.mapping").get(0).contains("tasks.max=1"), errors.toString());
+        assertFalse(Files.exists(Path.of("relative")), "validation creates nothing");
+        for (ConfigInfo info : result.configs()) {
+            if (info.configValue().name().equals("logstore.dir")) {
+                assertEquals("relative/dir", info.configValue().value());
+            }
+        }
+    }
+
+    @Test
+    void alteredOffsetsMustAgreeWithTheArchive() throws Exception {
+        String topic = "ledger";
+        cluster.connect.kafka().createTopic(topic, 1);
+        cluster.produceVaried(topic, 1, 0, 50);
+        cluster.connect.configureConnector("archive-ledger", sinkConfig(topic, 1));
+        awaitArchived(topic, 1);
+        cluster.connect.stopConnector("archive-ledger");
+        cluster.connect.assertions().assertConnectorIsStopped("archive-ledger", "sink did not stop");
+
+        TopicPartition tp = new TopicPartition(topic, 0);
+        ConnectRestException refused = assertThrows(ConnectRestException.class,
+                () -> cluster.connect.alterSinkConnectorOffset("archive-ledger", tp, 10L));
+        assertTrue(refused.getMessage().contains("ends at offset 50"), refused.getMessage());
+        cluster.connect.alterSinkConnectorOffset("archive-ledger", tp, 50L);
+        cluster.connect.resetConnectorOffsets("archive-ledger");
+
+        // After a reset the archive still decides: nothing is archived twice.
+        cluster.connect.resumeConnector("archive-ledger");
+        cluster.produceVaried(topic, 1, 50, 10);
+        awaitArchived(topic, 1);
+        assertArchiveEqualsTopic(topic, 1);
+        cluster.connect.deleteConnector("archive-ledger");
+    }
+}
