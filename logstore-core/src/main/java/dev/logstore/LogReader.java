@@ -199,6 +199,9 @@ public final class LogReader implements AutoCloseable {
                     refreshed = true;
                     continue;
                 }
+                if (records.isEmpty()) {
+                    log.checkDamage();
+                }
                 return;
             }
             int want = (int) Math.min(end - filePosition, Math.max(HEADER_SIZE, Math.min(buffer.capacity(),
@@ -252,6 +255,7 @@ public final class LogReader implements AutoCloseable {
         if (nextOffset >= log.nextOffset()) {
             log.refresh();
             if (nextOffset >= log.nextOffset()) {
+                log.checkDamage();
                 return false;
             }
         }

@@ -188,10 +188,17 @@ public final class LogStore implements AutoCloseable {
         return infos;
     }
 
-    /** The offset the next record appended to {@code partition} gets, at the least. */
+    /**
+     * The offset the next record appended to {@code partition} gets, at the least: one past the
+     * last record stored.
+     *
+     * @throws CorruptLogException when a read-only view finds damaged bytes where its valid data
+     *                             ends, so that the true end is unknown
+     */
     public long nextOffset(int partition) {
         PartitionLog partitionLog = partition(partition);
         partitionLog.refresh();
+        partitionLog.checkDamage();
         return partitionLog.nextOffset();
     }
 

@@ -243,6 +243,32 @@ class RecoveryTest {
     }
 
     @Test
+    void aReadOnlyFollowerReportsDamagedBytesButWaitsOutATornTail() throws Exception {
+        long secondBatchAt;
+        try (LogStore store = LogStore.open(dir, 1)) {
+            store.append(0, List.of(TestRecords.numbered(0, 1)));
+            secondBatchAt = store.partitionInfo(0).sizeInBytes();
+            store.append(0, List.of(TestRecords.numbered(1, 2)));
+        }
+        Path log = logFiles().get(0);
+        // A torn tail (a write in progress, or a crash) is not an error for a follower.
+        Files.write(log, new byte[] {0, 0, 0}, StandardOpenOption.APPEND);
+        crash(partition0());
+        try (LogStore follower = LogStore.builder(dir).readOnly().open()) {
+            assertEquals(2, readAll(follower, 0).size());
+        }
+        // Wrong bytes inside a batch the file holds whole are damage: reported once they persist.
+        flipByte(log, secondBatchAt + 45);
+        try (LogStore follower = LogStore.builder(dir).readOnly().open(); LogReader reader = follower.reader(0)) {
+            assertEquals(1, reader.poll(10, 1 << 16).size());
+            Thread.sleep(2100);
+            CorruptLogException e = assertThrows(CorruptLogException.class, () -> reader.poll(10, 1 << 16));
+            assertEquals(log, e.file());
+            assertEquals(secondBatchAt, e.position());
+        }
+    }
+
+    @Test
     void leftoversOfInterruptedWorkAreRemoved() throws IOException {
         LogStore.open(dir, 1).close();
         Path deleted = Files.createFile(partition0().resolve("00000000000000000007.log.deleted"));

@@ -126,16 +126,19 @@ final class PartitionLoader {
      */
     static void refresh(PartitionLog partitionLog, Path dir) throws IOException {
         Segment last = partitionLog.active();
-        if (last != null) {
-            last.catchUp();
+        if (last != null && damaged(partitionLog, dir, last, last.catchUp(), false)) {
+            partitionLog.publishNextOffset(last.nextOffset());
+            return;
         }
         TreeMap<Long, Path> onDisk = listSegments(dir);
         long lastBase = last == null ? -1 : last.baseOffset();
         Map<Long, Path> newer = onDisk.tailMap(lastBase, false);
         if (!newer.isEmpty()) {
-            if (last != null) {
-                // The writer seals a segment before it creates the next: its end is final now.
-                last.catchUp();
+            // The writer seals a segment before it creates the next: its end is final now. If it
+            // is damaged, later segments stay hidden so no reader skips over the damage.
+            if (last != null && damaged(partitionLog, dir, last, last.catchUp(), true)) {
+                partitionLog.publishNextOffset(last.nextOffset());
+                return;
             }
             long newest = onDisk.lastKey();
             for (Map.Entry<Long, Path> entry : newer.entrySet()) {
@@ -146,12 +149,12 @@ final class PartitionLoader {
                 } catch (NoSuchFileException e) {
                     continue;
                 }
-                if (entry.getKey() == newest) {
-                    // Possibly still being written: publish only its valid prefix.
-                    segment.rescan(entry.getKey());
-                }
                 partitionLog.segments.put(entry.getKey(), segment);
                 last = segment;
+                if (entry.getKey() == newest) {
+                    // Possibly still being written: publish only its valid prefix.
+                    damaged(partitionLog, dir, segment, segment.rescan(entry.getKey()), false);
+                }
             }
             partitionLog.setActive(last);
         }
@@ -165,6 +168,34 @@ final class PartitionLoader {
             partitionLog.publishNextOffset(last.nextOffset());
         }
     }
+
+    /**
+     * Decides whether a followed segment that stopped short of its file's end is still being
+     * written or is damaged, and records the verdict on the log: readers get the valid prefix and
+     * then the {@link CorruptLogException}. A torn batch at the end is a write in progress (or a
+     * crash the writer's recovery will cut). Bytes that are all there but wrong are damage once
+     * the segment is sealed, the writer has closed cleanly, or they stay wrong past a grace
+     * period that no in-flight write lasts.
+     *
+     * @return true when the segment is damaged
+     */
+    private static boolean damaged(PartitionLog partitionLog, Path dir, Segment segment, SegmentScanner.Result result,
+                                   boolean sealed) {
+        if (result.clean() || result.torn()) {
+            partitionLog.suspect(null, -1);
+            return false;
+        }
+        boolean writerClosed = Files.exists(dir.resolve(CLEAN_SHUTDOWN_FILE));
+        long suspectNanos = partitionLog.suspect(segment.file(), result.validEnd());
+        if (sealed || writerClosed || suspectNanos > FOLLOW_GRACE_NANOS) {
+            partitionLog.damage(segment.file(), result.validEnd(), result.problem());
+            return true;
+        }
+        return false;
+    }
+
+    /** How long bytes may look wrong at a followed log's end before they count as corruption. */
+    static final long FOLLOW_GRACE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
     /**
      * Rebuilds missing indexes of sealed segments; applies the corruption policy to a bad batch

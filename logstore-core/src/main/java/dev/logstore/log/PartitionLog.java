@@ -5,6 +5,7 @@ import static dev.logstore.record.BatchFormat.MAX_TIMESTAMP_OFFSET;
 
 import dev.logstore.AppendResult;
 import dev.logstore.BufferTooSmallException;
+import dev.logstore.CorruptLogException;
 import dev.logstore.Durability;
 import dev.logstore.LogStoreException;
 import dev.logstore.OffsetOutOfRangeException;
@@ -451,6 +452,7 @@ public final class PartitionLog implements AutoCloseable {
                 if (offset < startOffset()) {
                     throw outOfRange(offset, startOffset());
                 }
+                checkDamage();
                 return null;
             }
         }
@@ -560,6 +562,50 @@ public final class PartitionLog implements AutoCloseable {
             throw new LogStoreException(description + ": cannot follow " + dir + ": " + e.getMessage(), e);
         } finally {
             refreshLock.unlock();
+        }
+    }
+
+    private Path suspectFile;
+    private long suspectPosition = -1;
+    private long suspectSinceNanos;
+    private volatile Damage damage;
+
+    /** Where a followed log stops being valid, and why. */
+    private record Damage(Path file, long position, String reason) {
+    }
+
+    /**
+     * Notes that the bytes at this file and position look wrong (null file: nothing does) and
+     * returns for how long (ns) they have; clears any recorded damage when they no longer do.
+     */
+    long suspect(Path file, long position) {
+        long now = System.nanoTime();
+        if (file == null) {
+            suspectFile = null;
+            suspectPosition = -1;
+            damage = null;
+            return 0;
+        }
+        if (!file.equals(suspectFile) || position != suspectPosition) {
+            suspectFile = file;
+            suspectPosition = position;
+            suspectSinceNanos = now;
+        }
+        return now - suspectSinceNanos;
+    }
+
+    void damage(Path file, long position, String reason) {
+        damage = new Damage(file, position, reason);
+    }
+
+    /**
+     * For a read-only log: throws the damage found where the valid data ends, if any. Readers call
+     * it when they have read everything before it.
+     */
+    public void checkDamage() {
+        Damage found = damage;
+        if (found != null) {
+            throw new CorruptLogException(found.file(), found.position(), found.reason());
         }
     }
 

@@ -27,8 +27,11 @@ public final class SegmentScanner {
      * @param validEnd    the position after the last valid batch
      * @param nextOffset  the offset after the last valid batch (the minimum offset when none)
      * @param problem     why the scan stopped before {@code end}, or null when it reached it
+     * @param torn        true when the scan stopped at a batch the file holds only part of (as a
+     *                    crash, or a write still in progress, leaves it) rather than at bytes that
+     *                    are there but wrong
      */
-    public record Result(long validEnd, long nextOffset, long maxTimestamp, String problem) {
+    public record Result(long validEnd, long nextOffset, long maxTimestamp, String problem, boolean torn) {
         public boolean clean() {
             return problem == null;
         }
@@ -54,7 +57,7 @@ public final class SegmentScanner {
         while (position < end) {
             if (end - position < HEADER_SIZE) {
                 return new Result(position, nextOffset, maxTimestamp, "torn batch header: "
-                        + (end - position) + " bytes at the end of the file");
+                        + (end - position) + " bytes at the end of the file", true);
             }
             int inChunk = (int) (position - chunkStart);
             if (inChunk + HEADER_SIZE > chunk.limit()) {
@@ -65,16 +68,16 @@ public final class SegmentScanner {
             BatchHeader header = BatchHeader.read(chunk, inChunk);
             String problem = header.problem();
             if (problem != null) {
-                return new Result(position, nextOffset, maxTimestamp, problem);
+                return new Result(position, nextOffset, maxTimestamp, problem, false);
             }
             if (header.baseOffset() < nextOffset) {
                 return new Result(position, nextOffset, maxTimestamp, "base offset " + header.baseOffset()
-                        + " is below the expected next offset " + nextOffset);
+                        + " is below the expected next offset " + nextOffset, false);
             }
             int size = header.sizeInBytes();
             if (position + size > end) {
                 return new Result(position, nextOffset, maxTimestamp, "torn batch: " + size + " bytes declared, "
-                        + (end - position) + " present");
+                        + (end - position) + " present", true);
             }
             ByteBuffer whole;
             int index;
@@ -92,14 +95,14 @@ public final class SegmentScanner {
                 index = 0;
             }
             if (BatchHeader.computeCrc(whole, index, size) != header.crc()) {
-                return new Result(position, nextOffset, maxTimestamp, "CRC-32C mismatch");
+                return new Result(position, nextOffset, maxTimestamp, "CRC-32C mismatch", false);
             }
             visitor.batch(position, header);
             position += size;
             nextOffset = header.nextOffset();
             maxTimestamp = Math.max(maxTimestamp, header.maxTimestamp());
         }
-        return new Result(position, nextOffset, maxTimestamp, null);
+        return new Result(position, nextOffset, maxTimestamp, null, false);
     }
 
     private static void fill(FileChannel channel, ByteBuffer chunk, long from, long end) throws IOException {

@@ -59,10 +59,14 @@ final class TargetTopics {
                     }
                 }
             }
-            if (config.mapping() == LogStoreSourceConfig.Mapping.PRESERVE) {
-                Map<String, TopicDescription> described = admin.describeTopics(needed.keySet()).allTopicNames()
+            Set<String> preexisting = new java.util.HashSet<>(needed.keySet());
+            preexisting.retainAll(existing);
+            if (config.mapping() == LogStoreSourceConfig.Mapping.PRESERVE && !preexisting.isEmpty()) {
+                // Topics created above have the right count; only those found existing need a look.
+                Map<String, TopicDescription> described = admin.describeTopics(preexisting).allTopicNames()
                         .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                for (Map.Entry<String, Integer> entry : needed.entrySet()) {
+                for (String topic : preexisting) {
+                    Map.Entry<String, Integer> entry = Map.entry(topic, needed.get(topic));
                     int has = described.get(entry.getKey()).partitions().size();
                     if (has < entry.getValue()) {
                         throw new ConnectException("Target topic " + entry.getKey() + " has " + has + " partitions, but "

@@ -16,12 +16,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
@@ -48,6 +50,9 @@ final class ConnectCluster implements AutoCloseable {
         Properties brokerProps = new Properties();
         brokerProps.put("log.retention.ms", "-1");
         brokerProps.put("auto.create.topics.enable", "false");
+        // One broker: the transaction log (exactly-once source) must fit on it.
+        brokerProps.put("transaction.state.log.replication.factor", "1");
+        brokerProps.put("transaction.state.log.min.isr", "1");
         connect = new EmbeddedConnectCluster.Builder().name(name).numWorkers(workers).numBrokers(1)
                 .workerProps(workerProps).brokerProps(brokerProps).build();
         connect.start();
@@ -68,7 +73,9 @@ final class ConnectCluster implements AutoCloseable {
      */
     void produceVaried(String topic, int partitions, int first, int count) throws Exception {
         long now = System.currentTimeMillis();
-        try (KafkaProducer<byte[], byte[]> producer = connect.kafka().createProducer(Map.of("linger.ms", 5))) {
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> producer = connect.kafka().createProducer(Map.of("linger.ms", 5, "acks", "all",
+                "enable.idempotence", false, "max.in.flight.requests.per.connection", 1))) {
             for (int i = first; i < first + count; i++) {
                 byte[] key = i % 5 == 0 ? null : ("key-" + (i % 17)).getBytes();
                 byte[] value = i % 11 == 0 ? null : i % 13 == 0 ? new byte[0] : ("value-" + i + "-" + "x".repeat(i % 50)).getBytes();
@@ -79,9 +86,12 @@ final class ConnectCluster implements AutoCloseable {
                     headers.add("bin", new byte[] {0, (byte) 0xff, (byte) i});
                 }
                 long timestamp = now - Duration.ofDays(30).toMillis() + i * 1000L;
-                producer.send(new ProducerRecord<>(topic, i % partitions, timestamp, key, value, headers));
+                sent.add(producer.send(new ProducerRecord<>(topic, i % partitions, timestamp, key, value, headers)));
             }
             producer.flush();
+        }
+        for (Future<RecordMetadata> future : sent) {
+            future.get(30, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 
@@ -170,9 +180,17 @@ final class ConnectCluster implements AutoCloseable {
     /** Waits up to {@code timeout} for {@code condition}, failing with {@code message}. */
     static void await(Duration timeout, String message, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
+        RuntimeException last = null;
+        while (true) {
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                last = e; // e.g. a status the worker does not have yet
+            }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("Timed out after " + timeout + ": " + message);
+                throw new AssertionError("Timed out after " + timeout + ": " + message, last);
             }
             Thread.sleep(200);
         }

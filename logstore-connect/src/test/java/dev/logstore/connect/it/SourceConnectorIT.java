@@ -1,0 +1,272 @@
+package dev.logstore.connect.it;
+
+import static dev.logstore.connect.it.ConnectCluster.archivedNextOffset;
+import static dev.logstore.connect.it.ConnectCluster.await;
+import static dev.logstore.connect.it.ConnectCluster.readArchive;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.LogStore;
+import dev.logstore.connect.sink.LogStoreSinkConnector;
+import dev.logstore.connect.source.LogStoreSourceConnector;
+import dev.logstore.record.Header;
+import dev.logstore.record.LogRecord;
+import dev.logstore.record.Record;
+import java.io.RandomAccessFile;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
+import org.apache.kafka.connect.runtime.rest.entities.TaskInfo;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** LogStoreSourceConnector on a real broker and a Connect worker with exactly-once source support. */
+class SourceConnectorIT {
+
+    private static ConnectCluster cluster;
+
+    @TempDir
+    static Path root;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = new ConnectCluster("source-it", 1, Map.of("exactly.once.source.support", "enabled"));
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static Map<String, String> sourceConfig(String stores, int tasks) {
+        Map<String, String> config = ConnectCluster.byteConverters();
+        config.put("connector.class", LogStoreSourceConnector.class.getName());
+        config.put("tasks.max", Integer.toString(tasks));
+        config.put("logstore.dir", root.toString());
+        config.put("logstore.stores", stores);
+        config.put("topic.format", "${topic}.replay");
+        config.put("replay.end", "snapshot");
+        config.put("exactly.once.support", "required");
+        config.put("target.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
+        config.put("target.topic.retention.ms", "-1");
+        return config;
+    }
+
+    /** Writes {@code count} records into store {@code name}, spread over its partitions. */
+    private static List<List<Record>> writeStore(String name, int partitions, int count) {
+        List<List<Record>> written = new ArrayList<>();
+        try (LogStore store = LogStore.open(root.resolve(name), partitions)) {
+            for (int p = 0; p < partitions; p++) {
+                written.add(new ArrayList<>());
+            }
+            long base = System.currentTimeMillis() - Duration.ofDays(10).toMillis();
+            for (int i = 0; i < count; i++) {
+                int p = i % partitions;
+                Record record = new Record(i % 4 == 0 ? null : ("k" + i).getBytes(), i % 9 == 0 ? null : ("v" + i).getBytes(),
+                        i % 2 == 0 ? List.of(new Header("h", ("x" + i).getBytes()), new Header("h", null)) : List.of(),
+                        base + i * 10L);
+                store.append(p, List.of(record));
+                written.get(p).add(record);
+            }
+        }
+        return written;
+    }
+
+    private static int recordCount(String topic, int partitions) {
+        return cluster.readTopic(topic, partitions).stream().mapToInt(List::size).sum();
+    }
+
+    /** Asserts that a target partition holds exactly the archive's records, in order (offsets may differ: markers). */
+    private static void assertTopicEqualsArchive(List<ConsumerRecord<byte[], byte[]>> topic, List<LogRecord> archive,
+                                                 String what) {
+        assertEquals(archive.size(), topic.size(), what + ": record count");
+        for (int i = 0; i < archive.size(); i++) {
+            LogRecord expected = archive.get(i);
+            ConnectCluster.assertSameRecord(topic.get(i), expected.key(), expected.value(), expected.timestamp(),
+                    expected.headers(), what + " archive offset " + expected.offset());
+        }
+    }
+
+    @Test
+    void archiveThenReplayIntoARenamedTopicReproducesEveryPartition() throws Exception {
+        String topic = "payments";
+        cluster.connect.kafka().createTopic(topic, 3);
+        cluster.produceVaried(topic, 3, 0, 400);
+        Map<String, String> sink = ConnectCluster.byteConverters();
+        sink.put("connector.class", LogStoreSinkConnector.class.getName());
+        sink.put("topics", topic);
+        sink.put("logstore.dir", root.toString());
+        cluster.connect.configureConnector("archive-payments", sink);
+        await(Duration.ofSeconds(90), "archive of payments", () -> {
+            for (int p = 0; p < 3; p++) {
+                if (archivedNextOffset(root.resolve(topic), p) < cluster.endOffset(topic, p)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        cluster.connect.deleteConnector("archive-payments");
+
+        cluster.connect.configureConnector("replay-payments", sourceConfig(topic, 2));
+        await(Duration.ofSeconds(90), "replay of payments", () -> recordCount("payments.replay", 3) == 400);
+        List<List<ConsumerRecord<byte[], byte[]>>> original = cluster.readTopic(topic, 3);
+        List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("payments.replay", 3);
+        for (int p = 0; p < 3; p++) {
+            assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve(topic), p), "payments.replay-" + p);
+            for (int i = 0; i < original.get(p).size(); i++) {
+                ConsumerRecord<byte[], byte[]> o = original.get(p).get(i);
+                ConnectCluster.assertSameRecord(replayed.get(p).get(i), o.key(), o.value(), o.timestamp(),
+                        toHeaders(o), "topic round trip, partition " + p);
+            }
+        }
+        cluster.connect.deleteConnector("replay-payments");
+        cluster.connect.assertions().assertConnectorDoesNotExist("replay-payments", "a finished replay can be deleted");
+    }
+
+    private static List<Header> toHeaders(ConsumerRecord<byte[], byte[]> record) {
+        List<Header> headers = new ArrayList<>();
+        record.headers().forEach(h -> headers.add(new Header(h.key(), h.value())));
+        return headers;
+    }
+
+    @Test
+    void aReplayCanStartAtATimestampAndEndAtAnOffset() throws Exception {
+        List<List<Record>> written = writeStore("clock", 1, 100);
+        Map<String, String> config = sourceConfig("clock", 1);
+        config.put("replay.start", "timestamp");
+        config.put("replay.start.timestamp", Long.toString(written.get(0).get(20).timestamp()));
+        config.put("replay.end", "offset");
+        config.put("replay.end.offset", "60");
+        cluster.connect.configureConnector("replay-clock", config);
+        await(Duration.ofSeconds(60), "bounded replay of clock", () -> recordCount("clock.replay", 1) == 40);
+        Thread.sleep(1500);
+        List<ConsumerRecord<byte[], byte[]>> replayed = cluster.readTopic("clock.replay", 1).get(0);
+        assertTopicEqualsArchive(replayed, readArchive(root.resolve("clock"), 0).subList(20, 60), "clock.replay");
+        assertReplayFinishedMetric("replay-clock");
+        cluster.connect.deleteConnector("replay-clock");
+    }
+
+    private static void assertReplayFinishedMetric(String connector) throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        await(Duration.ofSeconds(30), "replay-finished metric of " + connector, () -> {
+            try {
+                for (ObjectName name : server.queryNames(new ObjectName("kafka.connect:type=plugins,connector="
+                        + connector + ",*"), null)) {
+                    Object finished = server.getAttribute(name, "replay-finished");
+                    if (finished instanceof Number n && n.intValue() == 1) {
+                        return true;
+                    }
+                }
+                return false;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void aTaskRestartedMidReplayWithExactlyOnceLeavesNoDuplicate() throws Exception {
+        writeStore("stream", 2, 3000);
+        Map<String, String> config = sourceConfig("stream", 1);
+        config.put("rate.limit.records.per.second", "1000");
+        config.put("batch.size", "100");
+        cluster.connect.configureConnector("replay-stream", config);
+        await(Duration.ofSeconds(30), "replay of stream to begin", () -> recordCount("stream.replay", 2) > 300);
+        cluster.connect.restartConnectorAndTasks("replay-stream", false, true, false);
+        await(Duration.ofSeconds(30), "replay of stream to go on", () -> recordCount("stream.replay", 2) > 1500);
+        cluster.connect.restartTask("replay-stream", 0);
+        await(Duration.ofSeconds(90), "replay of stream to finish", () -> recordCount("stream.replay", 2) >= 3000);
+        Thread.sleep(1500);
+        List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("stream.replay", 2);
+        for (int p = 0; p < 2; p++) {
+            assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve("stream"), p), "stream.replay-" + p);
+        }
+        cluster.connect.deleteConnector("replay-stream");
+    }
+
+    @Test
+    void twoTasksShareFourPartitions() throws Exception {
+        writeStore("quad", 4, 400);
+        cluster.connect.configureConnector("replay-quad", sourceConfig("quad", 2));
+        cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("replay-quad", 2, "two tasks");
+        Set<String> assigned = new HashSet<>();
+        for (TaskInfo task : cluster.connect.taskConfigs("replay-quad")) {
+            String assignment = task.config().get("task.assignment");
+            assertEquals(2, assignment.split(",").length, "each task replays two partitions: " + assignment);
+            assigned.addAll(List.of(assignment.split(",")));
+        }
+        assertEquals(Set.of("quad:0", "quad:1", "quad:2", "quad:3"), assigned);
+        await(Duration.ofSeconds(60), "replay of quad", () -> recordCount("quad.replay", 4) == 400);
+        List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("quad.replay", 4);
+        for (int p = 0; p < 4; p++) {
+            assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve("quad"), p), "quad.replay-" + p);
+        }
+        cluster.connect.deleteConnector("replay-quad");
+    }
+
+    @Test
+    void aTargetTopicWithTooFewPartitionsIsAClearError() throws Exception {
+        writeStore("wide", 3, 30);
+        cluster.connect.kafka().createTopic("wide.replay", 1);
+        cluster.connect.configureConnector("replay-wide", sourceConfig("wide", 1));
+        await(Duration.ofSeconds(30), "connector to fail", () -> {
+            ConnectorStateInfo status = cluster.connect.connectorStatus("replay-wide");
+            return "FAILED".equals(status.connector().state());
+        });
+        String trace = cluster.connect.connectorStatus("replay-wide").connector().trace();
+        assertTrue(trace.contains("wide.replay has 1 partitions, but partition.mapping=preserve needs 3"), trace);
+        cluster.connect.deleteConnector("replay-wide");
+    }
+
+    @Test
+    void corruptArchiveDataFailsTheTaskNamingFileAndPositionAndIsNeverEmitted() throws Exception {
+        writeStore("damaged", 1, 50);
+        Path segment = root.resolve("damaged").resolve("partition-0").resolve("00000000000000000000.log");
+        long flipAt;
+        try (RandomAccessFile file = new RandomAccessFile(segment.toFile(), "rw")) {
+            flipAt = file.length() / 2;
+            file.seek(flipAt);
+            int b = file.read();
+            file.seek(flipAt);
+            file.write(b ^ 0x01);
+        }
+        cluster.connect.configureConnector("replay-damaged", sourceConfig("damaged", 1));
+        await(Duration.ofSeconds(30), "task to fail", () -> {
+            ConnectorStateInfo status = cluster.connect.connectorStatus("replay-damaged");
+            return !status.tasks().isEmpty() && "FAILED".equals(status.tasks().get(0).state());
+        });
+        String trace = cluster.connect.connectorStatus("replay-damaged").tasks().get(0).trace();
+        assertTrue(trace.contains(segment.toString()), trace);
+        assertTrue(trace.contains("Corrupt batch in " + segment + " at byte"), trace);
+        List<ConsumerRecord<byte[], byte[]>> replayed = cluster.readTopic("damaged.replay", 1).get(0);
+        List<LogRecord> archive = new ArrayList<>();
+        try (LogStore store = LogStore.builder(root.resolve("damaged")).readOnly().open();
+             dev.logstore.LogReader reader = store.reader(0)) {
+            dev.logstore.CorruptLogException end = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.logstore.CorruptLogException.class, () -> {
+                        List<LogRecord> batch;
+                        while (!(batch = reader.poll(1, 1 << 20)).isEmpty()) {
+                            archive.addAll(batch);
+                        }
+                    });
+            assertEquals(segment, end.file());
+        }
+        assertTrue(archive.size() > 10, "the intact prefix stays readable");
+        assertTrue(replayed.size() <= archive.size(), "only records before the damage were emitted");
+        assertTopicEqualsArchive(replayed, archive.subList(0, replayed.size()), "damaged.replay");
+        cluster.connect.deleteConnector("replay-damaged");
+    }
+}
