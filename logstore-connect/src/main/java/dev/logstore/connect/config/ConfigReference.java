@@ -45,6 +45,7 @@ public final class ConfigReference {
     }
 
     private static String escape(String text) {
-        return text == null ? "" : text.replace("|", "\\|").replace("\n", " ");
+        return text == null ? "" : text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+                .replace("\n", " ");
     }
 }
