@@ -33,13 +33,13 @@ import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
  * helpers the connector tests share: producing varied records, reading a topic or an archive
  * partition whole, and comparing the two byte for byte.
  */
-final class ConnectCluster implements AutoCloseable {
+public final class ConnectCluster implements AutoCloseable {
 
-    static final String BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter";
+    public static final String BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter";
 
-    final EmbeddedConnectCluster connect;
+    public final EmbeddedConnectCluster connect;
 
-    ConnectCluster(String name, int workers, Map<String, String> extraWorkerProps) {
+    public ConnectCluster(String name, int workers, Map<String, String> extraWorkerProps) {
         Map<String, String> workerProps = new HashMap<>();
         workerProps.put("offset.flush.interval.ms", "500");
         workerProps.put("scheduled.rebalance.max.delay.ms", "3000");
@@ -59,7 +59,7 @@ final class ConnectCluster implements AutoCloseable {
     }
 
     /** Connector settings every LogStore test connector uses: byte converters for key, value and headers. */
-    static Map<String, String> byteConverters() {
+    public static Map<String, String> byteConverters() {
         Map<String, String> config = new HashMap<>();
         config.put("key.converter", BYTES);
         config.put("value.converter", BYTES);
@@ -71,7 +71,7 @@ final class ConnectCluster implements AutoCloseable {
      * Produces {@code count} varied records to {@code topic}: keys, null keys, null values (tombstones),
      * empty values, repeated and null headers, and timestamps from a month ago to now.
      */
-    void produceVaried(String topic, int partitions, int first, int count) throws Exception {
+    public void produceVaried(String topic, int partitions, int first, int count) throws Exception {
         long now = System.currentTimeMillis();
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = connect.kafka().createProducer(Map.of("linger.ms", 5, "acks", "all",
@@ -96,7 +96,7 @@ final class ConnectCluster implements AutoCloseable {
     }
 
     /** Every record of every partition of {@code topic}, by partition, read committed. */
-    List<List<ConsumerRecord<byte[], byte[]>>> readTopic(String topic, int partitions) {
+    public List<List<ConsumerRecord<byte[], byte[]>>> readTopic(String topic, int partitions) {
         Map<String, Object> props = new HashMap<>();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
@@ -120,7 +120,7 @@ final class ConnectCluster implements AutoCloseable {
     }
 
     /** The end offset of a topic partition. */
-    long endOffset(String topic, int partition) {
+    public long endOffset(String topic, int partition) {
         try {
             return connect.kafka().endOffset(new TopicPartition(topic, partition));
         } catch (Exception e) {
@@ -129,7 +129,7 @@ final class ConnectCluster implements AutoCloseable {
     }
 
     /** Every record of one archive partition. */
-    static List<LogRecord> readArchive(Path storeDir, int partition) {
+    public static List<LogRecord> readArchive(Path storeDir, int partition) {
         List<LogRecord> all = new ArrayList<>();
         try (LogStore store = LogStore.builder(storeDir).readOnly().open(); LogReader reader = store.reader(partition)) {
             List<LogRecord> batch;
@@ -141,7 +141,7 @@ final class ConnectCluster implements AutoCloseable {
     }
 
     /** The archive's next offset of a partition, or 0 when it does not exist yet. */
-    static long archivedNextOffset(Path storeDir, int partition) {
+    public static long archivedNextOffset(Path storeDir, int partition) {
         if (!Files.exists(storeDir.resolve("logstore.properties"))) {
             return 0;
         }
@@ -151,7 +151,7 @@ final class ConnectCluster implements AutoCloseable {
     }
 
     /** Asserts that an archive partition holds exactly the topic partition's records, offsets included. */
-    static void assertArchiveEqualsTopic(List<ConsumerRecord<byte[], byte[]>> topic, List<LogRecord> archive,
+    public static void assertArchiveEqualsTopic(List<ConsumerRecord<byte[], byte[]>> topic, List<LogRecord> archive,
                                          String what) {
         assertEquals(topic.size(), archive.size(), what + ": record count");
         for (int i = 0; i < topic.size(); i++) {
@@ -163,7 +163,21 @@ final class ConnectCluster implements AutoCloseable {
         }
     }
 
-    static void assertSameRecord(ConsumerRecord<byte[], byte[]> expected, byte[] key, byte[] value, long timestamp,
+    /**
+     * Asserts that a topic partition holds exactly the archive's records in order; offsets may
+     * differ (a transactional replay interleaves commit markers).
+     */
+    public static void assertTopicEqualsArchive(List<ConsumerRecord<byte[], byte[]>> topic, List<LogRecord> archive,
+                                                String what) {
+        assertEquals(archive.size(), topic.size(), what + ": record count");
+        for (int i = 0; i < archive.size(); i++) {
+            LogRecord expected = archive.get(i);
+            assertSameRecord(topic.get(i), expected.key(), expected.value(), expected.timestamp(), expected.headers(),
+                    what + " archive offset " + expected.offset());
+        }
+    }
+
+    public static void assertSameRecord(ConsumerRecord<byte[], byte[]> expected, byte[] key, byte[] value, long timestamp,
                                  List<Header> headers, String at) {
         assertArrayEquals(expected.key(), key, at + ": key");
         assertArrayEquals(expected.value(), value, at + ": value");
@@ -178,7 +192,7 @@ final class ConnectCluster implements AutoCloseable {
     }
 
     /** Waits up to {@code timeout} for {@code condition}, failing with {@code message}. */
-    static void await(Duration timeout, String message, BooleanSupplier condition) throws InterruptedException {
+    public static void await(Duration timeout, String message, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         RuntimeException last = null;
         while (true) {

@@ -1,6 +1,7 @@
 package dev.logstore.connect.it;
 
 import static dev.logstore.connect.it.ConnectCluster.archivedNextOffset;
+import static dev.logstore.connect.it.ConnectCluster.assertTopicEqualsArchive;
 import static dev.logstore.connect.it.ConnectCluster.await;
 import static dev.logstore.connect.it.ConnectCluster.readArchive;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,17 +88,6 @@ class SourceConnectorIT {
 
     private static int recordCount(String topic, int partitions) {
         return cluster.readTopic(topic, partitions).stream().mapToInt(List::size).sum();
-    }
-
-    /** Asserts that a target partition holds exactly the archive's records, in order (offsets may differ: markers). */
-    private static void assertTopicEqualsArchive(List<ConsumerRecord<byte[], byte[]>> topic, List<LogRecord> archive,
-                                                 String what) {
-        assertEquals(archive.size(), topic.size(), what + ": record count");
-        for (int i = 0; i < archive.size(); i++) {
-            LogRecord expected = archive.get(i);
-            ConnectCluster.assertSameRecord(topic.get(i), expected.key(), expected.value(), expected.timestamp(),
-                    expected.headers(), what + " archive offset " + expected.offset());
-        }
     }
 
     @Test
