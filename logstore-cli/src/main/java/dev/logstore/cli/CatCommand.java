@@ -1,0 +1,68 @@
+package dev.logstore.cli;
+
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.record.LogRecord;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "cat", description = "Write the raw values of a partition to standard output, one per line "
+        + "(for scripts; tombstones are skipped).")
+final class CatCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "STORE", description = "The store directory.")
+    Path storeDir;
+
+    @Option(names = {"-p", "--partition"}, description = "Partition (default: ${DEFAULT-VALUE}).")
+    int partition;
+
+    @ArgGroup(exclusive = true)
+    StartPosition start = new StartPosition();
+
+    @Option(names = {"-n", "--limit"}, description = "At most this many records.")
+    long limit = Long.MAX_VALUE;
+
+    @Option(names = {"-d", "--delimiter"}, description = "Written after each value (default: newline).")
+    String delimiter = "\n";
+
+    /** Standard output as bytes; tests replace it. */
+    OutputStream stdout = System.out;
+
+    @Override
+    public Integer call() throws IOException {
+        OutputStream out = new BufferedOutputStream(stdout, 1 << 16);
+        byte[] separator = delimiter.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (LogStore store = Stores.openReadOnly(spec, storeDir)) {
+            Stores.checkPartition(spec, store, partition);
+            try (LogReader reader = store.reader(partition)) {
+                start.apply(reader);
+                long written = 0;
+                List<LogRecord> batch;
+                while (written < limit && !(batch = reader.poll((int) Math.min(1000, limit - written), 1 << 20)).isEmpty()) {
+                    for (LogRecord record : batch) {
+                        if (record.value() != null) {
+                            out.write(record.value());
+                            out.write(separator);
+                        }
+                    }
+                    written += batch.size();
+                }
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

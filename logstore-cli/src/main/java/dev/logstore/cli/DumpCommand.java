@@ -1,0 +1,68 @@
+package dev.logstore.cli;
+
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.record.LogRecord;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "dump", description = "Print records of a store as text or JSON lines.")
+final class DumpCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "STORE", description = "The store directory.")
+    Path storeDir;
+
+    @Option(names = {"-p", "--partition"}, description = "Partition to dump (default: all, one after another).")
+    Integer partition;
+
+    @ArgGroup(exclusive = true)
+    StartPosition start = new StartPosition();
+
+    @Option(names = {"-n", "--limit"}, description = "At most this many records per partition.")
+    long limit = Long.MAX_VALUE;
+
+    @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")
+    RecordFormat.Style style = RecordFormat.Style.TEXT;
+
+    @Option(names = "--encoding", description = "How bytes are shown: utf8 (base64 when not valid UTF-8), base64 or "
+            + "hex (default: ${DEFAULT-VALUE}).")
+    RecordFormat.Encoding encoding = RecordFormat.Encoding.UTF8;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        RecordFormat format = new RecordFormat(style, encoding);
+        try (LogStore store = Stores.openReadOnly(spec, storeDir)) {
+            int from = partition == null ? 0 : partition;
+            int to = partition == null ? store.partitionCount() - 1 : partition;
+            Stores.checkPartition(spec, store, from);
+            for (int p = from; p <= to; p++) {
+                try (LogReader reader = store.reader(p)) {
+                    start.apply(reader);
+                    long printed = 0;
+                    List<LogRecord> batch;
+                    while (printed < limit && !(batch = reader.poll((int) Math.min(1000, limit - printed), 1 << 20))
+                            .isEmpty()) {
+                        for (LogRecord record : batch) {
+                            out.println(format.format(storeDir.getFileName().toString(), p, record));
+                        }
+                        printed += batch.size();
+                    }
+                }
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.logstore.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code logstore} command. */
+@Command(name = "logstore", mixinStandardHelpOptions = true, versionProvider = CliVersion.class,
+        description = "Inspect, verify, dump, tail and write LogStore archives.",
+        subcommands = {StatsCommand.class, DumpCommand.class, VerifyCommand.class, TailCommand.class,
+                AppendCommand.class, CatCommand.class, CommandLine.HelpCommand.class})
+public final class LogStoreCli {
+
+    public static void main(String[] args) {
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /** Runs the command line and returns its exit code (0 ok, 1 findings, 2 usage or I/O errors). */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine commandLine = new CommandLine(new LogStoreCli()).setOut(out).setErr(err)
+                .setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println(cmd.getColorScheme().errorText("logstore: " + e.getMessage()));
+            return 2;
+        });
+        commandLine.setExitCodeExceptionMapper(e -> 2);
+        return commandLine.execute(args);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.logstore.cli;
+
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.PartitionInfo;
+import dev.logstore.record.LogRecord;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "stats", description = "Show stores, partitions, offsets, bytes, segments and time range.")
+final class StatsCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "PATH", description = "A store, or an archive directory holding stores.")
+    Path path;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%-24s %4s %14s %14s %14s %8s  %-24s  %-24s%n", "STORE", "PART", "START", "NEXT", "BYTES",
+                "SEGMENTS", "FIRST RECORD TIME", "NEWEST RECORD TIME");
+        long totalBytes = 0;
+        for (Path storeDir : Stores.find(spec, path)) {
+            try (LogStore store = LogStore.builder(storeDir).readOnly().open()) {
+                for (int p = 0; p < store.partitionCount(); p++) {
+                    store.nextOffset(p);
+                    PartitionInfo info = store.partitionInfo(p);
+                    totalBytes += info.sizeInBytes();
+                    out.printf("%-24s %4d %14d %14d %14d %8d  %-24s  %-24s%n", storeDir.getFileName(), p,
+                            info.startOffset(), info.nextOffset(), info.sizeInBytes(), info.segments(),
+                            time(firstTimestamp(store, p)), time(info.maxTimestamp()));
+                }
+            }
+        }
+        out.printf("total %d bytes%n", totalBytes);
+        return 0;
+    }
+
+    private static long firstTimestamp(LogStore store, int partition) {
+        try (LogReader reader = store.reader(partition)) {
+            List<LogRecord> first = reader.poll(1, 1);
+            return first.isEmpty() ? Long.MIN_VALUE : first.get(0).timestamp();
+        }
+    }
+
+    private static String time(long millis) {
+        return millis == Long.MIN_VALUE ? "-" : millis < 0 ? "none" : Instant.ofEpochMilli(millis).toString();
+    }
+}

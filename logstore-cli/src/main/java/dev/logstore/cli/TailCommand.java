@@ -1,0 +1,72 @@
+package dev.logstore.cli;
+
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.record.LogRecord;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "tail", description = "Print the last records of a partition; with -f, keep printing new ones as "
+        + "they are appended (also by another process).")
+final class TailCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "STORE", description = "The store directory.")
+    Path storeDir;
+
+    @Option(names = {"-p", "--partition"}, description = "Partition (default: ${DEFAULT-VALUE}).")
+    int partition;
+
+    @Option(names = {"-n", "--lines"}, description = "How many of the last records to print first "
+            + "(default: ${DEFAULT-VALUE}).")
+    long last = 10;
+
+    @Option(names = {"-f", "--follow"}, description = "Keep running and print records as they arrive.")
+    boolean follow;
+
+    @Option(names = "--max-wait", description = "With -f, stop after this long without new records, e.g. PT30S "
+            + "(default: never).")
+    Duration maxWait;
+
+    @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")
+    RecordFormat.Style style = RecordFormat.Style.TEXT;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        RecordFormat format = new RecordFormat(style, RecordFormat.Encoding.UTF8);
+        String name = storeDir.getFileName().toString();
+        try (LogStore store = Stores.openReadOnly(spec, storeDir)) {
+            Stores.checkPartition(spec, store, partition);
+            try (LogReader reader = store.reader(partition)) {
+                long end = store.nextOffset(partition);
+                reader.seek(Math.max(reader.position(), end - last));
+                List<LogRecord> batch;
+                while (!(batch = reader.poll(1000, 1 << 20)).isEmpty()) {
+                    batch.forEach(record -> out.println(format.format(name, partition, record)));
+                }
+                out.flush();
+                while (follow) {
+                    batch = reader.poll(1000, 1 << 20, maxWait == null ? Duration.ofSeconds(1) : maxWait);
+                    if (batch.isEmpty() && maxWait != null) {
+                        break;
+                    }
+                    batch.forEach(record -> out.println(format.format(name, partition, record)));
+                    out.flush();
+                }
+            }
+        }
+        return 0;
+    }
+}

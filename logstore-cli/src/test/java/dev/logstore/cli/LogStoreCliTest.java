@@ -1,0 +1,165 @@
+package dev.logstore.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.LogStore;
+import dev.logstore.record.Header;
+import dev.logstore.record.Record;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LogStoreCliTest {
+
+    @TempDir
+    Path root;
+
+    private Path orders;
+
+    /** Output and exit code of one run. */
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = LogStoreCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeEach
+    void archive() {
+        orders = root.resolve("orders");
+        try (LogStore store = LogStore.builder(orders).partitions(2).segmentBytes(2048).open()) {
+            for (int i = 0; i < 60; i++) {
+                store.append(i % 2, List.of(new Record(("k" + i).getBytes(UTF_8), ("v" + i).getBytes(UTF_8),
+                        List.of(new Header("h", "x".getBytes(UTF_8))), 1_700_000_000_000L + i)));
+            }
+            store.append(0, List.of(new Record(null, new byte[] {(byte) 0xff, 0}, List.of(), 1_700_000_001_000L)));
+        }
+        LogStore.open(root.resolve("audit"), 1).close();
+    }
+
+    @Test
+    void statsListsEveryStoreAndPartition() {
+        Run run = run("stats", root.toString());
+        assertEquals(0, run.code(), run.err());
+        String[] lines = run.out().split("\n");
+        assertEquals(5, lines.length, run.out());
+        assertTrue(lines[1].trim().matches("audit\\s+0\\s+0\\s+0\\s+0\\s+1\\s+-\\s+-"), lines[1]);
+        assertTrue(lines[2].trim().matches("orders\\s+0\\s+0\\s+31\\s+\\d+\\s+\\d+\\s+2023-11-14T22:13:20Z\\s+2023-11-14T22:13:21Z"),
+                lines[2]);
+        assertTrue(lines[4].startsWith("total "), lines[4]);
+    }
+
+    @Test
+    void dumpPrintsJsonFromAnOffsetWithALimitAndKeepsBinaryBytes() {
+        Run run = run("dump", orders.toString(), "-p", "0", "--from-offset", "29", "--format", "json");
+        assertEquals(0, run.code(), run.err());
+        String[] lines = run.out().split("\n");
+        assertEquals(2, lines.length, run.out());
+        assertEquals("{\"store\":\"orders\",\"partition\":0,\"offset\":29,\"timestamp\":1700000000058,\"key\":\"k58\","
+                + "\"value\":\"v58\",\"headers\":[{\"key\":\"h\",\"value\":\"x\"}]}", lines[0]);
+        assertTrue(lines[1].contains("\"key\":null,\"value\":\"base64:/wA=\""), lines[1]);
+
+        Run text = run("dump", orders.toString(), "-n", "1");
+        assertEquals("partition=0 offset=0 timestamp=2023-11-14T22:13:20Z key=k0 value=v0 headers=[h=x]\n"
+                + "partition=1 offset=0 timestamp=2023-11-14T22:13:20.001Z key=k1 value=v1 headers=[h=x]\n", text.out());
+    }
+
+    @Test
+    void verifyPassesACleanArchiveAndNamesFileAndPositionOfDamage() throws Exception {
+        Run clean = run("verify", root.toString());
+        assertEquals(0, clean.code(), clean.out() + clean.err());
+        assertTrue(clean.out().contains("verified: no corruption"), clean.out());
+
+        Path segment = orders.resolve("partition-1").resolve("00000000000000000000.log");
+        try (RandomAccessFile file = new RandomAccessFile(segment.toFile(), "rw")) {
+            file.seek(100);
+            int b = file.read();
+            file.seek(100);
+            file.write(b ^ 0x20);
+        }
+        Run damaged = run("verify", orders.toString());
+        assertEquals(1, damaged.code(), damaged.out());
+        assertTrue(damaged.out().contains("CORRUPT " + segment + " at byte "), damaged.out());
+        assertTrue(damaged.out().contains("verified: 1 corrupt place(s)"), damaged.out());
+    }
+
+    @Test
+    void wrongPathsAndPartitionsGetClearErrors() {
+        Run missing = run("stats", root.resolve("nope").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+        Run notStore = run("dump", root.toString());
+        assertEquals(2, notStore.code());
+        assertTrue(notStore.err().contains("is not a LogStore store"), notStore.err());
+        Run partition = run("dump", orders.toString(), "-p", "7");
+        assertEquals(2, partition.code());
+        assertTrue(partition.err().contains("there is no partition 7"), partition.err());
+        Run help = run("--help");
+        assertEquals(0, help.code());
+        assertTrue(help.out().contains("verify") && help.out().contains("tail"), help.out());
+    }
+
+    @Test
+    void appendFromStandardInputThenCatWritesTheValuesBack() throws Exception {
+        Path notes = root.resolve("notes");
+        InputStream stdin = System.in;
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try {
+            System.setIn(new ByteArrayInputStream("first\nsecond\nthird\n".getBytes(UTF_8)));
+            Run appended = run("append", notes.toString(), "--partitions", "1", "-p", "0", "-k", "n");
+            assertEquals(0, appended.code(), appended.err());
+            assertEquals("0@0\n0@1\n0@2\n", appended.out());
+            System.setOut(new PrintStream(captured, true, UTF_8));
+            Run cat = run("cat", notes.toString(), "--from-offset", "1");
+            assertEquals(0, cat.code(), cat.err());
+        } finally {
+            System.setIn(stdin);
+            System.setOut(stdout);
+        }
+        assertEquals("second\nthird\n", captured.toString(UTF_8));
+        Run refused = run("append", root.resolve("missing").toString(), "x");
+        assertEquals(2, refused.code());
+        assertTrue(refused.err().contains("--partitions"), refused.err());
+    }
+
+    @Test
+    void tailFollowsRecordsAppendedByAnotherWriter() throws Exception {
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> appending = writer.submit(() -> {
+                Thread.sleep(500);
+                try (LogStore store = LogStore.builder(orders).open()) {
+                    store.append(1, List.of(Record.of(null, "late".getBytes(UTF_8), 1L)));
+                }
+                return null;
+            });
+            Run tail = run("tail", orders.toString(), "-p", "1", "-n", "2", "-f", "--max-wait", "PT3S");
+            appending.get();
+            assertEquals(0, tail.code(), tail.err());
+            String[] lines = tail.out().split("\n");
+            assertEquals(3, lines.length, tail.out());
+            assertTrue(lines[0].contains("offset=28") && lines[1].contains("offset=29"), tail.out());
+            assertTrue(lines[2].contains("offset=30") && lines[2].contains("value=late"), tail.out());
+        } finally {
+            writer.shutdownNow();
+        }
+    }
+}
