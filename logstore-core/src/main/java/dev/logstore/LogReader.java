@@ -25,10 +25,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LogReader implements AutoCloseable {
 
-    private static final int INITIAL_BUFFER = 256 * 1024;
+    private static final int INITIAL_BUFFER = 1 << 20;
 
     private final PartitionLog log;
-    private ByteBuffer buffer = ByteBuffer.allocate(INITIAL_BUFFER);
+    // Direct, so a file read lands in it without the JDK's extra copy through a temporary buffer.
+    private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER);
     private Segment segment;
     private long filePosition;
     private long nextOffset;
@@ -216,7 +217,7 @@ public final class LogReader implements AutoCloseable {
                 }
                 // A batch larger than what was read: fetch it whole.
                 if (buffer.capacity() < header.sizeInBytes()) {
-                    buffer = ByteBuffer.allocate(header.sizeInBytes());
+                    buffer = ByteBuffer.allocateDirect(header.sizeInBytes());
                 }
                 buffer.clear().limit(header.sizeInBytes());
                 segment.readFully(buffer, filePosition);

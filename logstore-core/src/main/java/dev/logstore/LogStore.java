@@ -171,6 +171,15 @@ public final class LogStore implements AutoCloseable {
         return partition(partition).transferTo(offset, maxBytes, target);
     }
 
+    /**
+     * Like {@link #transferTo}, and also returns the offset to continue from, so a zero-copy
+     * sender can stream a partition without decoding anything.
+     */
+    public PartitionLog.Transfer transfer(int partition, long offset, long maxBytes, WritableByteChannel target) {
+        Objects.requireNonNull(target, "target channel must not be null");
+        return partition(partition).transfer(offset, maxBytes, target);
+    }
+
     /** A new reader of {@code partition}, positioned at its start offset. Close it when done. */
     public LogReader reader(int partition) {
         return new LogReader(partition(partition));

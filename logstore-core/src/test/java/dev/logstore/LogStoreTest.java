@@ -230,12 +230,17 @@ class LogStoreTest {
             List<LogRecord> all = new ArrayList<>();
             while (true) {
                 ByteArrayOutputStream chunk = new ByteArrayOutputStream();
-                if (store.transferTo(0, offset, 300, Channels.newChannel(chunk)) == 0) {
+                dev.logstore.log.PartitionLog.Transfer step = store.transfer(0, offset, 300, Channels.newChannel(chunk));
+                if (step.bytes() == 0) {
+                    assertEquals(offset, step.nextOffset());
                     break;
                 }
+                assertEquals(chunk.size(), step.bytes());
                 List<LogRecord> decoded = RecordDecoder.decode(ByteBuffer.wrap(chunk.toByteArray()));
                 all.addAll(decoded);
-                offset = decoded.get(decoded.size() - 1).offset() + 1;
+                assertEquals(decoded.get(decoded.size() - 1).offset() + 1, step.nextOffset(),
+                        "transfer says where to continue without decoding");
+                offset = step.nextOffset();
             }
             assertEquals(50, all.size());
             long one = store.transferTo(0, 0, 1, Channels.newChannel(sink));

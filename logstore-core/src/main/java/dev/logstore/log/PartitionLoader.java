@@ -152,8 +152,7 @@ final class PartitionLoader {
                 partitionLog.segments.put(entry.getKey(), segment);
                 last = segment;
                 if (entry.getKey() == newest) {
-                    // Possibly still being written: publish only its valid prefix.
-                    damaged(partitionLog, dir, segment, segment.rescan(entry.getKey()), false);
+                    damaged(partitionLog, dir, segment, openNewest(dir, segment, entry.getKey()), false);
                 }
             }
             partitionLog.setActive(last);
@@ -167,6 +166,23 @@ final class PartitionLoader {
         if (last != null) {
             partitionLog.publishNextOffset(last.nextOffset());
         }
+    }
+
+    /**
+     * Makes the newest segment of a followed partition readable. After a clean close its index
+     * files are complete and checked against the log, so loading them replaces a full scan;
+     * otherwise the writer may be appending right now, and only a scan says how far it is valid.
+     */
+    private static SegmentScanner.Result openNewest(Path dir, Segment segment, long baseOffset) throws IOException {
+        if (Files.exists(dir.resolve(CLEAN_SHUTDOWN_FILE))) {
+            try {
+                segment.ensureIndexes();
+                return segment.catchUp();
+            } catch (CorruptLogException e) {
+                // fall through to a scan, which records where the damage is
+            }
+        }
+        return segment.rescan(baseOffset);
     }
 
     /**

@@ -498,12 +498,20 @@ public final class PartitionLog implements AutoCloseable {
      * @return bytes sent; 0 at the end of the partition
      */
     public long transferTo(long offset, long maxBytes, WritableByteChannel target) {
+        return transfer(offset, maxBytes, target).bytes();
+    }
+
+    /**
+     * Like {@link #transferTo}, and also says where to continue: the offset after the last batch
+     * sent (the given offset when nothing was sent).
+     */
+    public Transfer transfer(long offset, long maxBytes, WritableByteChannel target) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException(description + ": maxBytes " + maxBytes + " must be positive");
         }
         Segment segment = locate(offset);
         if (segment == null) {
-            return 0;
+            return new Transfer(0, offset);
         }
         try {
             while (true) {
@@ -511,28 +519,37 @@ public final class PartitionLog implements AutoCloseable {
                 long end = segment.size();
                 long position = segment.positionOf(offset, end);
                 if (position < end) {
+                    // Whole batches up to the limit: jump through the index, then hop headers.
+                    // Where to continue is the base offset of the first batch not sent (or the
+                    // offset after the last one sent at the segment's end): no extra reads.
                     long limit = Math.min(end, position + maxBytes);
                     long stop = Math.max(position, segment.floorBatchPosition(limit));
-                    while (stop < limit) {
-                        long size = segment.headerAt(stop).sizeInBytes();
-                        if (stop + size > limit) {
+                    long next = -1;
+                    while (stop < end) {
+                        BatchHeader header = segment.headerAt(stop);
+                        if (stop + header.sizeInBytes() > limit) {
+                            next = header.baseOffset();
                             break;
                         }
-                        stop += size;
+                        stop += header.sizeInBytes();
+                        next = header.nextOffset();
                     }
                     if (stop == position) {
-                        stop += segment.headerAt(position).sizeInBytes();
+                        BatchHeader first = segment.headerAt(position);
+                        stop += first.sizeInBytes();
+                        next = first.nextOffset();
                     }
-                    return segment.transferTo(position, stop - position, target);
+                    long sent = segment.transferTo(position, stop - position, target);
+                    return new Transfer(sent, sent == stop - position ? next : offset);
                 }
                 if (!sealed) {
-                    return 0;
+                    return new Transfer(0, offset);
                 }
                 Segment next = retainNext(segment);
                 segment.release();
                 segment = next;
                 if (segment == null) {
-                    return 0;
+                    return new Transfer(0, offset);
                 }
             }
         } catch (IOException e) {
@@ -543,6 +560,10 @@ public final class PartitionLog implements AutoCloseable {
                 segment.release();
             }
         }
+    }
+
+    /** What one transfer sent: bytes, and the offset to continue from. */
+    public record Transfer(long bytes, long nextOffset) {
     }
 
     // ---------------------------------------------------------------- following

@@ -16,6 +16,7 @@ public final class BatchEncoder {
     private static final int INITIAL_CAPACITY = 64 * 1024;
 
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_CAPACITY);
+    private int[] bodySizes = new int[64];
 
     /**
      * Encodes {@code records} as one batch.
@@ -33,10 +34,14 @@ public final class BatchEncoder {
         long firstTimestamp = records.get(0).timestamp();
         long maxTimestamp = Long.MIN_VALUE;
         long size = HEADER_SIZE;
+        if (bodySizes.length < count) {
+            bodySizes = new int[Math.max(count, bodySizes.length * 2)];
+        }
         for (int i = 0; i < count; i++) {
             Record record = records.get(i);
             maxTimestamp = Math.max(maxTimestamp, record.timestamp());
             int body = bodySize(record, record.timestamp() - firstTimestamp, offsetDelta(baseOffset, offsets, i));
+            bodySizes[i] = body;
             size += Varints.sizeOfVarint(body) + (long) body;
         }
         if (size > MAX_BATCH_SIZE) {
@@ -50,7 +55,7 @@ public final class BatchEncoder {
             Record record = records.get(i);
             long timestampDelta = record.timestamp() - firstTimestamp;
             int offsetDelta = offsetDelta(baseOffset, offsets, i);
-            Varints.writeVarint(bodySize(record, timestampDelta, offsetDelta), out);
+            Varints.writeVarint(bodySizes[i], out);
             out.put((byte) 0);
             Varints.writeVarlong(timestampDelta, out);
             Varints.writeVarint(offsetDelta, out);
