@@ -119,6 +119,62 @@ class ConcurrencyTest {
     }
 
     @Test
+    void readersWriterAndRetentionTogetherNeverTearARecord() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(5);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(8 * 1024).retentionBytes(32 * 1024)
+                .retentionCheckInterval(Duration.ofMillis(5)).open()) {
+            Future<Long> writer = pool.submit(() -> {
+                long n = 0;
+                while (System.nanoTime() < deadline) {
+                    store.append(0, List.of(sequenced(n), sequenced(n + 1)));
+                    n += 2;
+                }
+                return n;
+            });
+            List<Future<Long>> readers = new ArrayList<>();
+            for (int r = 0; r < 4; r++) {
+                readers.add(pool.submit(() -> {
+                    long seen = 0;
+                    long last = -1;
+                    try (LogReader reader = store.reader(0)) {
+                        while (System.nanoTime() < deadline) {
+                            try {
+                                for (LogRecord record : reader.poll(100, 16 * 1024, Duration.ofMillis(50))) {
+                                    assertTrue(record.offset() > last, "offsets only grow for a reader");
+                                    check(record);
+                                    last = record.offset();
+                                    seen++;
+                                }
+                            } catch (OffsetOutOfRangeException removed) {
+                                // Retention overtook this reader: go on from what is left (which
+                                // may shrink again meanwhile, hence the loop).
+                                while (true) {
+                                    try {
+                                        reader.seek(Math.max(store.startOffset(0), last + 1));
+                                        break;
+                                    } catch (OffsetOutOfRangeException again) {
+                                        Thread.onSpinWait();
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    return seen;
+                }));
+            }
+            long written = writer.get(30, TimeUnit.SECONDS);
+            for (Future<Long> reader : readers) {
+                assertTrue(reader.get(30, TimeUnit.SECONDS) > 0, "every reader read something");
+            }
+            assertTrue(store.startOffset(0) > 0, "retention deleted segments meanwhile");
+            assertEquals(written, store.nextOffset(0));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aReadOnlyHandleFollowsAWriter() throws Exception {
         try (LogStore writer = LogStore.builder(dir).partitions(1).segmentBytes(4096).open()) {
             writer.append(0, List.of(sequenced(0)));

@@ -8,9 +8,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
 
 /** File chores shared by the two index kinds. */
 final class IndexFiles {
+
+    /** Bytes of the CRC-32C trailer after the entries. */
+    static final int CRC_SIZE = 4;
 
     private IndexFiles() {
     }
@@ -22,28 +26,43 @@ final class IndexFiles {
      */
     static void writeAtomically(Path file, ByteBuffer bytes) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.duplicate());
+        ByteBuffer trailer = ByteBuffer.allocate(CRC_SIZE).putInt(0, (int) crc.getValue());
         try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             while (bytes.hasRemaining()) {
                 channel.write(bytes);
+            }
+            while (trailer.hasRemaining()) {
+                channel.write(trailer);
             }
             channel.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    /** The whole file, or null when it is missing or its size is not a multiple of {@code entrySize}. */
+    /**
+     * The entries of an index file, or null when it is missing, its size is not whole entries plus
+     * the trailer, or the trailer's CRC-32C does not match (the caller rebuilds the index).
+     */
     static ByteBuffer readIfPresent(Path file, int entrySize) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
-            if (size % entrySize != 0 || size > Integer.MAX_VALUE) {
+            if (size < CRC_SIZE || (size - CRC_SIZE) % entrySize != 0 || size > Integer.MAX_VALUE) {
                 return null;
             }
             ByteBuffer bytes = ByteBuffer.allocate((int) size);
             while (bytes.hasRemaining() && channel.read(bytes) >= 0) {
                 // keep reading until full or end of file
             }
-            return bytes.hasRemaining() ? null : bytes.flip();
+            if (bytes.hasRemaining()) {
+                return null;
+            }
+            bytes.flip().limit((int) size - CRC_SIZE);
+            CRC32C crc = new CRC32C();
+            crc.update(bytes.duplicate());
+            return (int) crc.getValue() == bytes.getInt((int) size - CRC_SIZE) ? bytes : null;
         } catch (NoSuchFileException e) {
             return null;
         }

@@ -12,7 +12,8 @@ import java.util.Arrays;
  * from there.
  *
  * <p>File format ({@code NNNN.index}): entries of 8 bytes, big-endian int32 offset relative to
- * the segment's base offset, then int32 position of the batch that starts at that offset.
+ * the segment's base offset, then int32 position of the batch that starts at that offset; then a
+ * 4-byte CRC-32C of the entries.
  *
  * <p>One thread appends; any number look up concurrently. Entries are packed into one
  * {@code long} so a reader never sees an offset with another entry's position.

@@ -16,7 +16,7 @@ import java.util.Arrays;
  * qualify. When a segment is sealed its last entry carries the segment's maximum timestamp.
  *
  * <p>File format ({@code NNNN.timeindex}): entries of 12 bytes, big-endian int64 timestamp, then
- * int32 offset relative to the segment's base offset.
+ * int32 offset relative to the segment's base offset; then a 4-byte CRC-32C of the entries.
  */
 public final class TimeIndex {
 

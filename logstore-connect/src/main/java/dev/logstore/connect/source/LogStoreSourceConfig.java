@@ -56,6 +56,27 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     private static final String GROUP_REPLAY = "Replay";
     private static final String GROUP_TARGET = "Target";
 
+    /** Every listed store name must be a plain name inside the archive root. */
+    private static final ConfigDef.Validator STORE_NAMES = new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value instanceof List<?> list) {
+                for (Object store : list) {
+                    String text = String.valueOf(store).trim();
+                    String problem = text.isEmpty() ? null : ArchivePaths.problemWithStoreName(text);
+                    if (problem != null) {
+                        throw new ConfigException(name, value, problem);
+                    }
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "store names: 1 to 249 of a-z A-Z 0-9 . _ -";
+        }
+    };
+
     public static final ConfigDef CONFIG_DEF = definition();
 
     public LogStoreSourceConfig(Map<String, String> props) {
@@ -77,7 +98,7 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                         Importance.HIGH, "Archive root directory, as written by LogStoreSinkConnector: every store "
                                 + "<root>/<topic> in it can be replayed. Shared by all workers in a multi-worker cluster.",
                         GROUP_ARCHIVE, ++archive, Width.LONG, "Archive directory")
-                .define(STORES, Type.LIST, "", Importance.HIGH, "Stores to replay, by name. Empty (with an empty "
+                .define(STORES, Type.LIST, "", STORE_NAMES, Importance.HIGH, "Stores to replay, by name. Empty (with an empty "
                                 + STORES_REGEX + ") replays every store in the archive.",
                         GROUP_ARCHIVE, ++archive, Width.LONG, "Stores")
                 .define(STORES_REGEX, Type.STRING, "", Importance.MEDIUM, "Replay the stores whose name matches this "

@@ -14,6 +14,8 @@ import org.apache.kafka.connect.errors.ConnectException;
 /** The stores under an archive root that a source configuration selects, with their partition counts. */
 final class StoreCatalog {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StoreCatalog.class);
+
     private StoreCatalog() {
     }
 
@@ -28,7 +30,13 @@ final class StoreCatalog {
                         || !Files.exists(entry.resolve("logstore.properties"))) {
                     continue;
                 }
-                Path dir = ArchivePaths.storeDirectory(root, name);
+                Path dir;
+                try {
+                    dir = ArchivePaths.storeDirectory(root, name);
+                } catch (ConnectException outside) {
+                    log.warn("Skipping {}: {}", entry, outside.getMessage());
+                    continue;
+                }
                 try (LogStore store = LogStore.builder(dir).readOnly().open()) {
                     stores.put(name, store.partitionCount());
                 }

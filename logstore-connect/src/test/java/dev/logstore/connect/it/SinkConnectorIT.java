@@ -132,6 +132,27 @@ class SinkConnectorIT {
     }
 
     @Test
+    void aSecondConnectorOnTheSameArchiveIsRefusedAndNeverInterleaves() throws Exception {
+        String topic = "shared";
+        cluster.connect.kafka().createTopic(topic, 1);
+        cluster.produceVaried(topic, 1, 0, 100);
+        cluster.connect.configureConnector("archive-shared", sinkConfig(topic, 1));
+        awaitArchived(topic, 1);
+        cluster.connect.configureConnector("archive-shared-again", sinkConfig(topic, 1));
+        await(Duration.ofSeconds(60), "the second connector's task to fail", () -> {
+            var status = cluster.connect.connectorStatus("archive-shared-again");
+            return !status.tasks().isEmpty() && "FAILED".equals(status.tasks().get(0).state());
+        });
+        String trace = cluster.connect.connectorStatus("archive-shared-again").tasks().get(0).trace();
+        assertTrue(trace.contains("is already open for writing"), trace);
+        cluster.produceVaried(topic, 1, 100, 100);
+        awaitArchived(topic, 1);
+        assertArchiveEqualsTopic(topic, 1);
+        cluster.connect.deleteConnector("archive-shared-again");
+        cluster.connect.deleteConnector("archive-shared");
+    }
+
+    @Test
     void invalidConfigurationsAreRejectedNamingTheKey() {
         Map<String, String> config = sinkConfig("bad", 2);
         config.put("logstore.dir", "relative/dir");

@@ -15,14 +15,14 @@ import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTaskContext;
 
 /** A sink task context that records rewinds and reported records, for tests without a worker. */
-final class FakeSinkTaskContext implements SinkTaskContext {
+public final class FakeSinkTaskContext implements SinkTaskContext {
 
     final Map<TopicPartition, Long> rewinds = new HashMap<>();
     final List<SinkRecord> reported = new ArrayList<>();
     final Set<TopicPartition> assignment = new HashSet<>();
     private final boolean withReporter;
 
-    FakeSinkTaskContext(boolean withReporter) {
+    public FakeSinkTaskContext(boolean withReporter) {
         this.withReporter = withReporter;
     }
 

@@ -1,0 +1,146 @@
+package dev.logstore.connect.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.LogStore;
+import dev.logstore.connect.sink.LogStoreSinkConnector;
+import dev.logstore.connect.sink.LogStoreSinkTask;
+import dev.logstore.connect.source.LogStoreSourceConnector;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.connect.connector.Connector;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Wrong values for every configuration key are refused by validate() with an error on that key,
+ * and nothing is ever created outside the archive root.
+ */
+class BadInputTest {
+
+    @TempDir
+    Path work;
+
+    private Map<String, List<String>> errors(Connector connector, Map<String, String> config) {
+        return connector.validate(config).configValues().stream()
+                .filter(value -> !value.errorMessages().isEmpty())
+                .collect(Collectors.toMap(ConfigValue::name, ConfigValue::errorMessages));
+    }
+
+    private Map<String, String> base(String dir) {
+        Map<String, String> config = new HashMap<>();
+        config.put("name", "bad");
+        config.put("logstore.dir", dir);
+        config.put("topics", "orders");
+        return config;
+    }
+
+    @ParameterizedTest(name = "sink {0}={1}")
+    @CsvSource(delimiter = ';', value = {
+        "logstore.dir;relative/path",
+        "logstore.dir;''",
+        "logstore.partition.mapping;round-robin",
+        "logstore.partitions;0",
+        "logstore.partitions;many",
+        "behavior.on.null.values;drop",
+        "logstore.segment.bytes;100",
+        "logstore.segment.bytes;9999999999",
+        "logstore.segment.ms;0",
+        "logstore.index.interval.bytes;-4",
+        "logstore.fsync.policy;sometimes",
+        "logstore.fsync.records;0",
+        "logstore.fsync.interval.ms;soon",
+        "logstore.retention.ms;-2",
+        "logstore.retention.bytes;-7",
+        "logstore.corruption.policy;ignore",
+        "topics;../../etc"})
+    void everySinkKeyRejectsWrongValuesByName(String key, String value) {
+        Map<String, String> config = base(work.resolve("archive").toString());
+        config.put(key, value);
+        Map<String, List<String>> errors = errors(new LogStoreSinkConnector(), config);
+        assertTrue(errors.containsKey(key), key + "=" + value + " must be refused on that key: " + errors);
+        assertNothingOutside();
+    }
+
+    @ParameterizedTest(name = "source {0}={1}")
+    @CsvSource(delimiter = ';', value = {
+        "logstore.dir;relative/path",
+        "logstore.dir;/no/such/archive",
+        "logstore.stores;../outside",
+        "logstore.stores;/etc",
+        "logstore.stores;orders,..",
+        "partition.mapping;random",
+        "replay.start;yesterday",
+        "replay.start.offset;-1",
+        "replay.end;never",
+        "replay.end.offset;-5",
+        "batch.size;0",
+        "batch.max.bytes;10",
+        "rate.limit.records.per.second;-1",
+        "poll.timeout.ms;0",
+        "store.discovery.interval.ms;1",
+        "target.replication.factor;lots"})
+    void everySourceKeyRejectsWrongValuesByName(String key, String value) {
+        Map<String, String> config = base(work.toString());
+        config.remove("topics");
+        config.put(key, value);
+        Map<String, List<String>> errors = errors(new LogStoreSourceConnector(), config);
+        assertTrue(errors.containsKey(key), key + "=" + value + " must be refused on that key: " + errors);
+    }
+
+    @Test
+    void anArchiveDirectoryThatIsAFileOrMissingIsRefused() throws Exception {
+        Path file = Files.createFile(work.resolve("plain-file"));
+        assertTrue(errors(new LogStoreSinkConnector(), base(file.toString())).get("logstore.dir").get(0)
+                .contains("not a directory"));
+        assertTrue(errors(new LogStoreSourceConnector(), base(work.resolve("missing").toString()))
+                .get("logstore.dir").get(0).contains("does not exist"));
+        assertFalse(Files.exists(work.resolve("missing")), "validation creates nothing");
+    }
+
+    @Test
+    void aStoreSymlinkedOutOfTheRootIsRefusedAndNothingIsWrittenThere() throws Exception {
+        Path root = Files.createDirectories(work.resolve("archive"));
+        Path outside = Files.createDirectories(work.resolve("outside"));
+        Files.createSymbolicLink(root.resolve("orders"), outside);
+        LogStoreSinkTask task = new LogStoreSinkTask();
+        task.initialize(new dev.logstore.connect.sink.FakeSinkTaskContext(false));
+        task.start(Map.of("logstore.dir", root.toString()));
+        ConnectException e = assertThrows(ConnectException.class, () -> task.open(List.of(new TopicPartition("orders", 0))));
+        assertTrue(e.getMessage().contains("outside the archive root"), e.getMessage());
+        task.stop();
+        try (Stream<Path> files = Files.list(outside)) {
+            assertEquals(0, files.count(), "nothing written through the link");
+        }
+        // The source skips such a store rather than following it.
+        LogStore.open(outside, 1).close();
+        Map<String, String> source = base(root.toString());
+        source.remove("topics");
+        LogStoreSourceConnector connector = new LogStoreSourceConnector();
+        connector.start(source);
+        assertEquals(List.of(), connector.taskConfigs(2));
+        connector.stop();
+    }
+
+    private void assertNothingOutside() {
+        try (Stream<Path> files = Files.list(work)) {
+            List<Path> created = files.toList();
+            assertTrue(created.isEmpty(), "validation created " + created);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.logstore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.record.LogRecord;
+import dev.logstore.record.Record;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A full disk and a read-only filesystem, for real: a 1 MiB tmpfs mounted for the test. Needs the
+ * right to mount (root on Linux); elsewhere the tests are skipped, saying so.
+ */
+class DiskFullTest {
+
+    @TempDir
+    Path work;
+
+    private Path mountPoint;
+
+    @BeforeEach
+    void mountSmallTmpfs() throws Exception {
+        mountPoint = Files.createDirectories(work.resolve("small"));
+        String problem = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint.toString());
+        Assumptions.assumeTrue(problem == null, "cannot mount a 1 MiB tmpfs here (" + problem
+                + "); the disk-full tests need root on Linux");
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        if (mountPoint != null) {
+            run("umount", mountPoint.toString());
+        }
+    }
+
+    /** Runs a command; null when it succeeded, else what it said. */
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        return process.waitFor() == 0 ? null : "exit " + process.exitValue() + ": " + output;
+    }
+
+    @Test
+    void aFullDiskGivesAClearErrorAndLosesNothingAcknowledged() throws Exception {
+        Path dir = mountPoint.resolve("store");
+        List<Record> acknowledged = new ArrayList<>();
+        LogStoreException full = null;
+        LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(64 * 1024).durability(Durability.always())
+                .open();
+        try {
+            for (int i = 0; i < 100_000 && full == null; i++) {
+                Record record = TestRecords.numbered(i, i);
+                try {
+                    store.append(0, List.of(record));
+                    acknowledged.add(record);
+                } catch (LogStoreException e) {
+                    full = e;
+                }
+            }
+        } finally {
+            try {
+                store.close();
+            } catch (LogStoreException closeFailed) {
+                // Writing the indexes on close may find no room either; recovery covers it.
+            }
+        }
+        assertTrue(full != null, "a 1 MiB filesystem must fill up");
+        assertTrue(full.getMessage().contains("No space left on device")
+                || full.getMessage().toLowerCase().contains("free disk space"),
+                full.getMessage());
+        assertTrue(acknowledged.size() > 1000);
+        try (LogStore reopened = LogStore.builder(dir).partitions(1).segmentBytes(64 * 1024).open()) {
+            List<LogRecord> records = TestRecords.readAll(reopened, 0);
+            assertEquals(acknowledged.size(), records.size(), "every acknowledged record, nothing more");
+            for (int i = 0; i < records.size(); i++) {
+                assertEquals(acknowledged.get(i), records.get(i).record());
+            }
+        }
+    }
+
+    @Test
+    void aReadOnlyFilesystemRefusesWritersClearlyAndServesReaders() throws Exception {
+        Path dir = mountPoint.resolve("store");
+        try (LogStore store = LogStore.open(dir, 1)) {
+            store.append(0, List.of(TestRecords.numbered(0, 1)));
+        }
+        String remount = run("mount", "-o", "remount,ro", mountPoint.toString());
+        Assumptions.assumeTrue(remount == null, "cannot remount read-only: " + remount);
+        LogStoreException e = assertThrows(LogStoreException.class, () -> LogStore.open(dir, 1));
+        assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+        try (LogStore reader = LogStore.builder(dir).readOnly().open()) {
+            assertEquals(1, TestRecords.readAll(reader, 0).size());
+        }
+    }
+}
