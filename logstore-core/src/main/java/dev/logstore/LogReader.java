@@ -205,6 +205,9 @@ public final class LogReader implements AutoCloseable {
                 }
                 return;
             }
+            if (end - filePosition < HEADER_SIZE) {
+                segment.headerAt(filePosition); // less than a header left: the segment was cut short
+            }
             int want = (int) Math.min(end - filePosition, Math.max(HEADER_SIZE, Math.min(buffer.capacity(),
                     (long) maxBytes - bytesRead)));
             buffer.clear().limit(want);
@@ -212,6 +215,7 @@ public final class LogReader implements AutoCloseable {
             buffer.flip();
             BatchHeader header = RecordDecoder.checkHeader(buffer, 0, segment.file(), filePosition);
             if (header.sizeInBytes() > want) {
+                segment.headerAt(filePosition); // throws when the batch runs past the segment's end
                 if (bytesRead > 0) {
                     return;
                 }

@@ -80,11 +80,19 @@ class DiskFullTest {
                 || full.getMessage().toLowerCase().contains("free disk space"),
                 full.getMessage());
         assertTrue(acknowledged.size() > 1000);
-        try (LogStore reopened = LogStore.builder(dir).partitions(1).segmentBytes(64 * 1024).open()) {
+        LogStore reopened = LogStore.builder(dir).partitions(1).segmentBytes(64 * 1024).open();
+        try {
             List<LogRecord> records = TestRecords.readAll(reopened, 0);
             assertEquals(acknowledged.size(), records.size(), "every acknowledged record, nothing more");
             for (int i = 0; i < records.size(); i++) {
                 assertEquals(acknowledged.get(i), records.get(i).record());
+            }
+        } finally {
+            try {
+                reopened.close();
+            } catch (LogStoreException stillFull) {
+                assertTrue(stillFull.getMessage().contains("The next open recovers the partition"),
+                        stillFull.getMessage());
             }
         }
     }

@@ -59,10 +59,11 @@ final class IndexFiles {
             if (bytes.hasRemaining()) {
                 return null;
             }
+            int stored = bytes.getInt((int) size - CRC_SIZE);
             bytes.flip().limit((int) size - CRC_SIZE);
             CRC32C crc = new CRC32C();
             crc.update(bytes.duplicate());
-            return (int) crc.getValue() == bytes.getInt((int) size - CRC_SIZE) ? bytes : null;
+            return (int) crc.getValue() == stored ? bytes : null;
         } catch (NoSuchFileException e) {
             return null;
         }

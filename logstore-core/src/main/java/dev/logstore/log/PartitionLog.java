@@ -474,6 +474,7 @@ public final class PartitionLog implements AutoCloseable {
             BatchHeader header = RecordDecoder.checkHeader(dst, start + whole, segment.file(), position + whole);
             if (whole + header.sizeInBytes() > want) {
                 if (whole == 0) {
+                    segment.headerAt(position); // a batch running past the segment's end is damage, not a small buffer
                     throw tooSmall(header, room);
                 }
                 break;

@@ -350,11 +350,8 @@ public final class Segment {
     public long positionOf(long target, long end) throws IOException {
         ensureIndexes();
         long position = offsetIndex.lookup(target);
-        ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
         while (position < end) {
-            header.clear();
-            SegmentScanner.readFully(channel, header, position);
-            BatchHeader h = RecordDecoder.checkHeader(header, 0, logFile, position);
+            BatchHeader h = headerAt(position);
             if (h.lastOffset() >= target) {
                 return position;
             }
@@ -369,11 +366,16 @@ public final class Segment {
         return offsetIndex.floorPosition(maxPosition);
     }
 
-    /** The batch header at {@code position}, checked. */
+    /** The batch header at {@code position}, checked, including that the whole batch lies within the segment. */
     public BatchHeader headerAt(long position) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
-        SegmentScanner.readFully(channel, header, position);
-        return RecordDecoder.checkHeader(header, 0, logFile, position);
+        readFully(header, position);
+        BatchHeader checked = RecordDecoder.checkHeader(header, 0, logFile, position);
+        if (position + checked.sizeInBytes() > size) {
+            throw new CorruptLogException(logFile, position, "the batch claims " + checked.sizeInBytes()
+                    + " bytes but the segment ends " + (size - position) + " bytes after its start");
+        }
+        return checked;
     }
 
     /** The offset to start scanning at for the first record with a timestamp at or above {@code ts}. */
@@ -382,9 +384,17 @@ public final class Segment {
         return timeIndex.lookup(ts);
     }
 
-    /** Reads until {@code dst} is full. */
+    /**
+     * Reads until {@code dst} is full. A file that ends first was cut short behind the index's
+     * back: that is reported as corruption at {@code position}, not as an I/O error.
+     */
     public void readFully(ByteBuffer dst, long position) throws IOException {
-        SegmentScanner.readFully(channel, dst, position);
+        try {
+            SegmentScanner.readFully(channel, dst, position);
+        } catch (java.io.EOFException e) {
+            throw new CorruptLogException(logFile, position, "the file ends before the batch does (" + e.getMessage()
+                    + ")");
+        }
     }
 
     /** Zero-copy transfer of {@code [position, position + count)} to {@code target}. */
