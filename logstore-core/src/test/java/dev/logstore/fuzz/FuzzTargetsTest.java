@@ -8,6 +8,8 @@ import dev.logstore.CorruptionPolicy;
 import dev.logstore.LogReader;
 import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
+import dev.logstore.record.BatchFormat;
+import dev.logstore.record.BatchHeader;
 import dev.logstore.record.RecordDecoder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,6 +35,26 @@ class FuzzTargetsTest {
             RecordDecoder.decode(ByteBuffer.wrap(input));
         } catch (CorruptLogException | BufferTooSmallException expected) {
             // what the decoder declares for bytes that are not whole, valid batches
+        }
+    }
+
+    /**
+     * Like {@link #decoderOnlyThrowsDeclaredErrors}, but with the batch's CRC made to match, so the
+     * fuzzer gets past the checksum into the record parsing (hostile lengths, counts, varints).
+     */
+    @FuzzTest(maxDuration = "60s")
+    void decoderWithValidChecksumsOnlyThrowsDeclaredErrors(byte[] input) {
+        ByteBuffer bytes = ByteBuffer.wrap(input);
+        if (input.length >= BatchFormat.HEADER_SIZE) {
+            int claimed = bytes.getInt(BatchFormat.LENGTH_OFFSET) + BatchFormat.LOG_OVERHEAD;
+            if (claimed >= BatchFormat.HEADER_SIZE && claimed <= input.length) {
+                bytes.putInt(BatchFormat.CRC_OFFSET, BatchHeader.computeCrc(bytes, 0, claimed));
+            }
+        }
+        try {
+            RecordDecoder.decode(bytes);
+        } catch (CorruptLogException | BufferTooSmallException expected) {
+            // declared
         }
     }
 
