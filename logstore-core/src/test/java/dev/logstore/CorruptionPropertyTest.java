@@ -52,7 +52,8 @@ class CorruptionPropertyTest {
         PathUtils.deleteDirectory(template);
     }
 
-    @Property(tries = 2000)
+    /** 2000 trials by default (junit-platform.properties); more with -Djqwik.tries.default=N. */
+    @Property
     void damageIsNeverReturnedAsData(@ForAll long seed) throws IOException {
         Random random = new Random(seed);
         Path dir = Files.createTempDirectory("logstore-corruption");

@@ -47,7 +47,7 @@ public final class EngineBench {
         this.maxNanos = (long) (seconds * 1e9);
         this.rounds = rounds;
         this.recoveryBytes = recoveryBytes;
-        this.report = new Report(command);
+        this.report = new Report("LogStore engine benchmark results", command);
     }
 
     public static void main(String[] args) throws Exception {

@@ -13,9 +13,11 @@ import java.util.Locale;
 final class Report {
 
     private final List<String> sections = new ArrayList<>();
+    private final String title;
     private final String command;
 
-    Report(String command) {
+    Report(String title, String command) {
+        this.title = title;
         this.command = command;
     }
 
@@ -55,7 +57,7 @@ final class Report {
     }
 
     void write(Path file) throws IOException {
-        StringBuilder text = new StringBuilder("# LogStore engine benchmark results\n\n")
+        StringBuilder text = new StringBuilder("# ").append(title).append("\n\n")
                 .append("Measured ").append(Instant.now()).append(" on ").append(machine()).append(".\n\n")
                 .append("Reproduce with `").append(command).append("`. Ratios are LogStore / baseline, measured in ")
                 .append("the same run on the same data; above 1.00x LogStore is faster.\n\n");
