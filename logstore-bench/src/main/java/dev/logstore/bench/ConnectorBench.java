@@ -55,7 +55,8 @@ public final class ConnectorBench {
         EmbeddedConnectCluster cluster = new EmbeddedConnectCluster.Builder().name("bench").numWorkers(1)
                 .brokerProps(broker).workerProps(new HashMap<>(Map.of("offset.flush.interval.ms", "5000"))).build();
         cluster.start();
-        Report report = new Report("LogStore connector benchmark results", "bin/bench connectors --records " + records + " --value-bytes " + valueBytes);
+        Report report = new Report("LogStore connector benchmark results",
+                "bin/bench connectors --records " + records + " --value-bytes " + valueBytes);
         try {
             cluster.kafka().createTopic(TOPIC, PARTITIONS);
             byte[][] values = values(valueBytes);

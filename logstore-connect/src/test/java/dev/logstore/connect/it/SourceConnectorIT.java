@@ -208,6 +208,31 @@ class SourceConnectorIT {
     }
 
     @Test
+    void aFollowingReplayPicksUpStoresThatAppearLaterAndRecordsAppendedLater() throws Exception {
+        Map<String, String> config = sourceConfig("", 2);
+        config.remove("logstore.stores");
+        config.put("logstore.stores.regex", "late-.*");
+        config.put("replay.end", "follow");
+        config.put("store.discovery.interval.ms", "500");
+        cluster.connect.configureConnector("replay-late", config);
+        cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("replay-late", 0,
+                "no store matches yet, so no task");
+        writeStore("late-a", 2, 40);
+        await(Duration.ofSeconds(60), "the new store to be replayed", () -> recordCount("late-a.replay", 2) == 40);
+        try (LogStore store = LogStore.open(root.resolve("late-a"), 2)) {
+            for (int i = 0; i < 10; i++) {
+                store.append(i % 2, List.of(Record.of(null, ("later-" + i).getBytes(), System.currentTimeMillis())));
+            }
+        }
+        await(Duration.ofSeconds(60), "records appended later to be followed", () -> recordCount("late-a.replay", 2) == 50);
+        List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("late-a.replay", 2);
+        for (int p = 0; p < 2; p++) {
+            assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve("late-a"), p), "late-a.replay-" + p);
+        }
+        cluster.connect.deleteConnector("replay-late");
+    }
+
+    @Test
     void aTargetTopicWithTooFewPartitionsIsAClearError() throws Exception {
         writeStore("wide", 3, 30);
         cluster.connect.kafka().createTopic("wide.replay", 1);
