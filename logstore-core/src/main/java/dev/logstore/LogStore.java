@@ -175,7 +175,7 @@ public final class LogStore implements AutoCloseable {
      * Like {@link #transferTo}, and also returns the offset to continue from, so a zero-copy
      * sender can stream a partition without decoding anything.
      */
-    public PartitionLog.Transfer transfer(int partition, long offset, long maxBytes, WritableByteChannel target) {
+    public Transfer transfer(int partition, long offset, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(target, "target channel must not be null");
         return partition(partition).transfer(offset, maxBytes, target);
     }
@@ -298,9 +298,12 @@ public final class LogStore implements AutoCloseable {
         List<PartitionLog> open = openPartitions();
         closed = true;
         if (background != null) {
-            background.shutdownNow();
+            // Never interrupt it: an interrupt during I/O closes the FileChannel for every user.
+            background.shutdown();
             try {
-                background.awaitTermination(10, TimeUnit.SECONDS);
+                if (!background.awaitTermination(30, TimeUnit.SECONDS)) {
+                    log.warn("Store {}: the background flush/retention task did not finish in 30 s", name);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -230,7 +230,7 @@ class LogStoreTest {
             List<LogRecord> all = new ArrayList<>();
             while (true) {
                 ByteArrayOutputStream chunk = new ByteArrayOutputStream();
-                dev.logstore.log.PartitionLog.Transfer step = store.transfer(0, offset, 300, Channels.newChannel(chunk));
+                Transfer step = store.transfer(0, offset, 300, Channels.newChannel(chunk));
                 if (step.bytes() == 0) {
                     assertEquals(offset, step.nextOffset());
                     break;

@@ -3,7 +3,6 @@ package dev.logstore.bench;
 import dev.logstore.Durability;
 import dev.logstore.LogReader;
 import dev.logstore.LogStore;
-import dev.logstore.log.PartitionLog;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
 import java.io.IOException;
@@ -313,7 +312,7 @@ public final class EngineBench {
             long offset = store.startOffset(0); // opens the partition, outside the timed part as for decoding
             long start = System.nanoTime();
             while (true) {
-                PartitionLog.Transfer sent = store.transfer(0, offset, 1 << 20, devNull);
+                dev.logstore.Transfer sent = store.transfer(0, offset, 1 << 20, devNull);
                 if (sent.bytes() == 0) {
                     break;
                 }

@@ -5,11 +5,11 @@ import static dev.logstore.record.BatchFormat.MAX_TIMESTAMP_OFFSET;
 
 import dev.logstore.AppendResult;
 import dev.logstore.BufferTooSmallException;
-import dev.logstore.CorruptLogException;
 import dev.logstore.Durability;
 import dev.logstore.LogStoreException;
 import dev.logstore.OffsetOutOfRangeException;
 import dev.logstore.PartitionInfo;
+import dev.logstore.Transfer;
 import dev.logstore.record.BatchEncoder;
 import dev.logstore.record.BatchHeader;
 import dev.logstore.record.Record;
@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -50,8 +49,8 @@ public final class PartitionLog implements AutoCloseable {
 
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock syncLock = new ReentrantLock();
-    private final ReentrantLock appendSignalLock = new ReentrantLock();
-    private final Condition appended = appendSignalLock.newCondition();
+    private final AppendSignal appendSignal = new AppendSignal();
+    private final FollowerDamage damage = new FollowerDamage();
     private final ReentrantLock refreshLock = new ReentrantLock();
     private final BatchEncoder encoder = new BatchEncoder();
     private final AtomicLong durableOffset = new AtomicLong();
@@ -59,7 +58,6 @@ public final class PartitionLog implements AutoCloseable {
 
     private volatile Segment active;
     private volatile long nextOffset;
-    private volatile int waiters;
     private volatile boolean closed;
     private int unflushedRecords;
 
@@ -404,167 +402,19 @@ public final class PartitionLog implements AutoCloseable {
                 + " (never written, or removed by retention); read from " + start + " or later", start);
     }
 
-    /**
-     * Copies whole batches, starting with the one that holds {@code offset} (or the first after
-     * it), into {@code dst} and advances its position.
-     *
-     * @return bytes copied; 0 at the end of the partition
-     */
+    /** Copies whole batches from {@code offset} into {@code dst}; see {@link BatchReads#read}. */
     public int read(long offset, ByteBuffer dst) {
-        Segment segment = locate(offset);
-        if (segment == null) {
-            return 0;
-        }
-        try {
-            while (true) {
-                boolean sealed = hasSegmentAfter(segment);
-                long end = segment.size();
-                long position = segment.positionOf(offset, end);
-                if (position < end) {
-                    return copyWholeBatches(segment, position, end, dst);
-                }
-                if (!sealed) {
-                    return 0;
-                }
-                Segment next = retainNext(segment);
-                segment.release();
-                segment = next;
-                if (segment == null) {
-                    return 0;
-                }
-            }
-        } catch (IOException e) {
-            throw new LogStoreException(description + ": cannot read " + segment.file() + ": " + e.getMessage(), e);
-        } finally {
-            if (segment != null) {
-                segment.release();
-            }
-        }
+        return BatchReads.read(this, offset, dst);
     }
 
-    private Segment locate(long offset) {
-        if (offset < 0) {
-            throw new IllegalArgumentException(description + ": offset " + offset + " is negative");
-        }
-        if (offset >= nextOffset) {
-            refresh();
-            if (offset >= nextOffset) {
-                if (offset < startOffset()) {
-                    throw outOfRange(offset, startOffset());
-                }
-                checkDamage();
-                return null;
-            }
-        }
-        return retainSegmentFor(offset);
-    }
-
-    private int copyWholeBatches(Segment segment, long position, long end, ByteBuffer dst) throws IOException {
-        int start = dst.position();
-        int room = dst.remaining();
-        if (room < HEADER_SIZE) {
-            throw tooSmall(segment.headerAt(position), room);
-        }
-        int want = (int) Math.min(room, end - position);
-        ByteBuffer view = dst.duplicate();
-        view.limit(start + want);
-        segment.readFully(view, position);
-        int whole = 0;
-        while (whole + HEADER_SIZE <= want) {
-            BatchHeader header = RecordDecoder.checkHeader(dst, start + whole, segment.file(), position + whole);
-            if (whole + header.sizeInBytes() > want) {
-                if (whole == 0) {
-                    segment.headerAt(position); // a batch running past the segment's end is damage, not a small buffer
-                    throw tooSmall(header, room);
-                }
-                break;
-            }
-            whole += header.sizeInBytes();
-        }
-        dst.position(start + whole);
-        return whole;
-    }
-
-    private BufferTooSmallException tooSmall(BatchHeader header, int room) {
-        return new BufferTooSmallException(description + ": the batch at offset " + header.baseOffset() + " is "
-                + header.sizeInBytes() + " bytes and the buffer has " + room + " bytes free; read with a buffer of at least "
-                + header.sizeInBytes() + " bytes", header.sizeInBytes());
-    }
-
-    /**
-     * Sends whole batches from {@code offset} on, at most {@code maxBytes} of them (but always the
-     * first whole batch, so a caller makes progress), to {@code target} without copying them
-     * through user space. The bytes are sent as stored, unverified; decoders check the CRC.
-     *
-     * @return bytes sent; 0 at the end of the partition
-     */
+    /** Zero-copy transfer of whole batches; see {@link BatchReads#transfer}. */
     public long transferTo(long offset, long maxBytes, WritableByteChannel target) {
-        return transfer(offset, maxBytes, target).bytes();
+        return BatchReads.transfer(this, offset, maxBytes, target).bytes();
     }
 
-    /**
-     * Like {@link #transferTo}, and also says where to continue: the offset after the last batch
-     * sent (the given offset when nothing was sent).
-     */
+    /** Like {@link #transferTo}, and also says where to continue. */
     public Transfer transfer(long offset, long maxBytes, WritableByteChannel target) {
-        if (maxBytes <= 0) {
-            throw new IllegalArgumentException(description + ": maxBytes " + maxBytes + " must be positive");
-        }
-        Segment segment = locate(offset);
-        if (segment == null) {
-            return new Transfer(0, offset);
-        }
-        try {
-            while (true) {
-                boolean sealed = hasSegmentAfter(segment);
-                long end = segment.size();
-                long position = segment.positionOf(offset, end);
-                if (position < end) {
-                    // Whole batches up to the limit: jump through the index, then hop headers.
-                    // Where to continue is the base offset of the first batch not sent (or the
-                    // offset after the last one sent at the segment's end): no extra reads.
-                    long limit = Math.min(end, position + maxBytes);
-                    long stop = Math.max(position, segment.floorBatchPosition(limit));
-                    long next = -1;
-                    while (stop < end) {
-                        BatchHeader header = segment.headerAt(stop);
-                        if (stop + header.sizeInBytes() > limit) {
-                            next = header.baseOffset();
-                            break;
-                        }
-                        stop += header.sizeInBytes();
-                        next = header.nextOffset();
-                    }
-                    if (stop == position) {
-                        BatchHeader first = segment.headerAt(position);
-                        stop += first.sizeInBytes();
-                        next = first.nextOffset();
-                    }
-                    long sent = segment.transferTo(position, stop - position, target);
-                    return new Transfer(sent, sent == stop - position ? next : offset);
-                }
-                if (!sealed) {
-                    return new Transfer(0, offset);
-                }
-                Segment next = retainNext(segment);
-                segment.release();
-                segment = next;
-                if (segment == null) {
-                    return new Transfer(0, offset);
-                }
-            }
-        } catch (IOException e) {
-            throw new LogStoreException(description + ": cannot transfer from " + segment.file() + ": "
-                    + e.getMessage(), e);
-        } finally {
-            if (segment != null) {
-                segment.release();
-            }
-        }
-    }
-
-    /** What one transfer sent: bytes, and the offset to continue from. */
-    public record Transfer(long bytes, long nextOffset) {
+        return BatchReads.transfer(this, offset, maxBytes, target);
     }
 
     // ---------------------------------------------------------------- following
@@ -587,37 +437,13 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
-    private Path suspectFile;
-    private long suspectPosition = -1;
-    private long suspectSinceNanos;
-    private volatile Damage damage;
-
-    /** Where a followed log stops being valid, and why. */
-    private record Damage(Path file, long position, String reason) {
-    }
-
-    /**
-     * Notes that the bytes at this file and position look wrong (null file: nothing does) and
-     * returns for how long (ns) they have; clears any recorded damage when they no longer do.
-     */
+    /** Notes suspect bytes at a followed log's end; see {@link FollowerDamage#suspect}. */
     long suspect(Path file, long position) {
-        long now = System.nanoTime();
-        if (file == null) {
-            suspectFile = null;
-            suspectPosition = -1;
-            damage = null;
-            return 0;
-        }
-        if (!file.equals(suspectFile) || position != suspectPosition) {
-            suspectFile = file;
-            suspectPosition = position;
-            suspectSinceNanos = now;
-        }
-        return now - suspectSinceNanos;
+        return damage.suspect(file, position);
     }
 
     void damage(Path file, long position, String reason) {
-        damage = new Damage(file, position, reason);
+        damage.record(file, position, reason);
     }
 
     /**
@@ -625,10 +451,7 @@ public final class PartitionLog implements AutoCloseable {
      * it when they have read everything before it.
      */
     public void checkDamage() {
-        Damage found = damage;
-        if (found != null) {
-            throw new CorruptLogException(found.file(), found.position(), found.reason());
-        }
+        damage.check();
     }
 
     void durableOffsetInit(long offset) {
@@ -667,28 +490,11 @@ public final class PartitionLog implements AutoCloseable {
             }
             return nextOffset > offset;
         }
-        appendSignalLock.lock();
-        try {
-            waiters++;
-            while (nextOffset <= offset && !closed && nanos > 0) {
-                nanos = appended.awaitNanos(nanos);
-            }
-            return nextOffset > offset;
-        } finally {
-            waiters--;
-            appendSignalLock.unlock();
-        }
+        return appendSignal.await(() -> nextOffset > offset || closed, nanos) && nextOffset > offset;
     }
 
     private void signalAppend() {
-        if (waiters > 0) {
-            appendSignalLock.lock();
-            try {
-                appended.signalAll();
-            } finally {
-                appendSignalLock.unlock();
-            }
-        }
+        appendSignal.signal();
     }
 
     // ---------------------------------------------------------------- info and close
@@ -756,12 +562,7 @@ public final class PartitionLog implements AutoCloseable {
                 // The OS releases the lock with the file.
             } finally {
                 writeLock.unlock();
-                appendSignalLock.lock();
-                try {
-                    appended.signalAll();
-                } finally {
-                    appendSignalLock.unlock();
-                }
+                appendSignal.signalAll();
             }
         }
     }
