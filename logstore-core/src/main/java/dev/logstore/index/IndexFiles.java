@@ -11,24 +11,28 @@ import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /** File chores shared by the two index kinds. */
-final class IndexFiles {
+public final class IndexFiles {
 
-    /** Bytes of the CRC-32C trailer after the entries. */
-    static final int CRC_SIZE = 4;
+    /** Bytes after the entries: int64 segment size, then a CRC-32C of entries and size. */
+    public static final int TRAILER_SIZE = Long.BYTES + Integer.BYTES;
 
     private IndexFiles() {
     }
 
     /**
-     * Writes {@code bytes} to a temporary sibling, forces it and renames it over {@code file}, so
-     * the index on disk is always either the old one or the whole new one. The caller fsyncs the
+     * Writes the entries, then the trailer (the size of the segment they index, and a CRC-32C of
+     * entries and size), to a temporary sibling, forces it and renames it over {@code file}, so the
+     * index on disk is always either the old one or the whole new one. The caller fsyncs the
      * directory.
      */
-    static void writeAtomically(Path file, ByteBuffer bytes) throws IOException {
+    static void writeAtomically(Path file, ByteBuffer bytes, long segmentSize) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        ByteBuffer size = ByteBuffer.allocate(Long.BYTES).putLong(0, segmentSize);
         CRC32C crc = new CRC32C();
         crc.update(bytes.duplicate());
-        ByteBuffer trailer = ByteBuffer.allocate(CRC_SIZE).putInt(0, (int) crc.getValue());
+        crc.update(size.duplicate());
+        ByteBuffer trailer = ByteBuffer.allocate(TRAILER_SIZE).putLong(0, segmentSize).putInt(Long.BYTES,
+                (int) crc.getValue());
         try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             while (bytes.hasRemaining()) {
@@ -43,13 +47,39 @@ final class IndexFiles {
     }
 
     /**
-     * The entries of an index file, or null when it is missing, its size is not whole entries plus
-     * the trailer, or the trailer's CRC-32C does not match (the caller rebuilds the index).
+     * The segment size recorded in an index file's trailer, read without loading the entries (or
+     * -1 when the file is missing or too short). A cheap check that a sealed segment still has the
+     * size it was sealed with.
      */
-    static ByteBuffer readIfPresent(Path file, int entrySize) throws IOException {
+    public static long recordedSegmentSize(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
-            if (size < CRC_SIZE || (size - CRC_SIZE) % entrySize != 0 || size > Integer.MAX_VALUE) {
+            if (size < TRAILER_SIZE) {
+                return -1;
+            }
+            ByteBuffer trailer = ByteBuffer.allocate(Long.BYTES);
+            while (trailer.hasRemaining() && channel.read(trailer, size - TRAILER_SIZE + trailer.position()) >= 0) {
+                // read the size field
+            }
+            return trailer.getLong(0);
+        } catch (NoSuchFileException e) {
+            return -1;
+        }
+    }
+
+    /** An index file's entries and the segment size it was written for. */
+    record Loaded(ByteBuffer entries, long segmentSize) {
+    }
+
+    /**
+     * The entries of an index file and the segment size recorded with them, or null when the file
+     * is missing, its size is not whole entries plus the trailer, or its CRC-32C does not match
+     * (the caller rebuilds the index).
+     */
+    static Loaded readIfPresent(Path file, int entrySize) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < TRAILER_SIZE || (size - TRAILER_SIZE) % entrySize != 0 || size > Integer.MAX_VALUE) {
                 return null;
             }
             ByteBuffer bytes = ByteBuffer.allocate((int) size);
@@ -59,11 +89,16 @@ final class IndexFiles {
             if (bytes.hasRemaining()) {
                 return null;
             }
-            int stored = bytes.getInt((int) size - CRC_SIZE);
-            bytes.flip().limit((int) size - CRC_SIZE);
+            int entriesEnd = (int) size - TRAILER_SIZE;
+            long segmentSize = bytes.getLong(entriesEnd);
+            int stored = bytes.getInt(entriesEnd + Long.BYTES);
             CRC32C crc = new CRC32C();
-            crc.update(bytes.duplicate());
-            return (int) crc.getValue() == stored ? bytes : null;
+            crc.update(bytes.duplicate().limit(entriesEnd + Long.BYTES).position(0));
+            if ((int) crc.getValue() != stored || segmentSize < 0) {
+                return null;
+            }
+            bytes.flip().limit(entriesEnd);
+            return new Loaded(bytes, segmentSize);
         } catch (NoSuchFileException e) {
             return null;
         }

@@ -12,8 +12,9 @@ import java.util.Arrays;
  * from there.
  *
  * <p>File format ({@code NNNN.index}): entries of 8 bytes, big-endian int32 offset relative to
- * the segment's base offset, then int32 position of the batch that starts at that offset; then a
- * 4-byte CRC-32C of the entries.
+ * the segment's base offset, then int32 position of the batch that starts at that offset; then
+ * the trailer: int64 size of the segment when the index was written, int32 CRC-32C of entries and
+ * size.
  *
  * <p>One thread appends; any number look up concurrently. Entries are packed into one
  * {@code long} so a reader never sees an offset with another entry's position.
@@ -26,6 +27,7 @@ public final class OffsetIndex {
     private final long baseOffset;
     private volatile long[] entries;
     private volatile int size;
+    private long recordedSegmentSize = -1;
 
     public OffsetIndex(long baseOffset) {
         this(baseOffset, new long[16], 0);
@@ -114,26 +116,34 @@ public final class OffsetIndex {
         return n == 0 ? -1 : position(entries[n - 1]);
     }
 
-    /** Writes the index to {@code file} atomically (temporary file, fsync, rename). */
-    public void writeTo(Path file) throws IOException {
+    /** Writes the index of a segment of {@code segmentSize} bytes to {@code file} atomically. */
+    public void writeTo(Path file, long segmentSize) throws IOException {
         int n = size;
         long[] e = entries;
         ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
         for (int i = 0; i < n; i++) {
             bytes.putLong(e[i]);
         }
-        IndexFiles.writeAtomically(file, bytes.flip());
+        IndexFiles.writeAtomically(file, bytes.flip(), segmentSize);
+    }
+
+    /** The segment size recorded in the index file this index was loaded from (-1 when built in memory). */
+    public long recordedSegmentSize() {
+        return recordedSegmentSize;
     }
 
     /**
      * Loads an index written by {@link #writeTo}; returns null when the file is missing or not a
-     * well-formed index for a segment of {@code segmentSize} bytes (the caller rebuilds it).
+     * well-formed index for the segment size it records (the caller rebuilds it). Whether the
+     * segment still has that size is the caller's check: see {@link #recordedSegmentSize()}.
      */
-    public static OffsetIndex load(Path file, long baseOffset, long segmentSize) throws IOException {
-        ByteBuffer bytes = IndexFiles.readIfPresent(file, ENTRY_SIZE);
-        if (bytes == null) {
+    public static OffsetIndex load(Path file, long baseOffset) throws IOException {
+        IndexFiles.Loaded loaded = IndexFiles.readIfPresent(file, ENTRY_SIZE);
+        if (loaded == null) {
             return null;
         }
+        ByteBuffer bytes = loaded.entries();
+        long segmentSize = loaded.segmentSize();
         int n = bytes.remaining() / ENTRY_SIZE;
         long[] e = new long[Math.max(16, n)];
         long previousOffset = -1;
@@ -150,7 +160,9 @@ public final class OffsetIndex {
             previousPosition = position;
             e[i] = entry;
         }
-        return new OffsetIndex(baseOffset, e, n);
+        OffsetIndex index = new OffsetIndex(baseOffset, e, n);
+        index.recordedSegmentSize = segmentSize;
+        return index;
     }
 
     private static int relativeOffset(long entry) {

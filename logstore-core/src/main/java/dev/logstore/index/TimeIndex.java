@@ -16,7 +16,7 @@ import java.util.Arrays;
  * qualify. When a segment is sealed its last entry carries the segment's maximum timestamp.
  *
  * <p>File format ({@code NNNN.timeindex}): entries of 12 bytes, big-endian int64 timestamp, then
- * int32 offset relative to the segment's base offset; then a 4-byte CRC-32C of the entries.
+ * int32 offset relative to the segment's base offset; then the same trailer as the offset index.
  */
 public final class TimeIndex {
 
@@ -87,15 +87,15 @@ public final class TimeIndex {
         return lo < 0 ? baseOffset : baseOffset + e.offsets[lo];
     }
 
-    /** Writes the index to {@code file} atomically (temporary file, fsync, rename). */
-    public void writeTo(Path file) throws IOException {
+    /** Writes the index of a segment of {@code segmentSize} bytes to {@code file} atomically. */
+    public void writeTo(Path file, long segmentSize) throws IOException {
         int n = size;
         Entries e = entries;
         ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
         for (int i = 0; i < n; i++) {
             bytes.putLong(e.timestamps[i]).putInt(e.offsets[i]);
         }
-        IndexFiles.writeAtomically(file, bytes.flip());
+        IndexFiles.writeAtomically(file, bytes.flip(), segmentSize);
     }
 
     /**
@@ -103,10 +103,11 @@ public final class TimeIndex {
      * names offsets beyond {@code lastOffset} (the caller rebuilds it).
      */
     public static TimeIndex load(Path file, long baseOffset, long lastOffset) throws IOException {
-        ByteBuffer bytes = IndexFiles.readIfPresent(file, ENTRY_SIZE);
-        if (bytes == null) {
+        IndexFiles.Loaded loaded = IndexFiles.readIfPresent(file, ENTRY_SIZE);
+        if (loaded == null) {
             return null;
         }
+        ByteBuffer bytes = loaded.entries();
         int n = bytes.remaining() / ENTRY_SIZE;
         long[] timestamps = new long[Math.max(8, n)];
         int[] offsets = new int[Math.max(8, n)];

@@ -3,6 +3,7 @@ package dev.logstore.log;
 import dev.logstore.CorruptLogException;
 import dev.logstore.CorruptionPolicy;
 import dev.logstore.LogStoreException;
+import dev.logstore.index.IndexFiles;
 import dev.logstore.segment.Segment;
 import dev.logstore.segment.SegmentScanner;
 import java.io.IOException;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *       segment was forced and had its indexes written when it was sealed. The last segment is
  *       scanned; the first invalid or torn batch and everything after it are truncated; its
  *       indexes are rebuilt.</li>
- *   <li>A sealed segment whose index files are missing is scanned to rebuild them; if that scan
- *       finds a bad batch, the {@link CorruptionPolicy} decides.</li>
+ *   <li>A sealed segment whose index files are missing, or whose size differs from the size
+ *       recorded in its index when it was sealed, is checked: a bad batch or a changed size is
+ *       corruption, and the {@link CorruptionPolicy} decides.</li>
  * </ol>
  */
 final class PartitionLoader {
@@ -221,8 +223,9 @@ final class PartitionLoader {
             throws IOException {
         for (int i = 0; i < opened.size() - 1; i++) {
             Segment segment = opened.get(i);
-            if (Files.exists(segment.indexFile()) && Files.exists(segment.timeIndexFile())) {
-                continue;
+            if (Files.exists(segment.indexFile()) && Files.exists(segment.timeIndexFile())
+                    && IndexFiles.recordedSegmentSize(segment.indexFile()) == segment.size()) {
+                continue; // sealed, indexed, and still the size it was sealed with
             }
             try {
                 segment.ensureIndexes();

@@ -206,8 +206,8 @@ public final class Segment {
     /** Writes both indexes to their files (atomically each). The caller fsyncs the directory. */
     public void writeIndexes() throws IOException {
         ensureIndexes();
-        offsetIndex.writeTo(indexFile());
-        timeIndex.writeTo(timeIndexFile());
+        offsetIndex.writeTo(indexFile(), size);
+        timeIndex.writeTo(timeIndexFile(), size);
     }
 
     /**
@@ -292,9 +292,15 @@ public final class Segment {
     /** True when both index files were present and agree with the log file. */
     private boolean loadIndexes() throws IOException {
         long fileSize = size;
-        OffsetIndex offsets = OffsetIndex.load(indexFile(), baseOffset, fileSize);
+        OffsetIndex offsets = OffsetIndex.load(indexFile(), baseOffset);
         if (offsets == null || fileSize == 0) {
             return false;
+        }
+        if (offsets.recordedSegmentSize() != fileSize) {
+            // An intact index of a segment that has since changed size: bytes were cut off (or
+            // added) behind the store's back. Rebuilding would turn lost records into a silent gap.
+            throw new CorruptLogException(logFile, Math.min(fileSize, offsets.recordedSegmentSize()), "the segment is "
+                    + fileSize + " bytes but was " + offsets.recordedSegmentSize() + " bytes when its index was written");
         }
         // The last batch is found from the last index entry; its header must agree.
         long position = Math.max(0, offsets.lastPosition());

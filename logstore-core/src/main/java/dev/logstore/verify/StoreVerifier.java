@@ -2,6 +2,7 @@ package dev.logstore.verify;
 
 import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
+import dev.logstore.index.IndexFiles;
 import dev.logstore.index.OffsetIndex;
 import dev.logstore.index.TimeIndex;
 import dev.logstore.segment.Segment;
@@ -112,10 +113,17 @@ public final class StoreVerifier {
                     + "for writing rebuilds them"));
             return;
         }
-        OffsetIndex offsets = OffsetIndex.load(index, base, result.validEnd());
+        OffsetIndex offsets = OffsetIndex.load(index, base);
         boolean offsetsOk = offsets != null;
+        if (offsets != null && offsets.recordedSegmentSize() != Files.size(log)) {
+            findings.add(new Finding(Finding.Severity.CORRUPT, log, Math.min(Files.size(log),
+                    offsets.recordedSegmentSize()), "the segment is " + Files.size(log) + " bytes but was "
+                    + offsets.recordedSegmentSize() + " bytes when its index was written"));
+            return;
+        }
         if (offsetsOk) {
-            ByteBuffer entries = ByteBuffer.wrap(Files.readAllBytes(index));
+            byte[] all = Files.readAllBytes(index);
+            ByteBuffer entries = ByteBuffer.wrap(all, 0, all.length - IndexFiles.TRAILER_SIZE);
             while (entries.remaining() >= OffsetIndex.ENTRY_SIZE && offsetsOk) {
                 long offset = base + entries.getInt();
                 long position = entries.getInt() & 0xffffffffL;
