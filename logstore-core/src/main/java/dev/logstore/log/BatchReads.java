@@ -30,35 +30,57 @@ public final class BatchReads {
      * @return bytes copied; 0 at the end of the partition
      */
     static int read(PartitionLog log, long offset, ByteBuffer dst) {
+        try (Found found = find(log, offset)) {
+            if (found == null) {
+                return 0;
+            }
+            try {
+                return copyWholeBatches(log, found.segment(), found.position(), found.end(), dst);
+            } catch (IOException e) {
+                throw new LogStoreException(log.description() + ": cannot read " + found.segment().file() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The first batch holding an offset at or after the one asked for; its segment is retained until closed. */
+    private record Found(Segment segment, long position, long end) implements AutoCloseable {
+        @Override
+        public void close() {
+            segment.release();
+        }
+    }
+
+    /**
+     * Finds the batch that holds {@code offset}, or the first one after it, moving on to later
+     * segments when it falls in a gap at a segment's end.
+     *
+     * @return the batch, or null at the end of the partition
+     */
+    private static Found find(PartitionLog log, long offset) {
         Segment segment = locate(log, offset);
-        if (segment == null) {
-            return 0;
-        }
-        try {
-            while (true) {
-                boolean sealed = log.hasSegmentAfter(segment);
-                long end = segment.size();
-                long position = segment.positionOf(offset, end);
-                if (position < end) {
-                    return copyWholeBatches(log, segment, position, end, dst);
-                }
-                if (!sealed) {
-                    return 0;
-                }
-                Segment next = log.retainNext(segment);
+        while (segment != null) {
+            boolean sealed = log.hasSegmentAfter(segment);
+            long end = segment.size();
+            long position;
+            try {
+                position = segment.positionOf(offset, end);
+            } catch (IOException | RuntimeException e) {
                 segment.release();
-                segment = next;
-                if (segment == null) {
-                    return 0;
+                if (e instanceof RuntimeException runtime) {
+                    throw runtime;
                 }
+                throw new LogStoreException(log.description() + ": cannot read " + segment.file() + ": "
+                        + e.getMessage(), e);
             }
-        } catch (IOException e) {
-            throw new LogStoreException(log.description() + ": cannot read " + segment.file() + ": " + e.getMessage(), e);
-        } finally {
-            if (segment != null) {
-                segment.release();
+            if (position < end) {
+                return new Found(segment, position, end);
             }
+            Segment next = sealed ? log.retainNext(segment) : null;
+            segment.release();
+            segment = next;
         }
+        return null;
     }
 
     private static Segment locate(PartitionLog log, long offset) {
@@ -122,57 +144,40 @@ public final class BatchReads {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException(log.description() + ": maxBytes " + maxBytes + " must be positive");
         }
-        Segment segment = locate(log, offset);
-        if (segment == null) {
-            return new Transfer(0, offset);
-        }
-        try {
-            while (true) {
-                boolean sealed = log.hasSegmentAfter(segment);
-                long end = segment.size();
-                long position = segment.positionOf(offset, end);
-                if (position < end) {
-                    // Whole batches up to the limit: jump through the index, then hop headers.
-                    // Where to continue is the base offset of the first batch not sent (or the
-                    // offset after the last one sent at the segment's end): no extra reads.
-                    long limit = Math.min(end, position + maxBytes);
-                    long stop = Math.max(position, segment.floorBatchPosition(limit));
-                    long next = -1;
-                    while (stop < end) {
-                        BatchHeader header = segment.headerAt(stop);
-                        if (stop + header.sizeInBytes() > limit) {
-                            next = header.baseOffset();
-                            break;
-                        }
-                        stop += header.sizeInBytes();
-                        next = header.nextOffset();
-                    }
-                    if (stop == position) {
-                        BatchHeader first = segment.headerAt(position);
-                        stop += first.sizeInBytes();
-                        next = first.nextOffset();
-                    }
-                    long sent = segment.transferTo(position, stop - position, target);
-                    return new Transfer(sent, sent == stop - position ? next : offset);
-                }
-                if (!sealed) {
-                    return new Transfer(0, offset);
-                }
-                Segment next = log.retainNext(segment);
-                segment.release();
-                segment = next;
-                if (segment == null) {
-                    return new Transfer(0, offset);
-                }
+        try (Found found = find(log, offset)) {
+            if (found == null) {
+                return new Transfer(0, offset);
             }
-        } catch (IOException e) {
-            throw new LogStoreException(log.description() + ": cannot transfer from " + segment.file() + ": "
-                    + e.getMessage(), e);
-        } finally {
-            if (segment != null) {
-                segment.release();
+            Segment segment = found.segment();
+            long position = found.position();
+            long end = found.end();
+            try {
+                // Whole batches up to the limit: jump through the index, then hop headers. Where
+                // to continue is the base offset of the first batch not sent (or the offset after
+                // the last one sent at the segment's end): no extra reads.
+                long limit = Math.min(end, position + maxBytes);
+                long stop = Math.max(position, segment.floorBatchPosition(limit));
+                long next = -1;
+                while (stop < end) {
+                    BatchHeader header = segment.headerAt(stop);
+                    if (stop + header.sizeInBytes() > limit) {
+                        next = header.baseOffset();
+                        break;
+                    }
+                    stop += header.sizeInBytes();
+                    next = header.nextOffset();
+                }
+                if (stop == position) {
+                    BatchHeader first = segment.headerAt(position);
+                    stop += first.sizeInBytes();
+                    next = first.nextOffset();
+                }
+                long sent = segment.transferTo(position, stop - position, target);
+                return new Transfer(sent, sent == stop - position ? next : offset);
+            } catch (IOException e) {
+                throw new LogStoreException(log.description() + ": cannot transfer from " + segment.file() + ": "
+                        + e.getMessage(), e);
             }
         }
     }
-
 }
