@@ -161,8 +161,8 @@ public final class PartitionLog implements AutoCloseable {
                 segment.append(batch, base, last + 1, maxTimestamp);
             } catch (IOException e) {
                 dropPartialWrite(segment);
-                throw new LogStoreException(description + ": cannot write to " + segment.file() + ": " + e.getMessage()
-                        + ". Nothing of this append was stored; free disk space or fix permissions and retry", e);
+                throw new LogStoreException(description + ": cannot write to " + segment.file() + ": " + explain(e)
+                        + ". Nothing of this append was stored", e);
             }
             nextOffset = last + 1;
             unflushedRecords += count;
@@ -177,6 +177,20 @@ public final class PartitionLog implements AutoCloseable {
             sync(last + 1);
         }
         return new AppendResult(partition, base, last);
+    }
+
+    /**
+     * What an I/O failure means for the caller. A channel closed under a live store was closed by
+     * an interrupt: Java closes a file channel for every user when a thread doing I/O on it is
+     * interrupted.
+     */
+    private static String explain(IOException e) {
+        if (e instanceof java.nio.channels.ClosedChannelException) {
+            return "the segment file was closed because a thread was interrupted during I/O on it (Java closes "
+                    + "interrupted file channels for every user); do not interrupt threads that append or flush, and "
+                    + "reopen the store";
+        }
+        return e.getMessage() + "; free disk space or fix permissions and retry";
     }
 
     private long checkOffsets(long[] offsets) {
@@ -224,8 +238,7 @@ public final class PartitionLog implements AutoCloseable {
                 roll(base);
             }
         } catch (IOException e) {
-            throw new LogStoreException(description + ": cannot start a new segment in " + dir + ": " + e.getMessage()
-                    + ". Free disk space or fix permissions and retry", e);
+            throw new LogStoreException(description + ": cannot start a new segment in " + dir + ": " + explain(e), e);
         }
     }
 
@@ -281,7 +294,7 @@ public final class PartitionLog implements AutoCloseable {
             }
             durableOffset.accumulateAndGet(upTo, Math::max);
         } catch (IOException e) {
-            throw new LogStoreException(description + ": fsync of " + active.file() + " failed: " + e.getMessage()
+            throw new LogStoreException(description + ": fsync of " + active.file() + " failed: " + explain(e)
                     + ". Data appended since the last successful flush may not be durable", e);
         } finally {
             syncLock.unlock();
