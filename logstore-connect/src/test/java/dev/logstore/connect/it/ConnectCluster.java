@@ -191,6 +191,19 @@ public final class ConnectCluster implements AutoCloseable {
         assertEquals(false, expectedHeaders.hasNext(), at + ": header count");
     }
 
+    /**
+     * Asserts that a topic's committed record count stays at {@code expected} for {@code period}:
+     * a duplicate that a restart or failover lets through late would push it higher.
+     */
+    public void assertCountStays(String topic, int partitions, int expected, Duration period) throws InterruptedException {
+        long end = System.nanoTime() + period.toNanos();
+        do {
+            int count = readTopic(topic, partitions).stream().mapToInt(List::size).sum();
+            assertEquals(expected, count, topic + " must hold exactly " + expected + " records");
+            Thread.sleep(250);
+        } while (System.nanoTime() < end);
+    }
+
     /** Waits up to {@code timeout} for {@code condition}, failing with {@code message}. */
     public static void await(Duration timeout, String message, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

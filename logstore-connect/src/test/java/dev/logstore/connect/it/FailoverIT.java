@@ -68,7 +68,7 @@ class FailoverIT {
                 }
                 return null;
             });
-            Thread.sleep(1000);
+            await(Duration.ofSeconds(30), "archiving to be under way", () -> archivedNextOffset(root.resolve(topic), 0) > 0);
             cluster.connect.removeWorker();
             producing.get(120, TimeUnit.SECONDS);
         } finally {
@@ -116,7 +116,7 @@ class FailoverIT {
         await(Duration.ofSeconds(60), "replay to begin", () -> count(target, partitions) > 500);
         cluster.connect.removeWorker();
         await(Duration.ofSeconds(180), "replay to finish after the failover", () -> count(target, partitions) >= 3000);
-        Thread.sleep(1500);
+        cluster.assertCountStays(target, partitions, 3000, Duration.ofMillis(1500));
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic(target, partitions);
         for (int p = 0; p < partitions; p++) {
             ConnectCluster.assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve(store), p), target + "-" + p);

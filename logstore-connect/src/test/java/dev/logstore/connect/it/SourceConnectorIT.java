@@ -142,7 +142,7 @@ class SourceConnectorIT {
         config.put("replay.end.offset", "60");
         cluster.connect.configureConnector("replay-clock", config);
         await(Duration.ofSeconds(60), "bounded replay of clock", () -> recordCount("clock.replay", 1) == 40);
-        Thread.sleep(1500);
+        cluster.assertCountStays("clock.replay", 1, 40, Duration.ofMillis(1500));
         List<ConsumerRecord<byte[], byte[]>> replayed = cluster.readTopic("clock.replay", 1).get(0);
         assertTopicEqualsArchive(replayed, readArchive(root.resolve("clock"), 0).subList(20, 60), "clock.replay");
         assertReplayFinishedMetric("replay-clock");
@@ -179,7 +179,7 @@ class SourceConnectorIT {
         await(Duration.ofSeconds(30), "replay of stream to go on", () -> recordCount("stream.replay", 2) > 1500);
         cluster.connect.restartTask("replay-stream", 0);
         await(Duration.ofSeconds(90), "replay of stream to finish", () -> recordCount("stream.replay", 2) >= 3000);
-        Thread.sleep(1500);
+        cluster.assertCountStays("stream.replay", 2, 3000, Duration.ofMillis(1500));
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("stream.replay", 2);
         for (int p = 0; p < 2; p++) {
             assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve("stream"), p), "stream.replay-" + p);
