@@ -6,14 +6,13 @@ import dev.logstore.record.LogRecord;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 @Command(name = "cat", description = "Write the raw values of a partition to standard output, one per line "
@@ -23,11 +22,8 @@ final class CatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "STORE", description = "The store directory.")
-    Path storeDir;
-
-    @Option(names = {"-p", "--partition"}, description = "Partition (default: ${DEFAULT-VALUE}).")
-    int partition;
+    @Mixin
+    OnePartition target;
 
     @ArgGroup(exclusive = true)
     StartPosition start = new StartPosition();
@@ -45,9 +41,8 @@ final class CatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         OutputStream out = new BufferedOutputStream(stdout, 1 << 16);
         byte[] separator = delimiter.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        try (LogStore store = Stores.openReadOnly(spec, storeDir)) {
-            Stores.checkPartition(spec, store, partition);
-            try (LogReader reader = store.reader(partition)) {
+        try (LogStore store = target.open()) {
+            try (LogReader reader = store.reader(target.partition)) {
                 start.apply(reader);
                 long written = 0;
                 List<LogRecord> batch;

@@ -4,7 +4,6 @@ import dev.logstore.LogReader;
 import dev.logstore.LogStore;
 import dev.logstore.record.LogRecord;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -12,7 +11,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 @Command(name = "tail", description = "Print the last records of a partition; with -f, keep printing new ones as "
@@ -22,11 +21,8 @@ final class TailCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "STORE", description = "The store directory.")
-    Path storeDir;
-
-    @Option(names = {"-p", "--partition"}, description = "Partition (default: ${DEFAULT-VALUE}).")
-    int partition;
+    @Mixin
+    OnePartition target;
 
     @Option(names = {"-n", "--lines"}, description = "How many of the last records to print first "
             + "(default: ${DEFAULT-VALUE}).")
@@ -46,15 +42,14 @@ final class TailCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         RecordFormat format = new RecordFormat(style, RecordFormat.Encoding.UTF8);
-        String name = storeDir.getFileName().toString();
-        try (LogStore store = Stores.openReadOnly(spec, storeDir)) {
-            Stores.checkPartition(spec, store, partition);
-            try (LogReader reader = store.reader(partition)) {
-                long end = store.nextOffset(partition);
+        String name = target.storeName();
+        try (LogStore store = target.open()) {
+            try (LogReader reader = store.reader(target.partition)) {
+                long end = store.nextOffset(target.partition);
                 reader.seek(Math.max(reader.position(), end - last));
                 List<LogRecord> batch;
                 while (!(batch = reader.poll(1000, 1 << 20)).isEmpty()) {
-                    batch.forEach(record -> out.println(format.format(name, partition, record)));
+                    batch.forEach(record -> out.println(format.format(name, target.partition, record)));
                 }
                 out.flush();
                 while (follow) {
@@ -62,7 +57,7 @@ final class TailCommand implements Callable<Integer> {
                     if (batch.isEmpty() && maxWait != null) {
                         break;
                     }
-                    batch.forEach(record -> out.println(format.format(name, partition, record)));
+                    batch.forEach(record -> out.println(format.format(name, target.partition, record)));
                     out.flush();
                 }
             }

@@ -1,0 +1,37 @@
+package dev.logstore.cli;
+
+import dev.logstore.LogStore;
+import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** The STORE argument and the -p option of the commands that read one partition. */
+final class OnePartition {
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "STORE", description = "The store directory.")
+    Path storeDir;
+
+    @Option(names = {"-p", "--partition"}, description = "Partition (default: ${DEFAULT-VALUE}).")
+    int partition;
+
+    /** Opens the store read-only and checks the partition exists; the caller closes it. */
+    LogStore open() {
+        LogStore store = Stores.openReadOnly(spec, storeDir);
+        try {
+            Stores.checkPartition(spec, store, partition);
+            return store;
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    String storeName() {
+        return storeDir.getFileName().toString();
+    }
+}
