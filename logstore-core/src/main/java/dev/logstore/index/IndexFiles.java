@@ -1,12 +1,11 @@
 package dev.logstore.index;
 
+import dev.logstore.log.Directories;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
@@ -20,30 +19,17 @@ public final class IndexFiles {
     }
 
     /**
-     * Writes the entries, then the trailer (the size of the segment they index, and a CRC-32C of
-     * entries and size), to a temporary sibling, forces it and renames it over {@code file}, so the
-     * index on disk is always either the old one or the whole new one. The caller fsyncs the
-     * directory.
+     * Replaces {@code file} atomically with the entries and the trailer (the size of the segment
+     * they index, and a CRC-32C of entries and size). The caller fsyncs the directory.
      */
     static void writeAtomically(Path file, ByteBuffer bytes, long segmentSize) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         ByteBuffer size = ByteBuffer.allocate(Long.BYTES).putLong(0, segmentSize);
         CRC32C crc = new CRC32C();
         crc.update(bytes.duplicate());
         crc.update(size.duplicate());
         ByteBuffer trailer = ByteBuffer.allocate(TRAILER_SIZE).putLong(0, segmentSize).putInt(Long.BYTES,
                 (int) crc.getValue());
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (bytes.hasRemaining()) {
-                channel.write(bytes);
-            }
-            while (trailer.hasRemaining()) {
-                channel.write(trailer);
-            }
-            channel.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Directories.replaceAtomically(file, bytes, trailer);
     }
 
     /**

@@ -5,12 +5,11 @@ import dev.logstore.log.Directories;
 import dev.logstore.record.Record;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.Writer;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -111,15 +110,10 @@ final class KeyHashStore implements AutoCloseable {
         appended.clear();
         Properties properties = new Properties();
         durable.forEach((partition, offset) -> properties.setProperty(partition.toString(), offset.toString()));
-        Path tmp = checkpoint.resolveSibling(CHECKPOINT_FILE + ".tmp");
         try {
-            try (Writer writer = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                properties.store(writer, "Next Kafka offset per topic partition archived by LogStoreSinkConnector");
-            }
-            try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            Files.move(tmp, checkpoint, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            StringWriter text = new StringWriter();
+            properties.store(text, "Next Kafka offset per topic partition archived by LogStoreSinkConnector");
+            Directories.replaceAtomically(checkpoint, StandardCharsets.UTF_8.encode(text.toString()));
             Directories.fsync(checkpoint.getParent());
         } catch (IOException e) {
             throw new ConnectException("Cannot write the sink checkpoint " + checkpoint + ": " + e.getMessage(), e);
