@@ -1,6 +1,5 @@
 package dev.logstore.dist;
 
-import static dev.logstore.connect.it.ConnectCluster.archivedNextOffset;
 import static dev.logstore.connect.it.ConnectCluster.await;
 import static dev.logstore.connect.it.ConnectCluster.readArchive;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -106,14 +105,7 @@ class PluginInstallIT {
         sink.put("topics", topic);
         sink.put("logstore.dir", archive.toString());
         cluster.connect.configureConnector("archive", sink);
-        await(Duration.ofSeconds(90), "archive of " + topic, () -> {
-            for (int p = 0; p < 3; p++) {
-                if (archivedNextOffset(archive.resolve(topic), p) < cluster.endOffset(topic, p)) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        cluster.awaitArchived(archive, topic, 3, Duration.ofSeconds(90));
         cluster.connect.deleteConnector("archive");
 
         Map<String, String> source = ConnectCluster.byteConverters();
@@ -125,7 +117,7 @@ class PluginInstallIT {
         source.put("target.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
         cluster.connect.configureConnector("replay", source);
         await(Duration.ofSeconds(90), "replay of " + topic, () ->
-                cluster.readTopic(topic + ".replay", 3).stream().mapToInt(List::size).sum() == 300);
+                cluster.recordCount(topic + ".replay", 3) == 300);
 
         List<List<ConsumerRecord<byte[], byte[]>>> original = cluster.readTopic(topic, 3);
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic(topic + ".replay", 3);

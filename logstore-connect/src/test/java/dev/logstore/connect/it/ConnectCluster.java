@@ -191,6 +191,30 @@ public final class ConnectCluster implements AutoCloseable {
         assertEquals(false, expectedHeaders.hasNext(), at + ": header count");
     }
 
+    /** How many committed records {@code topic} holds in all its partitions. */
+    public int recordCount(String topic, int partitions) {
+        return readTopic(topic, partitions).stream().mapToInt(List::size).sum();
+    }
+
+    /**
+     * Waits up to {@code timeout} until the store of {@code topic} under {@code root} has archived
+     * every partition up to the topic's end offsets (as they are when called).
+     */
+    public void awaitArchived(Path root, String topic, int partitions, Duration timeout) throws InterruptedException {
+        long[] ends = new long[partitions];
+        for (int p = 0; p < partitions; p++) {
+            ends[p] = endOffset(topic, p);
+        }
+        await(timeout, "archive of " + topic + " to reach end offsets " + java.util.Arrays.toString(ends), () -> {
+            for (int p = 0; p < partitions; p++) {
+                if (archivedNextOffset(root.resolve(topic), p) < ends[p]) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
     /**
      * Asserts that a topic's committed record count stays at {@code expected} for {@code period}:
      * a duplicate that a restart or failover lets through late would push it higher.
@@ -198,8 +222,7 @@ public final class ConnectCluster implements AutoCloseable {
     public void assertCountStays(String topic, int partitions, int expected, Duration period) throws InterruptedException {
         long end = System.nanoTime() + period.toNanos();
         do {
-            int count = readTopic(topic, partitions).stream().mapToInt(List::size).sum();
-            assertEquals(expected, count, topic + " must hold exactly " + expected + " records");
+            assertEquals(expected, recordCount(topic, partitions), topic + " must hold exactly " + expected + " records");
             Thread.sleep(250);
         } while (System.nanoTime() < end);
     }

@@ -10,7 +10,6 @@ import dev.logstore.connect.source.LogStoreSourceConnector;
 import dev.logstore.record.Record;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -74,14 +73,7 @@ class FailoverIT {
         } finally {
             producer.shutdownNow();
         }
-        await(Duration.ofSeconds(120), "archive to catch up after the failover", () -> {
-            for (int p = 0; p < partitions; p++) {
-                if (archivedNextOffset(root.resolve(topic), p) < cluster.endOffset(topic, p)) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        cluster.awaitArchived(root, topic, partitions, Duration.ofSeconds(120));
         List<List<ConsumerRecord<byte[], byte[]>>> records = cluster.readTopic(topic, partitions);
         for (int p = 0; p < partitions; p++) {
             ConnectCluster.assertArchiveEqualsTopic(records.get(p), readArchive(root.resolve(topic), p), topic + "-" + p);
@@ -113,9 +105,9 @@ class FailoverIT {
         source.put("target.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
         cluster.connect.configureConnector("failover-source", source);
         String target = store + ".replay";
-        await(Duration.ofSeconds(60), "replay to begin", () -> count(target, partitions) > 500);
+        await(Duration.ofSeconds(60), "replay to begin", () -> cluster.recordCount(target, partitions) > 500);
         cluster.connect.removeWorker();
-        await(Duration.ofSeconds(180), "replay to finish after the failover", () -> count(target, partitions) >= 3000);
+        await(Duration.ofSeconds(180), "replay to finish after the failover", () -> cluster.recordCount(target, partitions) >= 3000);
         cluster.assertCountStays(target, partitions, 3000, Duration.ofMillis(1500));
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic(target, partitions);
         for (int p = 0; p < partitions; p++) {
@@ -123,11 +115,5 @@ class FailoverIT {
         }
         cluster.connect.deleteConnector("failover-source");
         cluster.connect.addWorker();
-    }
-
-    private static int count(String topic, int partitions) {
-        List<Integer> sizes = new ArrayList<>();
-        cluster.readTopic(topic, partitions).forEach(records -> sizes.add(records.size()));
-        return sizes.stream().mapToInt(Integer::intValue).sum();
     }
 }

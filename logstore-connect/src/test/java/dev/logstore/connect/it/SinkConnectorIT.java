@@ -1,6 +1,5 @@
 package dev.logstore.connect.it;
 
-import static dev.logstore.connect.it.ConnectCluster.archivedNextOffset;
 import static dev.logstore.connect.it.ConnectCluster.assertArchiveEqualsTopic;
 import static dev.logstore.connect.it.ConnectCluster.await;
 import static dev.logstore.connect.it.ConnectCluster.readArchive;
@@ -13,7 +12,6 @@ import dev.logstore.connect.sink.LogStoreSinkConnector;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,12 +60,7 @@ class SinkConnectorIT {
     }
 
     private static void awaitArchived(String topic, int partitions) throws InterruptedException {
-        Map<Integer, Long> ends = new HashMap<>();
-        for (int p = 0; p < partitions; p++) {
-            ends.put(p, cluster.endOffset(topic, p));
-        }
-        await(Duration.ofSeconds(90), "archive of " + topic + " to reach " + ends, () -> ends.entrySet().stream()
-                .allMatch(e -> archivedNextOffset(root.resolve(topic), e.getKey()) >= e.getValue()));
+        cluster.awaitArchived(root, topic, partitions, Duration.ofSeconds(90));
     }
 
     private static void assertArchiveEqualsTopic(String topic, int partitions) {

@@ -1,6 +1,5 @@
 package dev.logstore.connect.it;
 
-import static dev.logstore.connect.it.ConnectCluster.archivedNextOffset;
 import static dev.logstore.connect.it.ConnectCluster.assertTopicEqualsArchive;
 import static dev.logstore.connect.it.ConnectCluster.await;
 import static dev.logstore.connect.it.ConnectCluster.readArchive;
@@ -86,10 +85,6 @@ class SourceConnectorIT {
         return written;
     }
 
-    private static int recordCount(String topic, int partitions) {
-        return cluster.readTopic(topic, partitions).stream().mapToInt(List::size).sum();
-    }
-
     @Test
     void archiveThenReplayIntoARenamedTopicReproducesEveryPartition() throws Exception {
         String topic = "payments";
@@ -100,18 +95,11 @@ class SourceConnectorIT {
         sink.put("topics", topic);
         sink.put("logstore.dir", root.toString());
         cluster.connect.configureConnector("archive-payments", sink);
-        await(Duration.ofSeconds(90), "archive of payments", () -> {
-            for (int p = 0; p < 3; p++) {
-                if (archivedNextOffset(root.resolve(topic), p) < cluster.endOffset(topic, p)) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        cluster.awaitArchived(root, topic, 3, Duration.ofSeconds(90));
         cluster.connect.deleteConnector("archive-payments");
 
         cluster.connect.configureConnector("replay-payments", sourceConfig(topic, 2));
-        await(Duration.ofSeconds(90), "replay of payments", () -> recordCount("payments.replay", 3) == 400);
+        await(Duration.ofSeconds(90), "replay of payments", () -> cluster.recordCount("payments.replay", 3) == 400);
         List<List<ConsumerRecord<byte[], byte[]>>> original = cluster.readTopic(topic, 3);
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("payments.replay", 3);
         for (int p = 0; p < 3; p++) {
@@ -141,7 +129,7 @@ class SourceConnectorIT {
         config.put("replay.end", "offset");
         config.put("replay.end.offset", "60");
         cluster.connect.configureConnector("replay-clock", config);
-        await(Duration.ofSeconds(60), "bounded replay of clock", () -> recordCount("clock.replay", 1) == 40);
+        await(Duration.ofSeconds(60), "bounded replay of clock", () -> cluster.recordCount("clock.replay", 1) == 40);
         cluster.assertCountStays("clock.replay", 1, 40, Duration.ofMillis(1500));
         List<ConsumerRecord<byte[], byte[]>> replayed = cluster.readTopic("clock.replay", 1).get(0);
         assertTopicEqualsArchive(replayed, readArchive(root.resolve("clock"), 0).subList(20, 60), "clock.replay");
@@ -174,11 +162,11 @@ class SourceConnectorIT {
         config.put("rate.limit.records.per.second", "1000");
         config.put("batch.size", "100");
         cluster.connect.configureConnector("replay-stream", config);
-        await(Duration.ofSeconds(30), "replay of stream to begin", () -> recordCount("stream.replay", 2) > 300);
+        await(Duration.ofSeconds(30), "replay of stream to begin", () -> cluster.recordCount("stream.replay", 2) > 300);
         cluster.connect.restartConnectorAndTasks("replay-stream", false, true, false);
-        await(Duration.ofSeconds(30), "replay of stream to go on", () -> recordCount("stream.replay", 2) > 1500);
+        await(Duration.ofSeconds(30), "replay of stream to go on", () -> cluster.recordCount("stream.replay", 2) > 1500);
         cluster.connect.restartTask("replay-stream", 0);
-        await(Duration.ofSeconds(90), "replay of stream to finish", () -> recordCount("stream.replay", 2) >= 3000);
+        await(Duration.ofSeconds(90), "replay of stream to finish", () -> cluster.recordCount("stream.replay", 2) >= 3000);
         cluster.assertCountStays("stream.replay", 2, 3000, Duration.ofMillis(1500));
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("stream.replay", 2);
         for (int p = 0; p < 2; p++) {
@@ -199,7 +187,7 @@ class SourceConnectorIT {
             assigned.addAll(List.of(assignment.split(",")));
         }
         assertEquals(Set.of("quad:0", "quad:1", "quad:2", "quad:3"), assigned);
-        await(Duration.ofSeconds(60), "replay of quad", () -> recordCount("quad.replay", 4) == 400);
+        await(Duration.ofSeconds(60), "replay of quad", () -> cluster.recordCount("quad.replay", 4) == 400);
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("quad.replay", 4);
         for (int p = 0; p < 4; p++) {
             assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve("quad"), p), "quad.replay-" + p);
@@ -218,13 +206,13 @@ class SourceConnectorIT {
         cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("replay-late", 0,
                 "no store matches yet, so no task");
         writeStore("late-a", 2, 40);
-        await(Duration.ofSeconds(60), "the new store to be replayed", () -> recordCount("late-a.replay", 2) == 40);
+        await(Duration.ofSeconds(60), "the new store to be replayed", () -> cluster.recordCount("late-a.replay", 2) == 40);
         try (LogStore store = LogStore.open(root.resolve("late-a"), 2)) {
             for (int i = 0; i < 10; i++) {
                 store.append(i % 2, List.of(Record.of(null, ("later-" + i).getBytes(), System.currentTimeMillis())));
             }
         }
-        await(Duration.ofSeconds(60), "records appended later to be followed", () -> recordCount("late-a.replay", 2) == 50);
+        await(Duration.ofSeconds(60), "records appended later to be followed", () -> cluster.recordCount("late-a.replay", 2) == 50);
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("late-a.replay", 2);
         for (int p = 0; p < 2; p++) {
             assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve("late-a"), p), "late-a.replay-" + p);
