@@ -2,6 +2,7 @@ package dev.logstore.connect.source;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,18 +60,18 @@ final class TargetTopics {
                     }
                 }
             }
-            Set<String> preexisting = new java.util.HashSet<>(needed.keySet());
+            Set<String> preexisting = new HashSet<>(needed.keySet());
             preexisting.retainAll(existing);
             if (config.mapping() == LogStoreSourceConfig.Mapping.PRESERVE && !preexisting.isEmpty()) {
                 // Topics created above have the right count; only those found existing need a look.
                 Map<String, TopicDescription> described = admin.describeTopics(preexisting).allTopicNames()
                         .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 for (String topic : preexisting) {
-                    Map.Entry<String, Integer> entry = Map.entry(topic, needed.get(topic));
-                    int has = described.get(entry.getKey()).partitions().size();
-                    if (has < entry.getValue()) {
-                        throw new ConnectException("Target topic " + entry.getKey() + " has " + has + " partitions, but "
-                                + "partition.mapping=preserve needs " + entry.getValue() + " (one per store partition). "
+                    int has = described.get(topic).partitions().size();
+                    int wanted = needed.get(topic);
+                    if (has < wanted) {
+                        throw new ConnectException("Target topic " + topic + " has " + has + " partitions, but "
+                                + "partition.mapping=preserve needs " + wanted + " (one per store partition). "
                                 + "Add partitions to the topic, replay into another topic (" + LogStoreSourceConfig.TOPIC_FORMAT
                                 + "), or use partition.mapping=key-hash");
                     }
