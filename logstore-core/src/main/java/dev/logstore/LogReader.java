@@ -6,6 +6,8 @@ import dev.logstore.log.PartitionLog;
 import dev.logstore.record.BatchHeader;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.RecordDecoder;
+import dev.logstore.record.RecordHandler;
+import dev.logstore.record.RecordView;
 import dev.logstore.segment.Segment;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,6 +30,7 @@ public final class LogReader implements AutoCloseable {
     private static final int INITIAL_BUFFER = 1 << 20;
 
     private final PartitionLog log;
+    private final RecordView view = new RecordView();
     // Direct, so a file read lands in it without the JDK's extra copy through a temporary buffer.
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER);
     private Segment segment;
@@ -118,7 +121,7 @@ public final class LogReader implements AutoCloseable {
                 candidate.readFully(batch, position);
                 long[] found = {-1};
                 RecordDecoder.decodeBatch(batch, 0, header, candidate.file(), position, fromOffset, Integer.MAX_VALUE,
-                        record -> {
+                        view, record -> {
                             if (found[0] < 0 && record.timestamp() >= timestamp) {
                                 found[0] = record.offset();
                             }
@@ -135,22 +138,49 @@ public final class LogReader implements AutoCloseable {
     /**
      * Returns the next records, at most {@code maxRecords}, from whole batches of at most about
      * {@code maxBytes} (at least one batch, however large, so the reader always progresses).
-     * Returns an empty list at the end of the partition without waiting.
+     * Returns an empty list at the end of the partition without waiting. Each record is a copy
+     * the caller owns; {@link #poll(RecordHandler, int, int)} reads without copying.
      */
     public List<LogRecord> poll(int maxRecords, int maxBytes) {
+        List<LogRecord> records = new ArrayList<>(Math.min(Math.max(maxRecords, 0), 1024));
+        long start = nextOffset;
+        try {
+            poll(record -> records.add(record.toLogRecord()), maxRecords, maxBytes);
+        } catch (RuntimeException e) {
+            // The records copied so far never reach the caller: they must be read again.
+            if (nextOffset != start) {
+                unposition();
+                nextOffset = start;
+            }
+            throw e;
+        }
+        return records;
+    }
+
+    /**
+     * Hands the next records, at most {@code maxRecords}, from whole batches of at most about
+     * {@code maxBytes} (at least one batch, however large), to {@code handler} in offset order,
+     * in place: the {@link RecordView} points into the reader's buffer, so nothing is copied or
+     * allocated per record. The view is valid during the call only. Returns at once, with 0, at
+     * the end of the partition.
+     *
+     * <p>When the handler throws, the exception propagates and the record it was handed is not
+     * consumed: the next poll starts with it.
+     *
+     * @return the number of records handed to {@code handler}
+     */
+    public int poll(RecordHandler handler, int maxRecords, int maxBytes) {
         checkOpen();
         if (maxRecords < 1 || maxBytes < 1) {
             throw new IllegalArgumentException("maxRecords (" + maxRecords + ") and maxBytes (" + maxBytes
                     + ") must be positive");
         }
-        List<LogRecord> records = new ArrayList<>(Math.min(maxRecords, 1024));
         try {
-            readInto(records, maxRecords, maxBytes);
+            return readInto(handler, maxRecords, maxBytes);
         } catch (IOException e) {
             throw new LogStoreException(log.description() + ": cannot read " + (segment == null ? "" : segment.file())
                     + ": " + e.getMessage(), e);
         }
-        return records;
     }
 
     /**
@@ -181,12 +211,17 @@ public final class LogReader implements AutoCloseable {
         return log.awaitAppend(nextOffset, timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private void readInto(List<LogRecord> records, int maxRecords, int maxBytes) throws IOException {
+    private int readInto(RecordHandler handler, int maxRecords, int maxBytes) throws IOException {
+        RecordHandler consuming = record -> {
+            handler.onRecord(record);
+            nextOffset = record.offset() + 1;
+        };
+        int handedTotal = 0;
         int bytesRead = 0;
         boolean refreshed = false;
-        while (records.size() < maxRecords && bytesRead < maxBytes) {
+        while (handedTotal < maxRecords && bytesRead < maxBytes) {
             if (!positioned()) {
-                return;
+                return handedTotal;
             }
             boolean sealed = log.hasSegmentAfter(segment);
             long end = segment.size();
@@ -200,10 +235,10 @@ public final class LogReader implements AutoCloseable {
                     refreshed = true;
                     continue;
                 }
-                if (records.isEmpty()) {
+                if (handedTotal == 0) {
                     log.checkDamage();
                 }
-                return;
+                return handedTotal;
             }
             if (end - filePosition < HEADER_SIZE) {
                 segment.headerAt(filePosition); // less than a header left: the segment was cut short
@@ -217,7 +252,7 @@ public final class LogReader implements AutoCloseable {
             if (header.sizeInBytes() > want) {
                 segment.headerAt(filePosition); // throws when the batch runs past the segment's end
                 if (bytesRead > 0) {
-                    return;
+                    return handedTotal;
                 }
                 // A batch larger than what was read: fetch it whole.
                 if (buffer.capacity() < header.sizeInBytes()) {
@@ -228,20 +263,21 @@ public final class LogReader implements AutoCloseable {
                 buffer.flip();
             }
             int index = 0;
-            while (index + HEADER_SIZE <= buffer.limit() && records.size() < maxRecords) {
+            while (index + HEADER_SIZE <= buffer.limit() && handedTotal < maxRecords) {
                 header = RecordDecoder.checkHeader(buffer, index, segment.file(), filePosition);
                 int size = header.sizeInBytes();
                 if (index + size > buffer.limit()) {
+                    if (bytesRead > 0 && (long) bytesRead + size > maxBytes) {
+                        return handedTotal; // the next batch is over budget: do not read it only to drop it
+                    }
                     break;
                 }
-                int wanted = maxRecords - records.size();
+                int wanted = maxRecords - handedTotal;
                 int handed = RecordDecoder.decodeBatch(buffer, index, header, segment.file(), filePosition, nextOffset,
-                        wanted, records::add);
-                if (handed > 0) {
-                    nextOffset = records.get(records.size() - 1).offset() + 1;
-                }
+                        wanted, view, consuming);
+                handedTotal += handed;
                 if (handed == wanted && nextOffset <= header.lastOffset()) {
-                    return;
+                    return handedTotal;
                 }
                 nextOffset = Math.max(nextOffset, header.nextOffset());
                 filePosition += size;
@@ -249,6 +285,7 @@ public final class LogReader implements AutoCloseable {
                 bytesRead += size;
             }
         }
+        return handedTotal;
     }
 
     /** Makes sure the reader holds the segment of {@code nextOffset}; false when there is nothing yet. */

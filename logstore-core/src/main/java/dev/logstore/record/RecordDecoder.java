@@ -4,9 +4,7 @@ import static dev.logstore.record.BatchFormat.*;
 
 import dev.logstore.BufferTooSmallException;
 import dev.logstore.CorruptLogException;
-import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +34,15 @@ public final class RecordDecoder {
 
     /** Like {@link #decode(ByteBuffer)}, handing each record to {@code sink} in offset order. */
     public static void decode(ByteBuffer bytes, Consumer<LogRecord> sink) {
+        forEach(bytes, record -> sink.accept(record.toLogRecord()));
+    }
+
+    /**
+     * Like {@link #decode(ByteBuffer)}, handing each record in place, without copying it, to
+     * {@code handler} in offset order. The view is valid during the call only.
+     */
+    public static void forEach(ByteBuffer bytes, RecordHandler handler) {
+        RecordView view = new RecordView();
         int position = bytes.position();
         int limit = bytes.limit();
         boolean decodedAny = false;
@@ -57,7 +64,7 @@ public final class RecordDecoder {
                 }
                 return;
             }
-            decodeBatch(bytes, position, header, null, position, Long.MIN_VALUE, Integer.MAX_VALUE, sink);
+            decodeBatch(bytes, position, header, null, position, Long.MIN_VALUE, Integer.MAX_VALUE, view, handler);
             position += header.sizeInBytes();
             decodedAny = true;
         }
@@ -82,83 +89,27 @@ public final class RecordDecoder {
     /**
      * Verifies the checksum of the batch at {@code index} (all of it in {@code bytes}) and hands
      * its records with offsets at or above {@code minOffset}, at most {@code maxRecords}, to
-     * {@code sink}.
+     * {@code sink} as fresh {@link LogRecord}s.
      *
      * @return the number of records handed over
      */
     public static int decodeBatch(ByteBuffer bytes, int index, BatchHeader header, Path file, long filePosition,
                                   long minOffset, int maxRecords, Consumer<LogRecord> sink) {
-        int end = index + header.sizeInBytes();
+        return decodeBatch(bytes, index, header, file, filePosition, minOffset, maxRecords, new RecordView(),
+                record -> sink.accept(record.toLogRecord()));
+    }
+
+    /**
+     * Like {@link #decodeBatch(ByteBuffer, int, BatchHeader, Path, long, long, int, Consumer)},
+     * handing each record in place through {@code view}: nothing is copied.
+     */
+    public static int decodeBatch(ByteBuffer bytes, int index, BatchHeader header, Path file, long filePosition,
+                                  long minOffset, int maxRecords, RecordView view, RecordHandler handler) {
         int crc = BatchHeader.computeCrc(bytes, index, header.sizeInBytes());
         if (crc != header.crc()) {
             throw new CorruptLogException(file, filePosition, String.format(
                     "CRC-32C mismatch (stored %08x, computed %08x)", header.crc(), crc));
         }
-        ByteBuffer in = bytes.duplicate();
-        in.limit(end).position(index + HEADER_SIZE);
-        int handed = 0;
-        int previousDelta = -1;
-        try {
-            for (int i = 0; i < header.recordCount(); i++) {
-                int length = Varints.readVarint(in);
-                if (length < 0 || length > in.remaining()) {
-                    throw new CorruptLogException(file, filePosition, "record " + i + " claims " + length
-                            + " bytes, batch has " + in.remaining() + " left");
-                }
-                int recordEnd = in.position() + length;
-                in.get(); // attributes, reserved
-                long timestamp = header.firstTimestamp() + Varints.readVarlong(in);
-                int offsetDelta = Varints.readVarint(in);
-                if (offsetDelta <= previousDelta || offsetDelta > header.lastOffsetDelta()) {
-                    throw new CorruptLogException(file, filePosition, "record " + i + " has offset delta " + offsetDelta
-                            + " after " + previousDelta + " (last delta " + header.lastOffsetDelta() + ")");
-                }
-                previousDelta = offsetDelta;
-                long offset = header.baseOffset() + offsetDelta;
-                if (offset < minOffset || handed >= maxRecords) {
-                    in.position(recordEnd);
-                    continue;
-                }
-                byte[] key = readBytes(in, recordEnd, file, filePosition);
-                byte[] value = readBytes(in, recordEnd, file, filePosition);
-                int headerCount = Varints.readVarint(in);
-                if (headerCount < 0 || headerCount > recordEnd - in.position()) {
-                    throw new CorruptLogException(file, filePosition, "record " + i + " claims " + headerCount + " headers");
-                }
-                List<Header> headers = headerCount == 0 ? List.of() : new ArrayList<>(headerCount);
-                for (int h = 0; h < headerCount; h++) {
-                    byte[] headerKey = readBytes(in, recordEnd, file, filePosition);
-                    if (headerKey == null) {
-                        throw new CorruptLogException(file, filePosition, "record " + i + " has a null header key");
-                    }
-                    headers.add(new Header(new String(headerKey, StandardCharsets.UTF_8),
-                            readBytes(in, recordEnd, file, filePosition)));
-                }
-                if (in.position() != recordEnd) {
-                    throw new CorruptLogException(file, filePosition, "record " + i + " length does not match its fields");
-                }
-                sink.accept(new LogRecord(offset, timestamp, key, value, headerCount == 0 ? headers : List.copyOf(headers)));
-                handed++;
-            }
-        } catch (BufferUnderflowException | IllegalArgumentException e) {
-            throw new CorruptLogException(file, filePosition, "records overrun the batch: " + e.getMessage());
-        }
-        if (previousDelta != header.lastOffsetDelta() || in.position() != end) {
-            throw new CorruptLogException(file, filePosition, "records do not fill the batch as its header says");
-        }
-        return handed;
-    }
-
-    private static byte[] readBytes(ByteBuffer in, int recordEnd, Path file, long filePosition) {
-        int length = Varints.readVarint(in);
-        if (length == -1) {
-            return null;
-        }
-        if (length < -1 || length > recordEnd - in.position()) {
-            throw new CorruptLogException(file, filePosition, "field length " + length + " overruns its record");
-        }
-        byte[] bytes = new byte[length];
-        in.get(bytes);
-        return bytes;
+        return view.walk(bytes, index, header, file, filePosition, minOffset, maxRecords, handler);
     }
 }

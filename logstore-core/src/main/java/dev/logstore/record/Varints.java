@@ -46,37 +46,66 @@ final class Varints {
         buffer.put((byte) v);
     }
 
-    /** Reads a varint; throws IllegalArgumentException on a malformed one (more than 5 bytes). */
-    static int readVarint(ByteBuffer buffer) {
-        int value = 0;
-        int shift = 0;
-        while (true) {
-            byte b = buffer.get();
-            if (shift == 28 && (b & 0xf0) != 0) {
-                throw new IllegalArgumentException("varint longer than 5 bytes");
-            }
-            value |= (b & 0x7f) << shift;
-            if ((b & 0x80) == 0) {
-                return (value >>> 1) ^ -(value & 1);
-            }
-            shift += 7;
-        }
-    }
+    /**
+     * Reads varints at absolute positions of a buffer, never past a given limit, so decoding
+     * leaves the buffer's own position alone. Malformed input (a varint too long, or one running
+     * past the limit) gets an IllegalArgumentException.
+     */
+    static final class Reader {
 
-    /** Reads a varlong; throws IllegalArgumentException on a malformed one (more than 10 bytes). */
-    static long readVarlong(ByteBuffer buffer) {
-        long value = 0L;
-        int shift = 0;
-        while (true) {
-            byte b = buffer.get();
-            if (shift == 63 && (b & 0xfe) != 0) {
-                throw new IllegalArgumentException("varlong longer than 10 bytes");
+        ByteBuffer bytes;
+        int position;
+
+        int readVarint(int limit) {
+            if (position < limit) {
+                byte first = bytes.get(position);
+                if (first >= 0) {
+                    // One byte, by far the most common case (small lengths, deltas and counts).
+                    position++;
+                    return (first >>> 1) ^ -(first & 1);
+                }
             }
-            value |= (long) (b & 0x7f) << shift;
-            if ((b & 0x80) == 0) {
-                return (value >>> 1) ^ -(value & 1);
+            int value = 0;
+            for (int shift = 0; shift < 35; shift += 7) {
+                byte b = next(limit);
+                value |= (b & 0x7f) << shift;
+                if ((b & 0x80) == 0) {
+                    if (shift == 28 && (b & 0xf0) != 0) {
+                        break;
+                    }
+                    return (value >>> 1) ^ -(value & 1);
+                }
             }
-            shift += 7;
+            throw new IllegalArgumentException("varint longer than 5 bytes");
+        }
+
+        long readVarlong(int limit) {
+            if (position < limit) {
+                byte first = bytes.get(position);
+                if (first >= 0) {
+                    position++;
+                    return (first >>> 1) ^ -(first & 1);
+                }
+            }
+            long value = 0L;
+            for (int shift = 0; shift < 70; shift += 7) {
+                byte b = next(limit);
+                value |= (long) (b & 0x7f) << shift;
+                if ((b & 0x80) == 0) {
+                    if (shift == 63 && (b & 0xfe) != 0) {
+                        break;
+                    }
+                    return (value >>> 1) ^ -(value & 1);
+                }
+            }
+            throw new IllegalArgumentException("varlong longer than 10 bytes");
+        }
+
+        private byte next(int limit) {
+            if (position >= limit) {
+                throw new IllegalArgumentException("varint runs past the end of its record");
+            }
+            return bytes.get(position++);
         }
     }
 }

@@ -160,16 +160,29 @@ class RecordDecoderTest {
             buffer.clear();
             Varints.writeVarlong(v, buffer);
             assertEquals(Varints.sizeOfVarlong(v), buffer.position());
-            buffer.flip();
-            assertEquals(v, Varints.readVarlong(buffer));
+            assertEquals(v, reader(buffer).readVarlong(buffer.position()));
         }
         for (int v : new int[] {0, -1, 1, Integer.MIN_VALUE, Integer.MAX_VALUE, 63, 64, -64, -65}) {
             buffer.clear();
             Varints.writeVarint(v, buffer);
             assertEquals(Varints.sizeOfVarint(v), buffer.position());
-            buffer.flip();
-            assertEquals(v, Varints.readVarint(buffer));
+            assertEquals(v, reader(buffer).readVarint(buffer.position()));
         }
+    }
+
+    @Test
+    void malformedVarintsAreRefused() {
+        ByteBuffer tooLong = ByteBuffer.wrap(new byte[] {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x10});
+        assertThrows(IllegalArgumentException.class, () -> reader(tooLong).readVarint(5));
+        ByteBuffer cut = ByteBuffer.wrap(new byte[] {(byte) 0x80, (byte) 0x80});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader(cut).readVarlong(2));
+        assertTrue(e.getMessage().contains("past the end"), e.getMessage());
+    }
+
+    private static Varints.Reader reader(ByteBuffer bytes) {
+        Varints.Reader reader = new Varints.Reader();
+        reader.bytes = bytes;
+        return reader;
     }
 
     @Test
