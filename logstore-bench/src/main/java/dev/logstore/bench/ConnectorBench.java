@@ -1,8 +1,12 @@
 package dev.logstore.bench;
 
 import dev.logstore.LogStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,6 +17,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Future;
 import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -34,6 +39,7 @@ public final class ConnectorBench {
     private static final String BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter";
     private static final String TOPIC = "bench";
     private static final int PARTITIONS = 3;
+    private static final long FLUSH_INTERVAL_MS = 5000;
 
     public static void main(String[] args) throws Exception {
         System.setProperty("log4j2.configurationFile", "classpath:logstore-bench-log4j2.xml");
@@ -53,7 +59,9 @@ public final class ConnectorBench {
         Properties broker = new Properties();
         broker.put("log.retention.ms", "-1");
         EmbeddedConnectCluster cluster = new EmbeddedConnectCluster.Builder().name("bench").numWorkers(1)
-                .brokerProps(broker).workerProps(new HashMap<>(Map.of("offset.flush.interval.ms", "5000"))).build();
+                .brokerProps(broker)
+                .workerProps(new HashMap<>(Map.of("offset.flush.interval.ms", Long.toString(FLUSH_INTERVAL_MS))))
+                .build();
         cluster.start();
         Report report = new Report("LogStore connector benchmark results",
                 "bin/bench connectors --records " + records + " --value-bytes " + valueBytes);
@@ -63,6 +71,7 @@ public final class ConnectorBench {
             double produce = rawProduce(cluster, TOPIC, records, values);
             double consume = rawConsume(cluster, records);
             double sink = logStoreSink(cluster, work.resolve("archive"), records);
+            double disk = rawDiskWrite(work.resolve("disk-baseline"), archiveBytes(work.resolve("archive")), records);
             double fileSink = fileStreamSink(cluster, work.resolve("file-sink.txt"), records, valueBytes);
             double source = logStoreSource(cluster, work.resolve("archive"), records);
             cluster.kafka().createTopic("bench.raw", PARTITIONS);
@@ -71,11 +80,16 @@ public final class ConnectorBench {
                     row("LogStoreSinkConnector: archive", sink, "raw KafkaConsumer reading the topic", consume, valueBytes),
                     row("LogStoreSinkConnector: archive", sink, "FileStreamSinkConnector writing the values", fileSink,
                             valueBytes),
+                    row("LogStoreSinkConnector: archive", sink, "raw FileChannel writing the archive's bytes to the same "
+                            + "disk, fsync every " + FLUSH_INTERVAL_MS / 1000 + " s", disk, valueBytes),
                     row("LogStoreSourceConnector: replay", source, "raw KafkaProducer, acks=all", rawProduceAgain,
                             valueBytes));
             report.section(records + " records of " + valueBytes + " B in " + PARTITIONS + " partitions, one task",
                     "| LogStore | records/s | MiB/s | Baseline | records/s | Ratio |", rows,
-                    "The connectors' rates include starting the connector and its task. The raw producer was also "
+                    "The connectors' rates include starting the connector and its task. The raw disk write puts as "
+                            + "many bytes as the archive holds on the filesystem the archive is on, in 1 MiB writes, "
+                            + "forcing them as often as the worker commits the sink's offsets (which is when the sink "
+                            + "forces its archive): it is the most the disk gives a writer that must keep up. The raw producer was also "
                             + "measured before anything else ran (" + String.format(Locale.ROOT, "%.0f", produce)
                             + " records/s, to fill the topic); the table uses its second run, made right after the "
                             + "replay on the same warm broker.");
@@ -163,6 +177,36 @@ public final class ConnectorBench {
         });
         double rate = records / ((System.nanoTime() - start) / 1e9);
         cluster.deleteConnector("bench-sink");
+        return rate;
+    }
+
+    private static long archiveBytes(Path archive) throws IOException {
+        try (Stream<Path> files = Files.walk(archive)) {
+            return files.filter(f -> f.toString().endsWith(".log")).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+
+    /** Records per second if writing {@code bytes} for {@code records} records went as fast as the disk takes them. */
+    private static double rawDiskWrite(Path file, long bytes, long records) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+        new Random(2).ints(chunk.capacity(), 'a', 'z' + 1).forEach(b -> chunk.put((byte) b));
+        long start = System.nanoTime();
+        long lastForce = start;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            long written = 0;
+            while (written < bytes) {
+                chunk.clear().limit((int) Math.min(chunk.capacity(), bytes - written));
+                while (chunk.hasRemaining()) {
+                    written += channel.write(chunk, written);
+                }
+                if (System.nanoTime() - lastForce > FLUSH_INTERVAL_MS * 1_000_000) {
+                    channel.force(false);
+                    lastForce = System.nanoTime();
+                }
+            }
+        }
+        double rate = records / ((System.nanoTime() - start) / 1e9);
+        Files.delete(file);
         return rate;
     }
 

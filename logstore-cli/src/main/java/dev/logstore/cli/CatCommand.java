@@ -2,11 +2,12 @@ package dev.logstore.cli;
 
 import dev.logstore.LogReader;
 import dev.logstore.LogStore;
-import dev.logstore.record.LogRecord;
+import dev.logstore.record.RecordHandler;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.List;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -41,21 +42,34 @@ final class CatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         OutputStream out = new BufferedOutputStream(stdout, 1 << 16);
         byte[] separator = delimiter.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        try (LogStore store = target.open()) {
-            try (LogReader reader = store.reader(target.partition)) {
-                start.apply(reader);
-                long written = 0;
-                List<LogRecord> batch;
-                while (written < limit && !(batch = reader.poll((int) Math.min(1000, limit - written), 1 << 20)).isEmpty()) {
-                    for (LogRecord record : batch) {
-                        if (record.value() != null) {
-                            out.write(record.value());
-                            out.write(separator);
-                        }
-                    }
-                    written += batch.size();
-                }
+        byte[][] scratch = {new byte[1 << 16]};
+        // Values go from the reader's buffer to the output without a copy of their own.
+        RecordHandler write = record -> {
+            ByteBuffer value = record.value();
+            if (value == null) {
+                return;
             }
+            if (scratch[0].length < value.remaining()) {
+                scratch[0] = new byte[value.remaining()];
+            }
+            int length = value.remaining();
+            value.get(scratch[0], 0, length);
+            try {
+                out.write(scratch[0], 0, length);
+                out.write(separator);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        try (LogStore store = target.open(); LogReader reader = store.reader(target.partition)) {
+            start.apply(reader);
+            long written = 0;
+            int handed;
+            while (written < limit && (handed = reader.poll(write, (int) Math.min(1000, limit - written), 1 << 20)) > 0) {
+                written += handed;
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
         out.flush();
         return 0;
