@@ -89,19 +89,9 @@ public final class RecordDecoder {
     /**
      * Verifies the checksum of the batch at {@code index} (all of it in {@code bytes}) and hands
      * its records with offsets at or above {@code minOffset}, at most {@code maxRecords}, to
-     * {@code sink} as fresh {@link LogRecord}s.
+     * {@code handler} in place through {@code view}: nothing is copied.
      *
      * @return the number of records handed over
-     */
-    public static int decodeBatch(ByteBuffer bytes, int index, BatchHeader header, Path file, long filePosition,
-                                  long minOffset, int maxRecords, Consumer<LogRecord> sink) {
-        return decodeBatch(bytes, index, header, file, filePosition, minOffset, maxRecords, new RecordView(),
-                record -> sink.accept(record.toLogRecord()));
-    }
-
-    /**
-     * Like {@link #decodeBatch(ByteBuffer, int, BatchHeader, Path, long, long, int, Consumer)},
-     * handing each record in place through {@code view}: nothing is copied.
      */
     public static int decodeBatch(ByteBuffer bytes, int index, BatchHeader header, Path file, long filePosition,
                                   long minOffset, int maxRecords, RecordView view, RecordHandler handler) {
