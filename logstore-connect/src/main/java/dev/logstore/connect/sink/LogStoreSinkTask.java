@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exactly once without Kafka transactions: on {@link #open} each partition's archive says
  * where it ends and the consumer is rewound there; records the archive already holds are skipped
- * when re-delivered; {@link #preCommit} forces the archive to disk first and then reports only
- * what is on disk. A task killed at any moment and restarted anywhere resumes at the archive's
+ * when re-delivered; {@link #preCommit} waits for the queued appends, forces the archive to disk
+ * and only then reports what is on disk. Appends run on a writer thread of the task's own
+ * ({@link ArchiveWriter}) while the task thread fetches the next records. A task killed at any moment and restarted anywhere resumes at the archive's
  * end: no duplicate, no gap.
  */
 public final class LogStoreSinkTask extends SinkTask {
@@ -58,6 +59,7 @@ public final class LogStoreSinkTask extends SinkTask {
     private final Map<String, KeyHashStore> keyHashStores = new HashMap<>();
     private final List<Future<Void>> reported = new ArrayList<>();
     private ErrantRecordReporter reporter;
+    private ArchiveWriter writer;
 
     @Override
     public String version() {
@@ -72,6 +74,7 @@ public final class LogStoreSinkTask extends SinkTask {
         } catch (NoSuchMethodError | NoClassDefFoundError e) {
             reporter = null;
         }
+        writer = new ArchiveWriter("logstore-sink-writer-" + props.getOrDefault("name", "task"));
         log.info("LogStore sink task archiving into {} ({} mapping)", config.archiveRoot(),
                 config.keyHashMapping() ? "key-hash" : "kafka");
     }
@@ -135,11 +138,15 @@ public final class LogStoreSinkTask extends SinkTask {
             state.handled = offset + 1;
         }
         if (!converted.isEmpty()) {
-            try {
-                state.archive.append(java.util.Arrays.copyOf(offsets, converted.size()), converted);
-            } catch (LogStoreException e) {
-                throw new ConnectException("Cannot archive records of " + tp + ": " + e.getMessage(), e);
-            }
+            long[] kafkaOffsets = java.util.Arrays.copyOf(offsets, converted.size());
+            TopicPartitionArchive archive = state.archive;
+            writer.submit(() -> {
+                try {
+                    archive.append(kafkaOffsets, converted);
+                } catch (LogStoreException e) {
+                    throw new ConnectException("Cannot archive records of " + tp + ": " + e.getMessage(), e);
+                }
+            });
         }
         if (state.handled > state.next) {
             state.next = state.handled;
@@ -178,6 +185,7 @@ public final class LogStoreSinkTask extends SinkTask {
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
         Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
+        writer.drain();
         awaitReported();
         for (Assigned state : assigned.values()) {
             if (state.handled < 0) {
@@ -210,6 +218,14 @@ public final class LogStoreSinkTask extends SinkTask {
 
     @Override
     public void close(Collection<TopicPartition> partitions) {
+        try {
+            if (writer != null) {
+                writer.drain();
+            }
+        } catch (ConnectException e) {
+            log.warn("Archiving failed before {} were closed; reopening resumes at what each archive holds",
+                    partitions, e);
+        }
         for (TopicPartition tp : partitions) {
             Assigned state = assigned.remove(tp);
             if (state != null) {
@@ -236,6 +252,9 @@ public final class LogStoreSinkTask extends SinkTask {
     @Override
     public void stop() {
         close(new ArrayList<>(assigned.keySet()));
+        if (writer != null) {
+            writer.close();
+        }
         keyHashStores.values().forEach(KeyHashStore::close);
         keyHashStores.clear();
     }
