@@ -24,7 +24,7 @@ final class ArchiveWriter implements AutoCloseable {
 
     private final ExecutorService thread;
     private final ArrayDeque<Future<?>> inFlight = new ArrayDeque<>();
-    private volatile RuntimeException failure;
+    private volatile ConnectException failure;
 
     ArchiveWriter(String threadName) {
         this.thread = Executors.newSingleThreadExecutor(runnable -> {
@@ -46,8 +46,9 @@ final class ArchiveWriter implements AutoCloseable {
             }
             try {
                 append.run();
-            } catch (RuntimeException e) {
-                failure = e;
+            } catch (RuntimeException | Error e) {
+                failure = e instanceof ConnectException connect ? connect
+                        : new ConnectException("Archiving failed: " + e, e);
                 throw e;
             }
         }));
@@ -70,15 +71,14 @@ final class ArchiveWriter implements AutoCloseable {
             throw new ConnectException("Interrupted while waiting for the archive to be written", e);
         } catch (ExecutionException e) {
             inFlight.poll();
-            checkFailure();
-            throw new ConnectException("Archiving failed: " + e.getCause(), e.getCause());
+            throw failure; // the append recorded what went wrong before throwing it
         }
     }
 
     private void checkFailure() {
-        RuntimeException failed = failure;
+        ConnectException failed = failure;
         if (failed != null) {
-            throw failed instanceof ConnectException connect ? connect : new ConnectException(failed.getMessage(), failed);
+            throw failed;
         }
     }
 
