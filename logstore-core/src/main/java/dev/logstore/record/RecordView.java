@@ -25,6 +25,8 @@ import java.util.List;
 public final class RecordView {
 
     private final Varints.Reader in = new Varints.Reader();
+    // Headers are decoded on demand, during the walk: with a reader of their own.
+    private final Varints.Reader headersIn = new Varints.Reader();
     private ByteBuffer bytes;
     private ByteBuffer keyView;
     private ByteBuffer valueView;
@@ -100,19 +102,14 @@ public final class RecordView {
             return List.of();
         }
         List<Header> headers = new ArrayList<>(headerCount);
-        int walking = in.position;
-        in.position = headersPosition;
-        try {
-            for (int h = 0; h < headerCount; h++) {
-                int length = in.readVarint(bytes.limit());
-                byte[] key = copy(in.position, length);
-                in.position += length;
-                int headerValueLength = in.readVarint(bytes.limit());
-                headers.add(new Header(new String(key, StandardCharsets.UTF_8), copy(in.position, headerValueLength)));
-                in.position += Math.max(headerValueLength, 0);
-            }
-        } finally {
-            in.position = walking;
+        headersIn.position = headersPosition;
+        for (int h = 0; h < headerCount; h++) {
+            int length = headersIn.readVarint(bytes.limit());
+            byte[] key = copy(headersIn.position, length);
+            headersIn.position += length;
+            int headerValueLength = headersIn.readVarint(bytes.limit());
+            headers.add(new Header(new String(key, StandardCharsets.UTF_8), copy(headersIn.position, headerValueLength)));
+            headersIn.position += Math.max(headerValueLength, 0);
         }
         return List.copyOf(headers);
     }
@@ -214,6 +211,7 @@ public final class RecordView {
         if (bytes != buffer) {
             bytes = buffer;
             in.bytes = buffer;
+            headersIn.bytes = buffer;
             keyView = buffer.asReadOnlyBuffer();
             valueView = buffer.asReadOnlyBuffer();
         }

@@ -57,14 +57,6 @@ final class Varints {
         int position;
 
         int readVarint(int limit) {
-            if (position < limit) {
-                byte first = bytes.get(position);
-                if (first >= 0) {
-                    // One byte, by far the most common case (small lengths, deltas and counts).
-                    position++;
-                    return (first >>> 1) ^ -(first & 1);
-                }
-            }
             int value = 0;
             for (int shift = 0; shift < 35; shift += 7) {
                 byte b = next(limit);
@@ -80,13 +72,6 @@ final class Varints {
         }
 
         long readVarlong(int limit) {
-            if (position < limit) {
-                byte first = bytes.get(position);
-                if (first >= 0) {
-                    position++;
-                    return (first >>> 1) ^ -(first & 1);
-                }
-            }
             long value = 0L;
             for (int shift = 0; shift < 70; shift += 7) {
                 byte b = next(limit);
