@@ -98,7 +98,8 @@ public final class ConnectorBench {
                             + "each ran twice, interleaved; the table has their second runs. The raw disk write puts as "
                             + "many bytes as the archive holds on the filesystem the archive is on, in 1 MiB writes, "
                             + "forcing them as often as the worker commits the sink's offsets (which is when the sink "
-                            + "forces its archive): it is the most the disk gives a writer that must keep up. The raw producer was also "
+                            + "forces its archive): it is the most the disk gives a writer that must keep up. The raw "
+                            + "producer was also "
                             + "measured before anything else ran (" + String.format(Locale.ROOT, "%.0f", produce)
                             + " records/s, to fill the topic); the table uses its second run, made right after the "
                             + "replay on the same warm broker.");

@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -42,20 +44,17 @@ final class CatCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         OutputStream out = new BufferedOutputStream(stdout, 1 << 16);
         byte[] separator = delimiter.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[][] scratch = {new byte[1 << 16]};
-        // Values go from the reader's buffer to the output without a copy of their own.
+        WritableByteChannel channel = Channels.newChannel(out);
+        // Values go from the reader's buffer to the output; no record is copied into an array of its own.
         RecordHandler write = record -> {
             ByteBuffer value = record.value();
             if (value == null) {
                 return;
             }
-            if (scratch[0].length < value.remaining()) {
-                scratch[0] = new byte[value.remaining()];
-            }
-            int length = value.remaining();
-            value.get(scratch[0], 0, length);
             try {
-                out.write(scratch[0], 0, length);
+                while (value.hasRemaining()) {
+                    channel.write(value);
+                }
                 out.write(separator);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * where it ends and the consumer is rewound there; records the archive already holds are skipped
  * when re-delivered; {@link #preCommit} waits for the queued appends, forces the archive to disk
  * and only then reports what is on disk. Appends run on a writer thread of the task's own
- * ({@link ArchiveWriter}) while the task thread fetches the next records. A task killed at any moment and restarted anywhere resumes at the archive's
- * end: no duplicate, no gap.
+ * ({@link ArchiveWriter}) while the task thread fetches the next records. A task killed at any
+ * moment and restarted anywhere resumes at the archive's end: no duplicate, no gap.
  */
 public final class LogStoreSinkTask extends SinkTask {
 
