@@ -215,7 +215,10 @@ public final class Demo implements Callable<Integer> {
             }
         }
         Files.createDirectories(archive);
-        System.setProperty("logstore.demo.log", archive.resolveSibling(archive.getFileName() + ".log").toString());
+        if (System.getProperty("logstore.demo.log") == null) {
+            // Beside the archive, unless whoever runs the demo chose where Kafka's and Connect's logs go.
+            System.setProperty("logstore.demo.log", archive.resolveSibling(archive.getFileName() + ".log").toString());
+        }
     }
 
     private void step(String message) {

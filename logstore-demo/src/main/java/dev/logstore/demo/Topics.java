@@ -9,14 +9,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -39,7 +42,33 @@ final class Topics {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
             admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty())
                     .configs(Map.of("retention.ms", "-1")))).all().get(60, TimeUnit.SECONDS);
+            awaitLeaders(admin, topic, partitions);
         }
+    }
+
+    /** Producing before every partition has a leader only waits in the producer; wait here, with a clear error. */
+    private static void awaitLeaders(Admin admin, String topic, int partitions) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String missing = "no metadata yet";
+        while (System.nanoTime() < deadline) {
+            try {
+                TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
+                        .get(10, TimeUnit.SECONDS).get(topic);
+                long led = description.partitions().stream().filter(p -> p.leader() != null && !p.leader().isEmpty())
+                        .count();
+                if (description.partitions().size() == partitions && led == partitions) {
+                    return;
+                }
+                missing = led + " of " + partitions + " partitions have a leader";
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("topic " + topic + " was created but is not ready after 60 s (" + missing
+                + "); see the Kafka log for why");
     }
 
     /**

@@ -34,7 +34,7 @@ class DemoIT {
             System.setOut(stdout);
         }
         String output = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, output);
+        assertEquals(0, code, output + "\nKafka's and Connect's log: " + System.getProperty("logstore.demo.log"));
         assertTrue(output.contains("[7/7] The archive: " + archive.resolve("demo-orders")), output);
         assertTrue(output.contains("identical: 300 records in 3 partitions"), output);
         assertTrue(Files.exists(archive.resolve("demo-orders").resolve("partition-2")), "the archive is kept");
