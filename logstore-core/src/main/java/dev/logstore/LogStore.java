@@ -9,7 +9,9 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -49,7 +51,11 @@ public final class LogStore implements AutoCloseable {
     private final Path dir;
     private final String name;
     private final LogConfig config;
-    private final PartitionLog[] partitions;
+    // Replaced by a longer copy when another handle grows the store; slots of partitions this
+    // handle does not own fill in as they open, read-only. Both under partitionsLock.
+    private volatile PartitionLog[] partitions;
+    private final Object partitionsLock = new Object();
+    private Object metadataSeen;
     private final ScheduledExecutorService background;
     private final AtomicInteger roundRobin = new AtomicInteger();
     private volatile boolean closed;
@@ -80,8 +86,43 @@ public final class LogStore implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * The number of partitions. It looks at the store's metadata each time (one file status
+     * call), so a handle sees partitions another handle added by {@linkplain
+     * Builder#growPartitions() growing} the store; it reads those read-only.
+     */
     public int partitionCount() {
-        return partitions.length;
+        return grown().length;
+    }
+
+    /** The partitions, longer when another handle grew the store since the last look. */
+    private PartitionLog[] grown() {
+        Path file = dir.resolve(StoreMetadata.FILE_NAME);
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (IOException e) {
+            return partitions; // gone or unreadable now: the partitions known stay readable
+        }
+        // The metadata is replaced, never edited in place: a new file means it may have changed.
+        List<Object> seen = Arrays.asList(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size());
+        synchronized (partitionsLock) {
+            if (seen.equals(metadataSeen)) {
+                return partitions;
+            }
+            StoreMetadata metadata;
+            try {
+                metadata = StoreMetadata.read(dir);
+            } catch (IOException e) {
+                return partitions;
+            }
+            if (metadata != null && metadata.partitions() > partitions.length) {
+                log.debug("Store {}: grew from {} to {} partitions", name, partitions.length, metadata.partitions());
+                partitions = Arrays.copyOf(partitions, metadata.partitions());
+            }
+            metadataSeen = seen;
+            return partitions;
+        }
     }
 
     /** The partition a key goes to: see {@link Partitioner}. Null keys are spread round-robin. */
@@ -190,8 +231,9 @@ public final class LogStore implements AutoCloseable {
     }
 
     public List<PartitionInfo> partitionInfos() {
-        List<PartitionInfo> infos = new ArrayList<>(partitions.length);
-        for (int p = 0; p < partitions.length; p++) {
+        int count = partitionCount();
+        List<PartitionInfo> infos = new ArrayList<>(count);
+        for (int p = 0; p < count; p++) {
             infos.add(partition(p).info());
         }
         return infos;
@@ -247,29 +289,34 @@ public final class LogStore implements AutoCloseable {
 
     private PartitionLog partition(int partition) {
         checkOpen();
-        if (partition < 0 || partition >= partitions.length) {
-            throw new IllegalArgumentException("Store " + name + " has partitions 0 to " + (partitions.length - 1)
+        PartitionLog[] logs = partitions;
+        if (partition >= logs.length) {
+            logs = grown();
+        }
+        if (partition < 0 || partition >= logs.length) {
+            throw new IllegalArgumentException("Store " + name + " has partitions 0 to " + (logs.length - 1)
                     + "; there is no partition " + partition);
         }
-        PartitionLog partitionLog = partitions[partition];
+        PartitionLog partitionLog = logs[partition];
         if (partitionLog != null) {
             return partitionLog;
         }
         // Read-only partitions open on first use: a handle that owns one partition of a large
         // store pays nothing for the others.
-        synchronized (partitions) {
+        synchronized (partitionsLock) {
             checkOpen();
-            if (partitions[partition] == null) {
-                partitions[partition] = PartitionLog.openReadOnly(name, partition,
+            logs = partitions;
+            if (logs[partition] == null) {
+                logs[partition] = PartitionLog.openReadOnly(name, partition,
                         dir.resolve(partitionDirectoryName(partition)), config);
             }
-            return partitions[partition];
+            return logs[partition];
         }
     }
 
     /** The partitions opened so far (all owned ones, and read-only ones once used). */
     private List<PartitionLog> openPartitions() {
-        synchronized (partitions) {
+        synchronized (partitionsLock) {
             List<PartitionLog> open = new ArrayList<>(partitions.length);
             for (PartitionLog partitionLog : partitions) {
                 if (partitionLog != null) {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -237,6 +238,37 @@ class ConcurrencyTest {
                 LogStoreException e = org.junit.jupiter.api.Assertions.assertThrows(LogStoreException.class,
                         () -> follower.append(0, List.of(sequenced(1))));
                 assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void aReadOnlyHandleSeesPartitionsAnotherHandleAdds() throws Exception {
+        // As the sink opens a store: each handle owns one partition and grows the store to hold it.
+        try (LogStore first = LogStore.builder(dir).partitions(1).growPartitions().ownedPartitions(Set.of(0)).open()) {
+            first.append(0, List.of(sequenced(0)));
+            try (LogStore follower = LogStore.builder(dir).readOnly().open()) {
+                assertEquals(1, follower.partitionCount());
+                try (LogStore second = LogStore.builder(dir).partitions(3).growPartitions().ownedPartitions(Set.of(2))
+                        .open()) {
+                    second.append(2, List.of(sequenced(0), sequenced(1)));
+                    // Asking for a partition beyond the count first seen finds it too.
+                    assertEquals(2, follower.nextOffset(2));
+                    assertEquals(3, follower.partitionCount());
+                    assertEquals(3, follower.partitionInfos().size());
+                    assertEquals(0, follower.nextOffset(1));
+                    try (LogReader reader = follower.reader(2)) {
+                        List<LogRecord> records = reader.poll(10, 1 << 16);
+                        assertEquals(2, records.size());
+                        records.forEach(ConcurrencyTest::check);
+                    }
+                    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                            IllegalArgumentException.class, () -> follower.nextOffset(3));
+                    assertTrue(e.getMessage().contains("partitions 0 to 2"), e.getMessage());
+                }
+                // The first handle, which owns partition 0 only, reads the added ones too.
+                assertEquals(3, first.partitionCount());
+                assertEquals(2, first.nextOffset(2));
             }
         }
     }

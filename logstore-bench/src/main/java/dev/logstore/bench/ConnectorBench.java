@@ -17,6 +17,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Future;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,6 +41,7 @@ public final class ConnectorBench {
     private static final String TOPIC = "bench";
     private static final int PARTITIONS = 3;
     private static final long FLUSH_INTERVAL_MS = 5000;
+    private static final long STALL_NANOS = Duration.ofMinutes(1).toNanos();
 
     public static void main(String[] args) throws Exception {
         System.setProperty("log4j2.configurationFile", "classpath:logstore-bench-log4j2.xml");
@@ -68,7 +70,7 @@ public final class ConnectorBench {
         try {
             cluster.kafka().createTopic(TOPIC, PARTITIONS);
             byte[][] values = values(valueBytes);
-            double produce = rawProduce(cluster, TOPIC, records, values);
+            Run produce = rawProduce(cluster, TOPIC, records, values);
             // Every sink-side measurement runs twice, interleaved, and the second run counts: the first
             // one of each pays for compiling the consumer and Connect's sink pipeline, which on two
             // cores takes CPU from whatever runs first.
@@ -76,23 +78,33 @@ public final class ConnectorBench {
             logStoreSink(cluster, "bench-sink-warm-up", work.resolve("archive-warm-up"), records);
             fileStreamSink(cluster, "bench-file-sink-warm-up", work.resolve("file-sink-warm-up.txt"), records,
                     valueBytes);
-            double consume = rawConsume(cluster, records, "raw-consumer");
-            double sink = logStoreSink(cluster, "bench-sink", work.resolve("archive"), records);
-            double disk = rawDiskWrite(work.resolve("disk-baseline"), archiveBytes(work.resolve("archive")), records);
-            double fileSink = fileStreamSink(cluster, "bench-file-sink", work.resolve("file-sink.txt"), records,
+            Run consume = rawConsume(cluster, records, "raw-consumer");
+            Run sink = logStoreSink(cluster, "bench-sink", work.resolve("archive"), records);
+            Run disk = rawDiskWrite(work.resolve("disk-baseline"), archiveBytes(work.resolve("archive")), records);
+            Run fileSink = fileStreamSink(cluster, "bench-file-sink", work.resolve("file-sink.txt"), records,
                     valueBytes);
-            double source = logStoreSource(cluster, work.resolve("archive"), records);
+            Run source = logStoreSource(cluster, work.resolve("archive"), records);
             cluster.kafka().createTopic("bench.raw", PARTITIONS);
-            double rawProduceAgain = rawProduce(cluster, "bench.raw", records, values);
+            Run rawProduceAgain = rawProduce(cluster, "bench.raw", records, values);
+            String consumer = "raw KafkaConsumer reading the topic";
+            String fileStream = "FileStreamSinkConnector writing the values";
+            String rawDisk = "raw FileChannel writing the archive's bytes to the same disk, fsync every "
+                    + FLUSH_INTERVAL_MS / 1000 + " s";
+            String producer = "raw KafkaProducer, acks=all";
+            String archiving = "LogStoreSinkConnector: archive";
+            String replaying = "LogStoreSourceConnector: replay";
             List<String> rows = List.of(
-                    row("LogStoreSinkConnector: archive", sink, "raw KafkaConsumer reading the topic", consume, valueBytes),
-                    row("LogStoreSinkConnector: archive", sink, "FileStreamSinkConnector writing the values", fileSink,
-                            valueBytes),
-                    row("LogStoreSinkConnector: archive", sink, "raw FileChannel writing the archive's bytes to the same "
-                            + "disk, fsync every " + FLUSH_INTERVAL_MS / 1000 + " s", disk, valueBytes),
-                    row("LogStoreSourceConnector: replay", source, "raw KafkaProducer, acks=all", rawProduceAgain,
-                            valueBytes));
-            report.section(records + " records of " + valueBytes + " B in " + PARTITIONS + " partitions, one task",
+                    row(archiving, sink.rate(), consumer, consume.rate(), valueBytes),
+                    row(archiving, sink.rate(), fileStream, fileSink.rate(), valueBytes),
+                    row(archiving, sink.rate(), rawDisk, disk.rate(), valueBytes),
+                    row(replaying, source.rate(), producer, rawProduceAgain.rate(), valueBytes));
+            List<String> flowing = List.of(
+                    flowingRow(archiving, sink, consumer, consume),
+                    flowingRow(archiving, sink, fileStream, fileSink),
+                    flowingRow(archiving, sink, rawDisk, disk),
+                    flowingRow(replaying, source, producer, rawProduceAgain));
+            String title = records + " records of " + valueBytes + " B in " + PARTITIONS + " partitions, one task";
+            report.section(title,
                     "| LogStore | records/s | MiB/s | Baseline | records/s | Ratio |", rows,
                     "The connectors' rates include starting the connector and its task. The consumer and both sinks "
                             + "each ran twice, interleaved; the table has their second runs. The raw disk write puts as "
@@ -100,14 +112,27 @@ public final class ConnectorBench {
                             + "forcing them as often as the worker commits the sink's offsets (which is when the sink "
                             + "forces its archive): it is the most the disk gives a writer that must keep up. The raw "
                             + "producer was also "
-                            + "measured before anything else ran (" + String.format(Locale.ROOT, "%.0f", produce)
+                            + "measured before anything else ran (" + String.format(Locale.ROOT, "%.0f", produce.rate())
                             + " records/s, to fill the topic); the table uses its second run, made right after the "
                             + "replay on the same warm broker.");
+            report.section(title + ", once records flow",
+                    "| LogStore | until the first record, s | records/s after it | Baseline | until the first record, s "
+                            + "| records/s after it | Ratio |", flowing,
+                    "The same runs, timed from the moment the first records were seen (looked for every 20 ms): what "
+                            + "is left is the rate once the consumer group, the connector and its task are running. "
+                            + "The raw clients and the disk write start at once.");
         } finally {
             cluster.stop();
+            Dirs.deleteTree(work);
         }
         report.write(out);
         System.out.println("results written to " + out);
+    }
+
+    private static String flowingRow(String name, Run run, String baseline, Run base) {
+        return String.format(Locale.ROOT, "| %s | %.2f | %.0f | %s | %.2f | %.0f | %s |", name, run.startupSeconds(),
+                run.flowingRate(), baseline, base.startupSeconds(), base.flowingRate(),
+                Report.ratio(run.flowingRate(), base.flowingRate()));
     }
 
     private static String row(String name, double rate, String baseline, double baseRate, int valueBytes) {
@@ -126,7 +151,7 @@ public final class ConnectorBench {
         return values;
     }
 
-    private static double rawProduce(EmbeddedConnectCluster cluster, String topic, long records, byte[][] values)
+    private static Run rawProduce(EmbeddedConnectCluster cluster, String topic, long records, byte[][] values)
             throws Exception {
         long start = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> producer = cluster.kafka().createProducer(Map.of("acks", "all"))) {
@@ -138,22 +163,28 @@ public final class ConnectorBench {
             producer.flush();
             last.get();
         }
-        return records / ((System.nanoTime() - start) / 1e9);
+        return Run.immediate(records, start, System.nanoTime());
     }
 
-    private static double rawConsume(EmbeddedConnectCluster cluster, long records, String group) {
+    private static Run rawConsume(EmbeddedConnectCluster cluster, long records, String group) {
         Map<String, Object> props = new HashMap<>();
         props.put("group.id", group);
         props.put("auto.offset.reset", "earliest");
         long start = System.nanoTime();
         long seen = 0;
+        long first = 0;
+        long firstCount = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = cluster.kafka().createConsumerAndSubscribeTo(props, TOPIC)) {
             while (seen < records) {
                 ConsumerRecords<byte[], byte[]> batch = consumer.poll(Duration.ofMillis(500));
                 seen += batch.count();
+                if (first == 0 && seen > 0) {
+                    first = System.nanoTime();
+                    firstCount = seen;
+                }
             }
         }
-        return records / ((System.nanoTime() - start) / 1e9);
+        return new Run(records, start, first, firstCount, System.nanoTime());
     }
 
     private static Map<String, String> connector(String type) {
@@ -166,7 +197,7 @@ public final class ConnectorBench {
         return config;
     }
 
-    private static double logStoreSink(EmbeddedConnectCluster cluster, String name, Path archive, long records)
+    private static Run logStoreSink(EmbeddedConnectCluster cluster, String name, Path archive, long records)
             throws Exception {
         Map<String, String> config = connector("dev.logstore.connect.sink.LogStoreSinkConnector");
         config.put("topics", TOPIC);
@@ -176,8 +207,9 @@ public final class ConnectorBench {
         // Progress is read through one read-only handle that follows the archive: each look reads
         // only what was appended since the last one (reopening would rescan the active segment).
         LogStore[] follower = {null};
+        Run run;
         try {
-            awaitCount(records, () -> {
+            run = awaitCount(start, records, () -> {
                 Path store = archive.resolve(TOPIC);
                 if (follower[0] == null) {
                     if (!Files.exists(store.resolve("logstore.properties"))) {
@@ -190,15 +222,31 @@ public final class ConnectorBench {
                     total += follower[0].nextOffset(p);
                 }
                 return total;
-            });
+            }, () -> diagnoseFollower(follower[0], archive.resolve(TOPIC)));
         } finally {
             if (follower[0] != null) {
                 follower[0].close();
             }
         }
-        double rate = records / ((System.nanoTime() - start) / 1e9);
         cluster.deleteConnector(name);
-        return rate;
+        return run;
+    }
+
+    /** Where the follower stands against a fresh read-only open of the same archive. */
+    private static String diagnoseFollower(LogStore follower, Path store) {
+        StringBuilder text = new StringBuilder("(follower at");
+        for (int p = 0; follower != null && p < follower.partitionCount(); p++) {
+            text.append(' ').append(follower.nextOffset(p)).append(" of ").append(follower.partitionInfo(p));
+        }
+        try (LogStore fresh = LogStore.builder(store).readOnly().open()) {
+            text.append("; a fresh open sees");
+            for (int p = 0; p < fresh.partitionCount(); p++) {
+                text.append(' ').append(fresh.nextOffset(p)).append(" of ").append(fresh.partitionInfo(p));
+            }
+        } catch (RuntimeException e) {
+            text.append("; a fresh open fails: ").append(e);
+        }
+        return text.append(')').toString();
     }
 
     private static long archiveBytes(Path archive) throws IOException {
@@ -208,7 +256,7 @@ public final class ConnectorBench {
     }
 
     /** Records per second if writing {@code bytes} for {@code records} records went as fast as the disk takes them. */
-    private static double rawDiskWrite(Path file, long bytes, long records) throws IOException {
+    private static Run rawDiskWrite(Path file, long bytes, long records) throws IOException {
         ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
         new Random(2).ints(chunk.capacity(), 'a', 'z' + 1).forEach(b -> chunk.put((byte) b));
         long start = System.nanoTime();
@@ -226,27 +274,26 @@ public final class ConnectorBench {
                 }
             }
         }
-        double rate = records / ((System.nanoTime() - start) / 1e9);
+        Run run = Run.immediate(records, start, System.nanoTime());
         Files.delete(file);
-        return rate;
+        return run;
     }
 
-    private static double fileStreamSink(EmbeddedConnectCluster cluster, String name, Path file, long records,
+    private static Run fileStreamSink(EmbeddedConnectCluster cluster, String name, Path file, long records,
                                          int valueBytes) throws Exception {
         Map<String, String> config = connector("org.apache.kafka.connect.file.FileStreamSinkConnector");
         config.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
         config.put("topics", TOPIC);
         config.put("file", file.toString());
-        long expectedBytes = records * (valueBytes + 1);
         long start = System.nanoTime();
         cluster.configureConnector(name, config);
-        awaitCount(expectedBytes, () -> Files.exists(file) ? file.toFile().length() : 0);
-        double rate = records / ((System.nanoTime() - start) / 1e9);
+        // Each value is written as one line.
+        Run run = awaitCount(start, records, () -> Files.exists(file) ? file.toFile().length() / (valueBytes + 1) : 0);
         cluster.deleteConnector(name);
-        return rate;
+        return run;
     }
 
-    private static double logStoreSource(EmbeddedConnectCluster cluster, Path archive, long records) throws Exception {
+    private static Run logStoreSource(EmbeddedConnectCluster cluster, Path archive, long records) throws Exception {
         Map<String, String> config = connector("dev.logstore.connect.source.LogStoreSourceConnector");
         config.put("logstore.dir", archive.toString());
         config.put("logstore.stores", TOPIC);
@@ -259,29 +306,84 @@ public final class ConnectorBench {
         config.put("producer.override.batch.size", "1048576");
         long start = System.nanoTime();
         cluster.configureConnector("bench-source", config);
-        awaitCount(records, () -> {
-            long total = 0;
-            for (int p = 0; p < PARTITIONS; p++) {
+        List<TopicPartition> replayed = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            replayed.add(new TopicPartition(TOPIC + ".replay", p));
+        }
+        Run run;
+        // One consumer asks for the end offsets each time: creating a client per look would load the broker.
+        try (KafkaConsumer<byte[], byte[]> offsets = cluster.kafka().createConsumer(Map.of())) {
+            run = awaitCount(start, records, () -> {
                 try {
-                    total += cluster.kafka().endOffset(new TopicPartition(TOPIC + ".replay", p));
-                } catch (Exception notYet) {
-                    return 0;
+                    return offsets.endOffsets(replayed, Duration.ofMillis(100)).values().stream().mapToLong(Long::longValue).sum();
+                } catch (RuntimeException notYet) {
+                    return 0; // the topic is not there yet
                 }
-            }
-            return total;
-        });
-        double rate = records / ((System.nanoTime() - start) / 1e9);
+            });
+        }
         cluster.deleteConnector("bench-source");
-        return rate;
+        return run;
     }
 
-    private static void awaitCount(long target, LongSupplier count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
-        while (count.getAsLong() < target) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("gave up after 30 minutes at " + count.getAsLong() + " of " + target);
+    /**
+     * Waits until {@code count} reaches {@code target}, looking every 20 ms, and times it from
+     * {@code start}; also notes when records were first seen, for the rate once they flow.
+     */
+    private static Run awaitCount(long start, long target, LongSupplier count) throws InterruptedException {
+        return awaitCount(start, target, count, () -> "");
+    }
+
+    /** As above; gives up when the count stands still for a minute, with what {@code diagnose} says. */
+    private static Run awaitCount(long start, long target, LongSupplier count, Supplier<String> diagnose)
+            throws InterruptedException {
+        long first = 0;
+        long firstCount = 0;
+        long last = -1;
+        long lastChange = System.nanoTime();
+        long now;
+        while ((now = count.getAsLong()) < target) {
+            long time = System.nanoTime();
+            if (first == 0 && now > 0) {
+                first = time;
+                firstCount = now;
             }
-            Thread.sleep(100);
+            if (now != last) {
+                last = now;
+                lastChange = time;
+            } else if (time - lastChange > STALL_NANOS) {
+                throw new IllegalStateException("no progress for " + STALL_NANOS / 1_000_000_000 + " s at " + now
+                        + " of " + target + " " + diagnose.get());
+            }
+            Thread.sleep(20);
+        }
+        long end = System.nanoTime();
+        return first == 0 ? new Run(target, start, end, 0, end) : new Run(target, start, first, firstCount, end);
+    }
+
+    /**
+     * One timed run: {@code records} in all from {@code start} to {@code end}, of which
+     * {@code firstCount} were already there when records were first seen, at {@code first}.
+     */
+    record Run(long records, long start, long first, long firstCount, long end) {
+
+        /** A run that starts producing at once: nothing to wait for before the first record. */
+        static Run immediate(long records, long start, long end) {
+            return new Run(records, start, start, 0, end);
+        }
+
+        /** Records per second from the start, startup included. */
+        double rate() {
+            return records / ((end - start) / 1e9);
+        }
+
+        /** Records per second from when the first ones were seen: the rate once records flow. */
+        double flowingRate() {
+            return end == first ? rate() : (records - firstCount) / ((end - first) / 1e9);
+        }
+
+        /** Seconds from the start until records were first seen. */
+        double startupSeconds() {
+            return (first - start) / 1e9;
         }
     }
 }

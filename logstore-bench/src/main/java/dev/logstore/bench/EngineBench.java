@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -80,7 +79,7 @@ public final class EngineBench {
                     : Path.of("logstore-bench/target/engine-" + String.join("-", only) + ".md");
         }
         EngineBench bench = new EngineBench(dir, totalMb << 20, seconds, rounds, recoveryMb << 20, command);
-        delete(dir);
+        Dirs.deleteTree(dir);
         Files.createDirectories(dir);
         try {
             if (only.contains("appends")) {
@@ -99,7 +98,7 @@ public final class EngineBench {
                 bench.recovery();
             }
         } finally {
-            delete(dir);
+            Dirs.deleteTree(dir);
         }
         bench.report.write(out);
         System.out.println("results written to " + out);
@@ -200,7 +199,7 @@ public final class EngineBench {
             }
             elapsed = System.nanoTime() - start;
         } finally {
-            delete(where);
+            Dirs.deleteTree(where);
         }
         return bytes / (elapsed / 1e9);
     }
@@ -260,7 +259,7 @@ public final class EngineBench {
             if (store != null) {
                 store.close();
             }
-            delete(where);
+            Dirs.deleteTree(where);
         }
     }
 
@@ -492,14 +491,5 @@ public final class EngineBench {
         }
         Arrays.sort(values);
         return values[rounds / 2];
-    }
-
-    private static void delete(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(path)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
     }
 }
