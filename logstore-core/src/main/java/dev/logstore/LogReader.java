@@ -245,14 +245,6 @@ public final class LogReader implements AutoCloseable {
             }
             int want = (int) Math.min(end - filePosition, Math.max(HEADER_SIZE, Math.min(buffer.capacity(),
                     (long) maxBytes - bytesRead)));
-            if (filePosition + want < end) {
-                // End the read at a batch boundary the index knows, so the last batch is not cut
-                // off only to be read again by the next call.
-                long boundary = segment.floorBatchPosition(filePosition + want);
-                if (boundary > filePosition) {
-                    want = (int) (boundary - filePosition);
-                }
-            }
             buffer.clear().limit(want);
             segment.readFully(buffer, filePosition);
             buffer.flip();
