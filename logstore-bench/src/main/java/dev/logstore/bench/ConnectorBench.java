@@ -76,10 +76,16 @@ public final class ConnectorBench {
             // cores takes CPU from whatever runs first.
             rawConsume(cluster, records, "raw-consumer-warm-up");
             logStoreSink(cluster, "bench-sink-warm-up", work.resolve("archive-warm-up"), records);
+            long archiveSize = archiveBytes(work.resolve("archive-warm-up"));
             fileStreamSink(cluster, "bench-file-sink-warm-up", work.resolve("file-sink-warm-up.txt"), records,
                     valueBytes);
+            CpuUse consumeCpu = CpuUse.start();
             Run consume = rawConsume(cluster, records, "raw-consumer");
-            Run sink = logStoreSink(cluster, "bench-sink", work.resolve("archive"), records);
+            String consumeCpuText = consumeCpu.stop();
+            String[] sinkCpuText = {""};
+            CpuUse sinkCpu = CpuUse.start();
+            Run sink = timedLogStoreSink(cluster, "bench-sink", work.resolve("archive"), records, archiveSize,
+                    () -> sinkCpuText[0] = sinkCpu.stop());
             Run disk = rawDiskWrite(work.resolve("disk-baseline"), archiveBytes(work.resolve("archive")), records);
             Run fileSink = fileStreamSink(cluster, "bench-file-sink", work.resolve("file-sink.txt"), records,
                     valueBytes);
@@ -121,6 +127,14 @@ public final class ConnectorBench {
                     "The same runs, timed from the moment the first records were seen (looked for every 20 ms): what "
                             + "is left is the rate once the consumer group, the connector and its task are running. "
                             + "The raw clients and the disk write start at once.");
+            report.section("Where the CPU goes", "| Run | CPU use in this JVM (broker, worker and clients all run in it) |",
+                    List.of("| raw KafkaConsumer reading the topic | " + consumeCpuText + " |",
+                            "| LogStoreSinkConnector: archive | " + sinkCpuText[0] + " |"),
+                    "CPU time per thread over each run (thread numbers folded into N; threads under 1 % of the wall "
+                            + "time left out). The task thread runs Connect's consumer and converters and hands "
+                            + "batches to the writer thread, which encodes them and writes the "
+                            + (archiveSize >> 20) + " MiB archive: nearly all of its time is the kernel's, copying "
+                            + "into the page cache.");
         } finally {
             cluster.stop();
             Dirs.deleteTree(work);
@@ -247,6 +261,42 @@ public final class ConnectorBench {
             text.append("; a fresh open fails: ").append(e);
         }
         return text.append(')').toString();
+    }
+
+    /**
+     * The sink archiving the same records again, into an archive that ends up byte for byte the
+     * size of the first run's ({@code archiveSize}: same records, offsets and timestamps). Progress
+     * is the segment files' size, which costs the harness nothing; following the archive would
+     * check every batch's CRC on the two cores the sink runs on. The count is checked at the end,
+     * after {@code timed} has run.
+     */
+    private static Run timedLogStoreSink(EmbeddedConnectCluster cluster, String name, Path archive, long records,
+                                         long archiveSize, Runnable timed) throws Exception {
+        Map<String, String> config = connector("dev.logstore.connect.sink.LogStoreSinkConnector");
+        config.put("topics", TOPIC);
+        config.put("logstore.dir", archive.toString());
+        long start = System.nanoTime();
+        cluster.configureConnector(name, config);
+        Run run = awaitCount(start, records, () -> {
+            try {
+                return Files.exists(archive) ? archiveBytes(archive) * records / archiveSize : 0;
+            } catch (IOException | java.io.UncheckedIOException e) {
+                return 0; // a file appeared or went while listing: look again
+            }
+        });
+        timed.run();
+        try (LogStore store = LogStore.builder(archive.resolve(TOPIC)).readOnly().open()) {
+            long total = 0;
+            for (int p = 0; p < store.partitionCount(); p++) {
+                total += store.nextOffset(p);
+            }
+            if (total != records) {
+                throw new IllegalStateException("the archive reached " + archiveSize + " bytes with " + total
+                        + " records instead of " + records);
+            }
+        }
+        cluster.deleteConnector(name);
+        return run;
     }
 
     private static long archiveBytes(Path archive) throws IOException {
