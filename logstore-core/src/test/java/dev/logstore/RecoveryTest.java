@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.logstore.record.BatchFormat;
+import dev.logstore.record.BatchHeader;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
 import java.io.IOException;
@@ -153,6 +155,54 @@ class RecoveryTest {
             long corruptOffset = seen.get(seen.size() - 1).offset() + 1;
             store.read(0, corruptOffset, buffer);
             assertThrows(CorruptLogException.class, () -> dev.logstore.record.RecordDecoder.decode(buffer.flip()));
+        }
+    }
+
+    @Test
+    void aSeekPastADamagedHeaderReportsTheDamageInsteadOfSkippingRecords() throws IOException {
+        // Ten batches of three records in one segment, indexed only at its start: a seek walks
+        // the batch headers from there.
+        try (LogStore store = LogStore.builder(dir).partitions(1).indexIntervalBytes(1 << 20).open()) {
+            for (int b = 0; b < 10; b++) {
+                List<Record> batch = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    batch.add(Record.of(null, new byte[20], 1000 + b));
+                }
+                store.append(0, batch);
+            }
+        }
+        Path log = logFiles().get(0);
+        long position = 0;
+        for (int b = 0; b < 5; b++) {
+            position += readBatchSize(log, position);
+        }
+        // Batch 5 holds offsets 15 to 17; one flipped bit in its base offset makes it claim 7 to
+        // 9, a batch wholly before offset 16, so a seek to 16 would step over it to offset 18.
+        try (RandomAccessFile raf = new RandomAccessFile(log.toFile(), "rw")) {
+            raf.seek(position + BatchFormat.BASE_OFFSET_OFFSET + 7);
+            int low = raf.read();
+            assertEquals(15, low);
+            raf.seek(position + BatchFormat.BASE_OFFSET_OFFSET + 7);
+            raf.write(low ^ 8);
+        }
+        try (LogStore store = LogStore.builder(dir).partitions(1).indexIntervalBytes(1 << 20).open();
+             LogReader reader = store.reader(0)) {
+            CorruptLogException e = assertThrows(CorruptLogException.class, () -> reader.seek(16).poll(1, 1 << 16));
+            assertEquals(log, e.file());
+            assertEquals(position, e.position());
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+            assertThrows(CorruptLogException.class, () -> store.read(0, 16, buffer));
+            // Offsets the damage does not hide still read.
+            assertEquals(12, reader.seek(12).poll(1, 1 << 16).get(0).offset());
+            assertEquals(18, reader.seek(18).poll(1, 1 << 16).get(0).offset());
+        }
+    }
+
+    private static int readBatchSize(Path log, long position) throws IOException {
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
+            ByteBuffer header = ByteBuffer.allocate(BatchFormat.HEADER_SIZE);
+            channel.read(header, position);
+            return BatchHeader.read(header.flip(), 0).sizeInBytes();
         }
     }
 

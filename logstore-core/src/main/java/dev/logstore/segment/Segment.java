@@ -356,14 +356,37 @@ public final class Segment {
     public long positionOf(long target, long end) throws IOException {
         ensureIndexes();
         long position = offsetIndex.lookup(target);
+        long skipped = -1;
         while (position < end) {
             BatchHeader h = headerAt(position);
             if (h.lastOffset() >= target) {
+                if (h.baseOffset() > target && skipped >= 0) {
+                    // The target falls between two batches: a gap in the offsets, or a damaged
+                    // header that made the batch holding it look as if it ended earlier. Only
+                    // the batch just stepped over can tell, by its checksum.
+                    checkCrc(skipped);
+                }
                 return position;
             }
+            skipped = position;
             position += h.sizeInBytes();
         }
+        if (skipped >= 0) {
+            checkCrc(skipped);
+        }
         return end;
+    }
+
+    /** Reads the whole batch at {@code position} and checks its CRC-32C. */
+    private void checkCrc(long position) throws IOException {
+        BatchHeader header = headerAt(position);
+        ByteBuffer batch = ByteBuffer.allocate(header.sizeInBytes());
+        readFully(batch, position);
+        int crc = BatchHeader.computeCrc(batch, 0, header.sizeInBytes());
+        if (crc != header.crc()) {
+            throw new CorruptLogException(logFile, position, String.format("CRC-32C mismatch (stored %08x, computed "
+                    + "%08x)", header.crc(), crc));
+        }
     }
 
     /** A batch boundary at or below {@code maxPosition}, found in the index (0 when none is indexed). */
