@@ -357,29 +357,30 @@ public final class Segment {
         ensureIndexes();
         long position = offsetIndex.lookup(target);
         long skipped = -1;
+        BatchHeader skippedHeader = null;
         while (position < end) {
             BatchHeader h = headerAt(position);
             if (h.lastOffset() >= target) {
-                if (h.baseOffset() > target && skipped >= 0) {
+                if (h.baseOffset() > target && skippedHeader != null) {
                     // The target falls between two batches: a gap in the offsets, or a damaged
                     // header that made the batch holding it look as if it ended earlier. Only
                     // the batch just stepped over can tell, by its checksum.
-                    checkCrc(skipped);
+                    checkCrc(skipped, skippedHeader);
                 }
                 return position;
             }
             skipped = position;
+            skippedHeader = h;
             position += h.sizeInBytes();
         }
-        if (skipped >= 0) {
-            checkCrc(skipped);
+        if (skippedHeader != null) {
+            checkCrc(skipped, skippedHeader);
         }
         return end;
     }
 
-    /** Reads the whole batch at {@code position} and checks its CRC-32C. */
-    private void checkCrc(long position) throws IOException {
-        BatchHeader header = headerAt(position);
+    /** Reads the whole batch at {@code position}, whose header is {@code header}, and checks its CRC-32C. */
+    private void checkCrc(long position, BatchHeader header) throws IOException {
         ByteBuffer batch = ByteBuffer.allocate(header.sizeInBytes());
         readFully(batch, position);
         int crc = BatchHeader.computeCrc(batch, 0, header.sizeInBytes());
