@@ -211,13 +211,19 @@ public final class ConnectorBench {
         return config;
     }
 
-    private static Run logStoreSink(EmbeddedConnectCluster cluster, String name, Path archive, long records)
-            throws Exception {
+    /** Starts a LogStore sink archiving the topic into {@code archive}; returns when it was asked to start. */
+    private static long startSink(EmbeddedConnectCluster cluster, String name, Path archive) {
         Map<String, String> config = connector("dev.logstore.connect.sink.LogStoreSinkConnector");
         config.put("topics", TOPIC);
         config.put("logstore.dir", archive.toString());
         long start = System.nanoTime();
         cluster.configureConnector(name, config);
+        return start;
+    }
+
+    private static Run logStoreSink(EmbeddedConnectCluster cluster, String name, Path archive, long records)
+            throws Exception {
+        long start = startSink(cluster, name, archive);
         // Progress is read through one read-only handle that follows the archive: each look reads
         // only what was appended since the last one (reopening would rescan the active segment).
         LogStore[] follower = {null};
@@ -272,11 +278,7 @@ public final class ConnectorBench {
      */
     private static Run timedLogStoreSink(EmbeddedConnectCluster cluster, String name, Path archive, long records,
                                          long archiveSize, Runnable timed) throws Exception {
-        Map<String, String> config = connector("dev.logstore.connect.sink.LogStoreSinkConnector");
-        config.put("topics", TOPIC);
-        config.put("logstore.dir", archive.toString());
-        long start = System.nanoTime();
-        cluster.configureConnector(name, config);
+        long start = startSink(cluster, name, archive);
         Run run = awaitCount(start, records, () -> {
             try {
                 return Files.exists(archive) ? archiveBytes(archive) * records / archiveSize : 0;
