@@ -81,6 +81,14 @@ public final class LogStore implements AutoCloseable {
         return new Builder(dir);
     }
 
+    /**
+     * Whether {@code dir} holds a store, that is, its metadata file ({@code logstore.properties});
+     * does not open it or check its contents.
+     */
+    public static boolean isStore(Path dir) {
+        return Files.isRegularFile(dir.resolve(StoreMetadata.FILE_NAME));
+    }
+
     /** The store directory. */
     public Path directory() {
         return dir;

@@ -56,6 +56,18 @@ class LogStoreTest {
     }
 
     @Test
+    void isStoreRecognisesAStoreDirectoryOnly() throws Exception {
+        Path logs = dir.resolve("logs");
+        assertFalse(LogStore.isStore(logs), "nothing there yet");
+        try (LogStore store = LogStore.open(logs, 2)) {
+            assertTrue(LogStore.isStore(logs));
+            assertFalse(LogStore.isStore(logs.resolve("partition-0")), "a partition is not a store");
+        }
+        assertFalse(LogStore.isStore(Files.createDirectories(dir.resolve("other"))));
+        assertFalse(LogStore.isStore(Files.writeString(dir.resolve("file"), "x")));
+    }
+
+    @Test
     void randomRecordsRoundTripThroughReadersAndRead() {
         Random random = new Random(7);
         List<Record> all = new ArrayList<>();

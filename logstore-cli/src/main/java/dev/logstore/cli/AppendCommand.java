@@ -60,7 +60,7 @@ final class AppendCommand implements Callable<Integer> {
             }
             recordHeaders.add(new Header(header.substring(0, eq), header.substring(eq + 1).getBytes(StandardCharsets.UTF_8)));
         }
-        if (createPartitions == 0 && !Stores.isStore(storeDir)) {
+        if (createPartitions == 0 && !LogStore.isStore(storeDir)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), storeDir + " is not a LogStore store; "
                     + "give --partitions N to create it");
         }

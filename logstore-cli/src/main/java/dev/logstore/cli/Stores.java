@@ -15,10 +15,6 @@ final class Stores {
     private Stores() {
     }
 
-    static boolean isStore(Path dir) {
-        return Files.isRegularFile(dir.resolve("logstore.properties"));
-    }
-
     /** The stores at {@code path}, sorted; a clear usage error when there are none. */
     static List<Path> find(CommandLine.Model.CommandSpec spec, Path path) throws IOException {
         if (!Files.exists(path)) {
@@ -27,13 +23,13 @@ final class Stores {
         if (!Files.isDirectory(path)) {
             throw new CommandLine.ParameterException(spec.commandLine(), path + " is not a directory");
         }
-        if (isStore(path)) {
+        if (LogStore.isStore(path)) {
             return List.of(path);
         }
         List<Path> stores = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
             for (Path entry : entries) {
-                if (Files.isDirectory(entry) && isStore(entry)) {
+                if (Files.isDirectory(entry) && LogStore.isStore(entry)) {
                     stores.add(entry);
                 }
             }
@@ -48,7 +44,7 @@ final class Stores {
 
     /** Opens one store read-only, with a usage error when the path is not one. */
     static LogStore openReadOnly(CommandLine.Model.CommandSpec spec, Path store) {
-        if (!isStore(store)) {
+        if (!LogStore.isStore(store)) {
             throw new CommandLine.ParameterException(spec.commandLine(), store + " is not a LogStore store (no "
                     + "logstore.properties); give the store directory, e.g. <archive>/<topic>");
         }

@@ -4,18 +4,26 @@ import dev.logstore.LogStore;
 import dev.logstore.PartitionInfo;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The quickstart: starts Kafka (or uses yours) and a Connect worker that installs the LogStore
@@ -51,17 +59,43 @@ public final class Demo implements Callable<Integer> {
     @Option(names = "--records", description = "Sample records to produce (default: ${DEFAULT-VALUE}).")
     int records = 1000;
 
+    @Spec
+    CommandSpec spec;
+
     private final PrintStream out = System.out;
     private int step;
 
     public static void main(String[] args) {
         // Kafka's jars carry log configurations of their own; the demo's wins, set before any logger exists.
         System.setProperty("log4j2.configurationFile", "classpath:logstore-demo-log4j2.xml");
-        System.exit(new CommandLine(new Demo()).execute(args));
+        System.exit(command().execute(args));
+    }
+
+    /**
+     * The demo's command line. A failure is reported as what went wrong and why (each cause's
+     * message), and where Kafka's and Connect's log is, which also gets the stack trace.
+     */
+    static CommandLine command() {
+        CommandLine command = new CommandLine(new Demo());
+        command.setExecutionExceptionHandler((failure, commandLine, parsed) -> {
+            LoggerFactory.getLogger(Demo.class).error("The demo failed", failure);
+            PrintWriter err = commandLine.getErr();
+            err.println("The demo failed: " + (failure.getMessage() != null ? failure.getMessage() : failure));
+            for (Throwable cause = failure.getCause(); cause != null; cause = cause.getCause()) {
+                err.println("  caused by " + cause);
+            }
+            if (System.getProperty("logstore.demo.log") != null) {
+                err.println("Kafka's and Connect's log: " + System.getProperty("logstore.demo.log"));
+            }
+            err.flush();
+            return 1;
+        });
+        return command;
     }
 
     @Override
     public Integer call() throws Exception {
+        checkOptions();
         String runId = Long.toString(System.currentTimeMillis(), 36);
         String replayTopic = topic + ".replay";
         if (bootstrapServer != null) {
@@ -162,7 +196,7 @@ public final class Demo implements Callable<Integer> {
 
     private long archivedNextOffset(int partition) {
         Path store = archive.resolve(topic);
-        if (!Files.exists(store.resolve("logstore.properties"))) {
+        if (!LogStore.isStore(store)) {
             return 0;
         }
         try (LogStore logStore = LogStore.builder(store).readOnly().open()) {
@@ -208,10 +242,45 @@ public final class Demo implements Callable<Integer> {
                 + " -n 5");
     }
 
+    private void checkOptions() {
+        if (!Files.isDirectory(pluginPath)) {
+            throw new ParameterException(spec.commandLine(), "--plugin-path " + pluginPath + " is not a directory; "
+                    + "build the plugin package first (./mvnw -pl logstore-dist -am package) or give the directory "
+                    + "it unpacks to");
+        }
+        if (partitions < 1 || records < 1) {
+            throw new ParameterException(spec.commandLine(), "--partitions and --records must be at least 1 (got "
+                    + partitions + " and " + records + ")");
+        }
+    }
+
+    /**
+     * Empties the archive directory for a fresh run. Only what an earlier demo run left there is
+     * deleted: a directory holding anything but LogStore stores is refused, so a mistyped
+     * {@code --archive} never costs anyone their files.
+     */
     private void resetArchive() throws IOException {
         if (Files.exists(archive)) {
-            try (var files = Files.walk(archive)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            if (!Files.isDirectory(archive)) {
+                throw new ParameterException(spec.commandLine(), "--archive " + archive
+                        + " is a file; give a new or empty directory (the demo empties it first)");
+            }
+            try (Stream<Path> children = Files.list(archive)) {
+                Optional<Path> foreign = children
+                        .filter(child -> !LogStore.isStore(child))
+                        .findFirst();
+                if (foreign.isPresent()) {
+                    throw new ParameterException(spec.commandLine(), "--archive " + archive + " holds " + foreign.get()
+                            + ", which is not a LogStore store; the demo empties its archive directory first, so "
+                            + "give a new or empty directory, or one an earlier demo run made");
+                }
+            }
+            try (Stream<Path> files = Files.walk(archive)) {
+                for (Path path : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                    if (!path.equals(archive)) {
+                        Files.delete(path);
+                    }
+                }
             }
         }
         Files.createDirectories(archive);

@@ -4,22 +4,27 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -46,9 +51,17 @@ final class Topics {
         }
     }
 
-    /** Producing before every partition has a leader only waits in the producer; wait here, with a clear error. */
+    /**
+     * A created topic is listed with leaders before the broker has made its logs; producing then
+     * only waits in the producer. Wait here until every partition's leader answers for its log
+     * (a list-offsets request served by the partition itself), with a clear error after 60 s.
+     */
     private static void awaitLeaders(Admin admin, String topic, int partitions) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        }
         String missing = "no metadata yet";
         while (System.nanoTime() < deadline) {
             try {
@@ -57,13 +70,17 @@ final class Topics {
                 long led = description.partitions().stream().filter(p -> p.leader() != null && !p.leader().isEmpty())
                         .count();
                 if (description.partitions().size() == partitions && led == partitions) {
+                    admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
                     return;
                 }
                 missing = led + " of " + partitions + " partitions have a leader";
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                if (!(e.getCause() instanceof RetriableException)) {
                     throw e;
                 }
+                missing = "the last request failed: " + e.getCause().getMessage();
+            } catch (TimeoutException e) {
+                missing = "the last request got no answer in 10 s";
             }
             Thread.sleep(100);
         }
@@ -79,7 +96,7 @@ final class Topics {
         long now = System.currentTimeMillis();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrapServers,
                 "acks", "all", "linger.ms", 5), new ByteArraySerializer(), new ByteArraySerializer())) {
-            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 String customer = "customer-" + (i % 37);
                 byte[] key = i % 10 == 0 ? null : customer.getBytes(StandardCharsets.UTF_8);
@@ -96,8 +113,19 @@ final class Topics {
                 sent.add(producer.send(new ProducerRecord<>(topic, i % partitions, timestamp, key, value, headers)));
             }
             producer.flush();
-            for (java.util.concurrent.Future<?> future : sent) {
-                future.get(60, TimeUnit.SECONDS);
+            int failed = 0;
+            Throwable cause = null;
+            for (Future<RecordMetadata> future : sent) {
+                try {
+                    future.get(); // done: flush() returns when every send has completed
+                } catch (ExecutionException e) {
+                    failed++;
+                    cause = cause == null ? e.getCause() : cause;
+                }
+            }
+            if (failed > 0) {
+                throw new IllegalStateException(failed + " of " + count + " sample records were not written to " + topic
+                        + ": " + cause.getMessage() + "; see the Kafka log for why", cause);
             }
         }
     }

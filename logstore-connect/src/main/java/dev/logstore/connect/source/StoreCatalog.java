@@ -27,7 +27,7 @@ final class StoreCatalog {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
                 if (ArchivePaths.problemWithStoreName(name) != null || !config.selects(name)
-                        || !Files.exists(entry.resolve("logstore.properties"))) {
+                        || !LogStore.isStore(entry)) {
                     continue;
                 }
                 Path dir;
