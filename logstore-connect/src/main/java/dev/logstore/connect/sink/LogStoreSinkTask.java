@@ -47,6 +47,11 @@ public final class LogStoreSinkTask extends SinkTask {
         long next;
         /** Offset after the last record handled, -1 before the first. */
         long handled = -1;
+        /**
+         * The offset the consumer was rewound to when the partition was opened, until the first
+         * records arrive; -1 when there was no rewind or they have arrived.
+         */
+        long rewoundTo = -1;
 
         Assigned(TopicPartition topicPartition, TopicPartitionArchive archive) {
             this.topicPartition = topicPartition;
@@ -87,6 +92,7 @@ public final class LogStoreSinkTask extends SinkTask {
             if (resume >= 0) {
                 context.offset(tp, resume);
                 state.next = resume;
+                state.rewoundTo = resume;
                 log.info("{}: archive ends at offset {}; resuming there", tp, resume);
             }
             assigned.put(tp, state);
@@ -123,6 +129,9 @@ public final class LogStoreSinkTask extends SinkTask {
         if (state == null) {
             throw new ConnectException("Received records of " + tp + ", which is not assigned to this task");
         }
+        if (state.rewoundTo >= 0) {
+            checkResumedWhereTheArchiveEnds(state, records.get(0).originalKafkaOffset());
+        }
         long[] offsets = new long[records.size()];
         List<Record> converted = new ArrayList<>(records.size());
         for (SinkRecord record : records) {
@@ -150,6 +159,27 @@ public final class LogStoreSinkTask extends SinkTask {
         }
         if (state.handled > state.next) {
             state.next = state.handled;
+        }
+    }
+
+    /**
+     * Connect seeks the consumer to where {@code open} rewound it before it fetches, so the first
+     * records of a reopened partition start there. Earlier ones mean the consumer found that
+     * offset out of range and reset: the topic's log ends before its archive, because the topic
+     * was deleted and created again (or lost records). Archiving on would skip the new topic's
+     * records up to the archive's end and mix the rest into the old topic's archive.
+     */
+    private void checkResumedWhereTheArchiveEnds(Assigned state, long first) {
+        long resume = state.rewoundTo;
+        state.rewoundTo = -1;
+        if (first < resume) {
+            TopicPartition tp = state.topicPartition;
+            throw new ConnectException(tp + ": the archive in "
+                    + ArchivePaths.storeDirectory(config.archiveRoot(), tp.topic()) + " ends at offset " + resume
+                    + ", but Kafka has no such offset any more and delivered offset " + first + " instead: the "
+                    + "topic was deleted and created again, or its log lost records. Nothing of it was archived, and "
+                    + "the archive is unchanged. To archive the topic as it is now, move that store directory away "
+                    + "and restart the task; to keep archiving into it, the topic must hold offset " + resume + ".");
         }
     }
 

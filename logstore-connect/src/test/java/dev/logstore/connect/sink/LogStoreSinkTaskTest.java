@@ -120,14 +120,41 @@ class LogStoreSinkTaskTest {
         LogStoreSinkTask second = task(context, Map.of());
         second.open(List.of(TP0));
         assertEquals(2L, context.rewinds.get(TP0));
-        // The consumer may still deliver from its last committed offset: those are skipped.
-        second.put(List.of(record(TP0, 0, null, bytes("a")), record(TP0, 1, null, bytes("b")),
-                record(TP0, 2, null, bytes("c"))));
-        assertEquals(3, second.preCommit(Map.of()).get(TP0).offset());
+        second.put(List.of(record(TP0, 2, null, bytes("c"))));
+        // A retried batch is delivered again: what the archive already holds is skipped.
+        second.put(List.of(record(TP0, 2, null, bytes("c")), record(TP0, 3, null, bytes("d"))));
+        assertEquals(4, second.preCommit(Map.of()).get(TP0).offset());
         second.stop();
         List<LogRecord> records = archived(0);
-        assertEquals(3, records.size());
+        assertEquals(4, records.size());
         assertArrayEquals(bytes("c"), records.get(2).value());
+        assertArrayEquals(bytes("d"), records.get(3).value());
+    }
+
+    @Test
+    void aTopicCreatedAgainBehindItsArchiveFailsTheTaskAndLeavesTheArchiveAlone() {
+        LogStoreSinkTask first = task(new FakeSinkTaskContext(false), Map.of());
+        first.open(List.of(TP0));
+        first.put(List.of(record(TP0, 0, null, bytes("old-0")), record(TP0, 1, null, bytes("old-1")),
+                record(TP0, 2, null, bytes("old-2"))));
+        first.preCommit(Map.of());
+        first.stop();
+
+        // The topic is deleted and created again: the rewind to 3 is out of range, the consumer resets to 0.
+        FakeSinkTaskContext context = new FakeSinkTaskContext(false);
+        LogStoreSinkTask second = task(context, Map.of());
+        second.open(List.of(TP0));
+        assertEquals(3L, context.rewinds.get(TP0));
+        ConnectException e = assertThrows(ConnectException.class, () -> second.put(List.of(
+                record(TP0, 0, null, bytes("new-0")), record(TP0, 1, null, bytes("new-1")),
+                record(TP0, 2, null, bytes("new-2")), record(TP0, 3, null, bytes("new-3")))));
+        assertTrue(e.getMessage().contains("orders-0: the archive in " + root.resolve("orders") + " ends at offset 3, "
+                + "but Kafka has no such offset any more and delivered offset 0 instead"), e.getMessage());
+        assertTrue(e.getMessage().contains("move that store directory away"), e.getMessage());
+        second.stop();
+        List<LogRecord> records = archived(0);
+        assertEquals(3, records.size(), "nothing of the new topic is archived");
+        assertArrayEquals(bytes("old-2"), records.get(2).value());
     }
 
     @Test
