@@ -39,16 +39,71 @@ final class KeyHashStore implements AutoCloseable {
         this.checkpoint = checkpoint;
     }
 
+    /**
+     * Opens the store for key-hash archiving. A store with records but no checkpoint was archived
+     * with Kafka mapping, at Kafka's offsets, and one with another partition count would put keys
+     * elsewhere: both are refused, with what to set. A new store gets its (empty) checkpoint
+     * before the first record, so the checkpoint always marks a key-hash store.
+     */
     static KeyHashStore open(LogStore.Builder builder, int partitions, Path storeDir) {
+        Path checkpoint = storeDir.resolve(CHECKPOINT_FILE);
+        if (LogStore.isStore(storeDir)) {
+            checkExisting(storeDir, partitions, Files.exists(checkpoint));
+        }
         LogStore store = builder.partitions(partitions).open();
-        KeyHashStore keyHash = new KeyHashStore(store, storeDir.resolve(CHECKPOINT_FILE));
+        KeyHashStore keyHash = new KeyHashStore(store, checkpoint);
         try {
-            keyHash.durable.putAll(readCheckpoint(keyHash.checkpoint));
+            if (Files.exists(checkpoint)) {
+                keyHash.durable.putAll(readCheckpoint(checkpoint));
+            } else {
+                keyHash.writeCheckpoint();
+            }
         } catch (IOException | RuntimeException e) {
             store.close();
-            throw new ConnectException("Cannot read the sink checkpoint " + keyHash.checkpoint + ": " + e.getMessage(), e);
+            if (e instanceof ConnectException connect) {
+                throw connect;
+            }
+            throw new ConnectException("Cannot read the sink checkpoint " + checkpoint + ": " + e.getMessage(), e);
         }
         return keyHash;
+    }
+
+    private static void checkExisting(Path storeDir, int partitions, boolean hasCheckpoint) {
+        try (LogStore existing = LogStore.builder(storeDir).readOnly().open()) {
+            if (!hasCheckpoint && holdsRecords(existing)) {
+                throw new ConnectException("The store " + storeDir + " holds records but no " + CHECKPOINT_FILE
+                        + ": it was archived with " + LogStoreSinkConfig.PARTITION_MAPPING + "=kafka, at Kafka's "
+                        + "offsets. Archive this topic with " + LogStoreSinkConfig.PARTITION_MAPPING + "=kafka as "
+                        + "before, or move the store directory away to start a key-hash archive.");
+            }
+            if (existing.partitionCount() != partitions) {
+                throw new ConnectException("The store " + storeDir + " has " + existing.partitionCount()
+                        + " partitions, but " + LogStoreSinkConfig.PARTITIONS + "=" + partitions + ": a key-hash "
+                        + "archive keeps its partition count, or the same key would land in another partition. Set "
+                        + LogStoreSinkConfig.PARTITIONS + "=" + existing.partitionCount() + ", or move the store "
+                        + "directory away to start a new archive.");
+            }
+        }
+    }
+
+    private static boolean holdsRecords(LogStore store) {
+        for (int p = 0; p < store.partitionCount(); p++) {
+            if (store.nextOffset(p) > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The refusal for a Kafka-mapped task that finds a key-hash store. */
+    static void refuseUnderKafkaMapping(Path storeDir) {
+        if (Files.exists(storeDir.resolve(CHECKPOINT_FILE))) {
+            throw new ConnectException("The store " + storeDir + " was archived with "
+                    + LogStoreSinkConfig.PARTITION_MAPPING + "=key-hash (it has " + CHECKPOINT_FILE + "): its "
+                    + "partitions hold records by key, at archive offsets, not Kafka's. Archive this topic with "
+                    + LogStoreSinkConfig.PARTITION_MAPPING + "=key-hash and the same " + LogStoreSinkConfig.PARTITIONS
+                    + " as before, or move the store directory away to start a Kafka-mapped archive.");
+        }
     }
 
     static Map<Integer, Long> readCheckpoint(Path file) throws IOException {
@@ -108,6 +163,10 @@ final class KeyHashStore implements AutoCloseable {
         store.flush();
         durable.putAll(appended);
         appended.clear();
+        writeCheckpoint();
+    }
+
+    private void writeCheckpoint() {
         Properties properties = new Properties();
         durable.forEach((partition, offset) -> properties.setProperty(partition.toString(), offset.toString()));
         try {

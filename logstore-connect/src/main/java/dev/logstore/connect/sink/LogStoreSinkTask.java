@@ -108,6 +108,7 @@ public final class LogStoreSinkTask extends SinkTask {
                         topic -> KeyHashStore.open(builder, config.keyHashPartitions(), dir));
                 return store.archiveFor(tp.partition());
             }
+            KeyHashStore.refuseUnderKafkaMapping(dir);
             return KafkaMappedArchive.open(builder, tp.partition());
         } catch (LogStoreException e) {
             throw new ConnectException("Cannot open the archive of " + tp + " in " + dir + ": " + e.getMessage(), e);

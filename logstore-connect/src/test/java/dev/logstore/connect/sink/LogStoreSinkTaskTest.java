@@ -243,4 +243,52 @@ class LogStoreSinkTaskTest {
         assertEquals(20L, context.rewinds.get(TP1));
         assertFalse(Files.exists(root.resolve("orders").resolve("sink-checkpoint.properties.tmp")));
     }
+
+    @Test
+    void changingThePartitionMappingOfAnArchiveIsRefusedNamingWhatToSet() {
+        Map<String, String> keyHash = Map.of(LogStoreSinkConfig.PARTITION_MAPPING, "key-hash",
+                LogStoreSinkConfig.PARTITIONS, "4");
+        LogStoreSinkTask kafkaMapped = task(new FakeSinkTaskContext(false), Map.of());
+        kafkaMapped.open(List.of(TP0));
+        kafkaMapped.put(List.of(record(TP0, 0, bytes("k"), bytes("a")), record(TP0, 1, bytes("k"), bytes("b"))));
+        kafkaMapped.preCommit(Map.of());
+        kafkaMapped.stop();
+
+        LogStoreSinkTask hashing = task(new FakeSinkTaskContext(false), keyHash);
+        ConnectException e = assertThrows(ConnectException.class, () -> hashing.open(List.of(TP0)));
+        assertTrue(e.getMessage().contains("it was archived with logstore.partition.mapping=kafka"), e.getMessage());
+        assertEquals(2, archived(0).size(), "the archive is unchanged");
+        assertFalse(Files.exists(root.resolve("orders").resolve(KeyHashStore.CHECKPOINT_FILE)));
+    }
+
+    @Test
+    void aKeyHashArchiveKeepsItsMappingAndPartitionCount() {
+        Map<String, String> keyHash = Map.of(LogStoreSinkConfig.PARTITION_MAPPING, "key-hash",
+                LogStoreSinkConfig.PARTITIONS, "4");
+        LogStoreSinkTask first = task(new FakeSinkTaskContext(false), keyHash);
+        first.open(List.of(TP0));
+        assertTrue(Files.exists(root.resolve("orders").resolve(KeyHashStore.CHECKPOINT_FILE)),
+                "a new key-hash store is marked before its first record");
+        first.put(List.of(record(TP0, 0, bytes("k"), bytes("a"))));
+        first.preCommit(Map.of());
+        first.stop();
+
+        LogStoreSinkTask kafkaMapped = task(new FakeSinkTaskContext(false), Map.of());
+        ConnectException e = assertThrows(ConnectException.class, () -> kafkaMapped.open(List.of(TP0)));
+        assertTrue(e.getMessage().contains("was archived with logstore.partition.mapping=key-hash"), e.getMessage());
+
+        LogStoreSinkTask resized = task(new FakeSinkTaskContext(false), Map.of(LogStoreSinkConfig.PARTITION_MAPPING,
+                "key-hash", LogStoreSinkConfig.PARTITIONS, "8"));
+        e = assertThrows(ConnectException.class, () -> resized.open(List.of(TP0)));
+        assertTrue(e.getMessage().contains("has 4 partitions, but logstore.partitions=8"), e.getMessage());
+        assertTrue(e.getMessage().contains("Set logstore.partitions=4"), e.getMessage());
+        try (LogStore store = LogStore.builder(root.resolve("orders")).readOnly().open()) {
+            assertEquals(4, store.partitionCount());
+            long total = 0;
+            for (int p = 0; p < 4; p++) {
+                total += store.nextOffset(p);
+            }
+            assertEquals(1, total, "the archive is unchanged");
+        }
+    }
 }
