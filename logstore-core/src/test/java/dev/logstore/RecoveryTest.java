@@ -1,6 +1,7 @@
 package dev.logstore;
 
 import static dev.logstore.TestRecords.readAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -104,7 +105,7 @@ class RecoveryTest {
     }
 
     @Test
-    void aFlippedByteInTheActiveSegmentCutsThePartitionBackToTheBatchBeforeIt() throws IOException {
+    void aFlippedByteInsideTheActiveSegmentIsDamageNotATornWriteAndNothingIsCut() throws IOException {
         long secondBatchAt;
         try (LogStore store = LogStore.open(dir, 1)) {
             store.append(0, List.of(TestRecords.numbered(0, 1)));
@@ -113,10 +114,37 @@ class RecoveryTest {
             store.append(0, List.of(TestRecords.numbered(2, 3)));
         }
         crash(partition0());
-        flipByte(logFiles().get(0), secondBatchAt + 50);
-        try (LogStore store = LogStore.open(dir, 1)) {
-            assertEquals(1, store.nextOffset(0));
+        Path log = logFiles().get(0);
+        flipByte(log, secondBatchAt + 50);
+        byte[] damaged = Files.readAllBytes(log);
+
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> LogStore.open(dir, 1));
+        assertEquals(log, e.file());
+        assertEquals(secondBatchAt, e.position());
+        assertTrue(e.getMessage().contains("an intact batch follows"), e.getMessage());
+        assertTrue(e.getMessage().contains("CorruptionPolicy.TRUNCATE"), e.getMessage());
+        assertArrayEquals(damaged, Files.readAllBytes(log), "the intact batch after the damage is kept");
+
+        try (LogStore store = LogStore.builder(dir).partitions(1).corruptionPolicy(CorruptionPolicy.TRUNCATE).open()) {
+            assertEquals(1, store.nextOffset(0), "cut back to the batch before the damage, as asked");
             assertEquals(1, readAll(store, 0).size());
+        }
+    }
+
+    @Test
+    void aFlippedByteInTheLastBatchOfTheActiveSegmentIsCutLikeATornWrite() throws IOException {
+        long lastBatchAt;
+        try (LogStore store = LogStore.open(dir, 1)) {
+            store.append(0, List.of(TestRecords.numbered(0, 1)));
+            store.append(0, List.of(TestRecords.numbered(1, 2)));
+            lastBatchAt = store.partitionInfo(0).sizeInBytes();
+            store.append(0, List.of(TestRecords.numbered(2, 3)));
+        }
+        crash(partition0());
+        flipByte(logFiles().get(0), lastBatchAt + 50);
+        try (LogStore store = LogStore.open(dir, 1)) {
+            assertEquals(2, store.nextOffset(0));
+            assertEquals(2, readAll(store, 0).size());
         }
     }
 

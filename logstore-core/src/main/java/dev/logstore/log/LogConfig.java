@@ -12,7 +12,7 @@ import dev.logstore.Durability;
  * @param durability         when appends are forced to disk
  * @param retentionMillis    delete sealed segments whose newest record is older; -1 keeps all
  * @param retentionBytes     delete the oldest sealed segments while the partition is larger; -1 keeps all
- * @param corruptionPolicy   what to do with a damaged sealed segment found on open
+ * @param corruptionPolicy   what to do with damaged data found on open
  */
 public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
                         long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy) {

@@ -76,11 +76,13 @@ final class PartitionLoader {
                 }
             }
             if (!clean) {
-                SegmentScanner.Result result = last.recover(last.baseOffset());
+                SegmentScanner.Result result = last.rescan(last.baseOffset());
                 if (!result.clean()) {
+                    checkDamageIsAtTheEnd(description, last, result, config.corruptionPolicy());
                     log.warn("{}: recovered {} after an unclean shutdown; truncated at byte {} ({}); next offset {}",
                             description, last.file().getFileName(), result.validEnd(), result.problem(),
                             result.nextOffset());
+                    last.truncateToSize();
                 }
                 last.force();
             }
@@ -105,6 +107,35 @@ final class PartitionLoader {
             }
             throw new LogStoreException("Cannot open " + description + " in " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A crash can only cut the end of the active segment short: its writes were sequential. Bad
+     * bytes with an intact batch after them are damage to data already written, perhaps already
+     * acknowledged as durable; cutting there would throw the intact batches away. The
+     * {@link CorruptionPolicy} decides, as for a damaged sealed segment.
+     */
+    private static void checkDamageIsAtTheEnd(String description, Segment last, SegmentScanner.Result result,
+            CorruptionPolicy policy) throws IOException {
+        if (result.torn()) {
+            return;
+        }
+        long fileSize = last.channel().size();
+        long intact = SegmentScanner.findIntactBatch(last.channel(), result.validEnd() + 1, fileSize,
+                result.nextOffset());
+        if (intact < 0) {
+            return;
+        }
+        String damage = result.problem() + ", and an intact batch follows at byte " + intact + ": the data was "
+                + "damaged after it was written, a crash does not leave this";
+        if (policy == CorruptionPolicy.FAIL) {
+            throw new CorruptLogException(last.file(), result.validEnd(), damage + ". " + description + " was not "
+                    + "opened and nothing was changed: restore the segment from a copy, or open the store with "
+                    + "CorruptionPolicy.TRUNCATE to cut the partition back to the last valid batch before it, losing the "
+                    + (fileSize - result.validEnd()) + " bytes from there");
+        }
+        log.warn("{}: {} at byte {} of {}; cutting the partition there as CorruptionPolicy.TRUNCATE asks", description,
+                damage, result.validEnd(), last.file());
     }
 
     static PartitionLog openReadOnly(String storeName, int partition, Path dir, LogConfig config) {

@@ -2,6 +2,7 @@ package dev.logstore.segment;
 
 import static dev.logstore.record.BatchFormat.HEADER_SIZE;
 
+import dev.logstore.record.BatchFormat;
 import dev.logstore.record.BatchHeader;
 import java.io.EOFException;
 import java.io.IOException;
@@ -103,6 +104,36 @@ public final class SegmentScanner {
             maxTimestamp = Math.max(maxTimestamp, header.maxTimestamp());
         }
         return new Result(position, nextOffset, maxTimestamp, null, false);
+    }
+
+    /**
+     * Looks for an intact batch (a plausible header at an offset of at least {@code minOffset},
+     * and a matching CRC-32C) starting anywhere in {@code [from, end)}. After a scan stopped at bad
+     * bytes, one found means the damage lies inside written data rather than at a torn end.
+     *
+     * @return the position of the first intact batch, or -1 when there is none
+     */
+    public static long findIntactBatch(FileChannel channel, long from, long end, long minOffset) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(HEADER_SIZE, end - from)));
+        for (long chunkStart = from; chunkStart + HEADER_SIZE <= end; chunkStart += chunk.limit() - HEADER_SIZE + 1) {
+            fill(channel, chunk, chunkStart, end);
+            for (int i = 0; i + HEADER_SIZE <= chunk.limit(); i++) {
+                if (chunk.get(i + BatchFormat.MAGIC_OFFSET) != BatchFormat.MAGIC) {
+                    continue;
+                }
+                BatchHeader header = BatchHeader.read(chunk, i);
+                long position = chunkStart + i;
+                if (header.problem() == null && header.baseOffset() >= minOffset
+                        && position + header.sizeInBytes() <= end
+                        && scan(channel, position, position + header.sizeInBytes(), minOffset, (p, h) -> { }).clean()) {
+                    return position;
+                }
+            }
+            if (chunk.limit() < HEADER_SIZE || chunkStart + chunk.limit() >= end) {
+                break;
+            }
+        }
+        return -1;
     }
 
     private static void fill(FileChannel channel, ByteBuffer chunk, long from, long end) throws IOException {
