@@ -6,7 +6,7 @@ import dev.logstore.record.RecordHandler;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
@@ -57,7 +57,7 @@ final class CatCommand implements Callable<Integer> {
                 }
                 out.write(separator);
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new OutputFailedException(e.getMessage());
             }
         };
         try (LogStore store = target.open(); LogReader reader = store.reader(target.partition)) {
@@ -66,11 +66,22 @@ final class CatCommand implements Callable<Integer> {
             int handed;
             while (written < limit && (handed = reader.poll(write, (int) Math.min(1000, limit - written), 1 << 20)) > 0) {
                 written += handed;
+                checkWritten(out);
             }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
         }
-        out.flush();
+        checkWritten(out);
         return 0;
+    }
+
+    /** Flushes; {@code System.out} only records a failed write, so ask it, and stop reading for nobody. */
+    private void checkWritten(OutputStream out) {
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw new OutputFailedException(e.getMessage());
+        }
+        if (stdout instanceof PrintStream printStream && printStream.checkError()) {
+            throw new OutputFailedException("a closed pipe or a full disk");
+        }
     }
 }

@@ -58,6 +58,7 @@ final class DumpCommand implements Callable<Integer> {
                             out.println(format.format(storeDir.getFileName().toString(), p, record));
                         }
                         printed += batch.size();
+                        OutputFailedException.check(out);
                     }
                 }
             }

@@ -24,6 +24,13 @@ public final class LogStoreCli {
             return 2;
         });
         commandLine.setExitCodeExceptionMapper(e -> 2);
-        return commandLine.execute(args);
+        int code = commandLine.execute(args);
+        if (out.checkError() && code != 2) {
+            // What a command printed last, or all of it when it printed little, may have failed only on the final flush.
+            err.println(commandLine.getColorScheme().errorText("logstore: "
+                    + new OutputFailedException("a closed pipe or a full disk").getMessage()));
+            return 2;
+        }
+        return code;
     }
 }

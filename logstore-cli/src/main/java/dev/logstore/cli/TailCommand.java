@@ -50,15 +50,15 @@ final class TailCommand implements Callable<Integer> {
                 List<LogRecord> batch;
                 while (!(batch = reader.poll(1000, 1 << 20)).isEmpty()) {
                     batch.forEach(record -> out.println(format.format(name, target.partition, record)));
+                    OutputFailedException.check(out);
                 }
-                out.flush();
                 while (follow) {
                     batch = reader.poll(1000, 1 << 20, maxWait == null ? Duration.ofSeconds(1) : maxWait);
                     if (batch.isEmpty() && maxWait != null) {
                         break;
                     }
                     batch.forEach(record -> out.println(format.format(name, target.partition, record)));
-                    out.flush();
+                    OutputFailedException.check(out);
                 }
             }
         }

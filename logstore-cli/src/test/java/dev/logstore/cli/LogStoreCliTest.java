@@ -162,4 +162,34 @@ class LogStoreCliTest {
             writer.shutdownNow();
         }
     }
+
+    /** An output stream whose reader went away, as a closed pipe or a full disk leaves standard output. */
+    private static final class FailingOutput extends java.io.OutputStream {
+        @Override
+        public void write(int b) throws java.io.IOException {
+            throw new java.io.IOException("Broken pipe");
+        }
+    }
+
+    @Test
+    void aFailedOutputIsAnErrorNotASuccess() {
+        FailingOutput failing = new FailingOutput();
+        StringWriter err = new StringWriter();
+        int code = LogStoreCli.run(new PrintWriter(failing, true), new PrintWriter(err, true), "dump",
+                orders.toString());
+        assertEquals(2, code, err.toString());
+        assertTrue(err.toString().contains("cannot write to standard output"), err.toString());
+
+        PrintStream stdout = System.out;
+        FailingOutput catOutput = new FailingOutput();
+        Run cat;
+        try {
+            System.setOut(new PrintStream(catOutput, true, UTF_8));
+            cat = run("cat", orders.toString(), "-p", "0");
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(2, cat.code(), cat.err());
+        assertTrue(cat.err().contains("cannot write to standard output"), cat.err());
+    }
 }
