@@ -26,7 +26,7 @@ public final class LogStoreCli {
         commandLine.setExitCodeExceptionMapper(e -> 2);
         int code = commandLine.execute(args);
         if (out.checkError() && code != 2) {
-            // What a command printed last, or all of it when it printed little, may have failed only on the final flush.
+            // A command that printed little may learn of a failed write only at the final flush.
             err.println(commandLine.getColorScheme().errorText("logstore: "
                     + new OutputFailedException("a closed pipe or a full disk").getMessage()));
             return 2;

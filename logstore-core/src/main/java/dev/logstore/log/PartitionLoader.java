@@ -131,8 +131,8 @@ final class PartitionLoader {
         if (policy == CorruptionPolicy.FAIL) {
             throw new CorruptLogException(last.file(), result.validEnd(), damage + ". " + description + " was not "
                     + "opened and nothing was changed: restore the segment from a copy, or open the store with "
-                    + "CorruptionPolicy.TRUNCATE to cut the partition back to the last valid batch before it, losing the "
-                    + (fileSize - result.validEnd()) + " bytes from there");
+                    + "CorruptionPolicy.TRUNCATE to cut the partition back to the last valid batch before it, "
+                    + "losing the " + (fileSize - result.validEnd()) + " bytes from there");
         }
         log.warn("{}: {} at byte {} of {}; cutting the partition there as CorruptionPolicy.TRUNCATE asks", description,
                 damage, result.validEnd(), last.file());

@@ -71,7 +71,8 @@ public final class StoreSettings {
                                 + "-1 keeps everything.", GROUP, ++order, Width.SHORT, "Retention size")
                 .define(CORRUPTION_POLICY, Type.STRING, "fail",
                         ConfigDef.CaseInsensitiveValidString.in("fail", "truncate"), Importance.LOW,
-                        "What opening a store does with damaged data (a sealed segment, or bad bytes inside the active one with intact batches after them): 'fail' stops the task naming "
+                        "What opening a store does with damaged data (a sealed segment, or bad bytes inside the "
+                                + "active one with intact batches after them): 'fail' stops the task naming "
                                 + "file and position; 'truncate' cuts the partition back to the last valid batch.",
                         GROUP, ++order, Width.SHORT, "Corruption policy");
     }

@@ -81,6 +81,15 @@ class LogStoreSinkTaskTest {
         return all;
     }
 
+    /** Archives records of partition 0 with Kafka mapping through a task that then stops. */
+    private void archivedByAnEarlierTask(SinkRecord... records) {
+        LogStoreSinkTask earlier = task(new FakeSinkTaskContext(false), Map.of());
+        earlier.open(List.of(TP0));
+        earlier.put(List.of(records));
+        earlier.preCommit(Map.of());
+        earlier.stop();
+    }
+
     @Test
     void recordsAreArchivedAtTheirKafkaOffsetsWithEverything() {
         FakeSinkTaskContext context = new FakeSinkTaskContext(false);
@@ -110,11 +119,7 @@ class LogStoreSinkTaskTest {
 
     @Test
     void aRestartedTaskRewindsToTheArchiveAndSkipsWhatItHolds() {
-        LogStoreSinkTask first = task(new FakeSinkTaskContext(false), Map.of());
-        first.open(List.of(TP0));
-        first.put(List.of(record(TP0, 0, null, bytes("a")), record(TP0, 1, null, bytes("b"))));
-        first.preCommit(Map.of());
-        first.stop();
+        archivedByAnEarlierTask(record(TP0, 0, null, bytes("a")), record(TP0, 1, null, bytes("b")));
 
         FakeSinkTaskContext context = new FakeSinkTaskContext(false);
         LogStoreSinkTask second = task(context, Map.of());
@@ -133,12 +138,8 @@ class LogStoreSinkTaskTest {
 
     @Test
     void aTopicCreatedAgainBehindItsArchiveFailsTheTaskAndLeavesTheArchiveAlone() {
-        LogStoreSinkTask first = task(new FakeSinkTaskContext(false), Map.of());
-        first.open(List.of(TP0));
-        first.put(List.of(record(TP0, 0, null, bytes("old-0")), record(TP0, 1, null, bytes("old-1")),
-                record(TP0, 2, null, bytes("old-2"))));
-        first.preCommit(Map.of());
-        first.stop();
+        archivedByAnEarlierTask(record(TP0, 0, null, bytes("old-0")), record(TP0, 1, null, bytes("old-1")),
+                record(TP0, 2, null, bytes("old-2")));
 
         // The topic is deleted and created again: the rewind to 3 is out of range, the consumer resets to 0.
         FakeSinkTaskContext context = new FakeSinkTaskContext(false);
@@ -248,11 +249,7 @@ class LogStoreSinkTaskTest {
     void changingThePartitionMappingOfAnArchiveIsRefusedNamingWhatToSet() {
         Map<String, String> keyHash = Map.of(LogStoreSinkConfig.PARTITION_MAPPING, "key-hash",
                 LogStoreSinkConfig.PARTITIONS, "4");
-        LogStoreSinkTask kafkaMapped = task(new FakeSinkTaskContext(false), Map.of());
-        kafkaMapped.open(List.of(TP0));
-        kafkaMapped.put(List.of(record(TP0, 0, bytes("k"), bytes("a")), record(TP0, 1, bytes("k"), bytes("b"))));
-        kafkaMapped.preCommit(Map.of());
-        kafkaMapped.stop();
+        archivedByAnEarlierTask(record(TP0, 0, bytes("k"), bytes("a")), record(TP0, 1, bytes("k"), bytes("b")));
 
         LogStoreSinkTask hashing = task(new FakeSinkTaskContext(false), keyHash);
         ConnectException e = assertThrows(ConnectException.class, () -> hashing.open(List.of(TP0)));
