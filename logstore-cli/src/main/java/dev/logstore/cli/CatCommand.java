@@ -81,7 +81,7 @@ final class CatCommand implements Callable<Integer> {
             throw new OutputFailedException(e.getMessage());
         }
         if (stdout instanceof PrintStream printStream && printStream.checkError()) {
-            throw new OutputFailedException("a closed pipe or a full disk");
+            throw new OutputFailedException(OutputFailedException.UNKNOWN_CAUSE);
         }
     }
 }

@@ -28,7 +28,7 @@ public final class LogStoreCli {
         if (out.checkError() && code != 2) {
             // A command that printed little may learn of a failed write only at the final flush.
             err.println(commandLine.getColorScheme().errorText("logstore: "
-                    + new OutputFailedException("a closed pipe or a full disk").getMessage()));
+                    + OutputFailedException.message(OutputFailedException.UNKNOWN_CAUSE)));
             return 2;
         }
         return code;

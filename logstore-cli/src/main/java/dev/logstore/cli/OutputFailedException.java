@@ -11,14 +11,21 @@ final class OutputFailedException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** What a stream that only records its failure (a {@link PrintWriter}, {@code System.out}) lets us say. */
+    static final String UNKNOWN_CAUSE = "a closed pipe or a full disk";
+
     OutputFailedException(String detail) {
-        super("cannot write to standard output (" + detail + "); what was written is incomplete");
+        super(message(detail));
+    }
+
+    static String message(String detail) {
+        return "cannot write to standard output (" + detail + "); what was written is incomplete";
     }
 
     /** Flushes {@code out} and throws when anything written to it so far failed. */
     static void check(PrintWriter out) {
         if (out.checkError()) {
-            throw new OutputFailedException("a closed pipe or a full disk");
+            throw new OutputFailedException(UNKNOWN_CAUSE);
         }
     }
 }
