@@ -14,7 +14,12 @@ public class CorruptLogException extends LogStoreException {
     private final long position;
 
     public CorruptLogException(Path file, long position, String reason) {
-        super(describe(file, position, reason));
+        this(describe(file, position, reason), file, position);
+    }
+
+    /** Damage to something other than a batch (a manifest, say), described whole by {@code message}. */
+    public CorruptLogException(String message, Path file, long position) {
+        super(message);
         this.file = file;
         this.position = position;
     }

@@ -1,14 +1,18 @@
 package dev.logstore;
 
-import static dev.logstore.record.BatchFormat.HEADER_SIZE;
+import static dev.logstore.record.BatchFormat.MAX_HEADER_SIZE;
 
+import dev.logstore.log.BatchReads;
+import dev.logstore.log.LogState;
 import dev.logstore.log.PartitionLog;
+import dev.logstore.record.BatchCursor;
 import dev.logstore.record.BatchHeader;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.RecordDecoder;
 import dev.logstore.record.RecordHandler;
 import dev.logstore.record.RecordView;
 import dev.logstore.segment.Segment;
+import dev.logstore.segment.SegmentSummary;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -23,24 +27,42 @@ import java.util.concurrent.TimeUnit;
  * batches.
  *
  * <p>A reader holds the segment it is reading, so retention deleting that segment does not
- * disturb it. One reader is meant for one thread at a time. Close it when done.
+ * disturb it; when it has finished the segment and what followed was removed too, it says so
+ * with an {@link OffsetOutOfRangeException} rather than skip. Every decision is taken from one
+ * published snapshot of the partition at a time.
+ *
+ * <p>A reader keeps what it read: the bytes ahead of its position stay in its buffer for the
+ * next poll, and a batch handed out a few records at a time is read and checked once. Its buffer
+ * follows the {@code maxBytes} it is asked for (4 KiB to 1 MiB), plus, while it hands out a
+ * batch larger than that, one buffer of that batch's size. One reader is meant for one thread at
+ * a time. Close it when done.
  */
 public final class LogReader implements AutoCloseable {
 
-    private static final int INITIAL_BUFFER = 1 << 20;
+    private static final int MIN_BUFFER = 4 * 1024;
+    private static final int MAX_BUFFER = 1 << 20;
 
     private final PartitionLog log;
     private final RecordView view = new RecordView();
+    private final BatchCursor cursor = new BatchCursor();
+
     // Direct, so a file read lands in it without the JDK's extra copy through a temporary buffer.
-    private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER);
+    private ByteBuffer buffer;
+    // What the bytes in `current` are: [currentStart, currentStart + current.limit()) of currentSegment.
+    private ByteBuffer current;
+    private Segment currentSegment;
+    private long currentStart;
+
     private Segment segment;
+    private long end;
     private long filePosition;
+    private BatchHeader batch;
     private long nextOffset;
     private boolean closed;
 
     LogReader(PartitionLog log) {
         this.log = log;
-        this.nextOffset = log.startOffset();
+        this.nextOffset = log.state().startOffset();
     }
 
     /** The partition this reader reads. */
@@ -63,7 +85,7 @@ public final class LogReader implements AutoCloseable {
         if (offset < 0) {
             throw new IllegalArgumentException(log.description() + ": cannot seek to negative offset " + offset);
         }
-        long start = log.startOffset();
+        long start = log.state().startOffset();
         if (offset < start) {
             throw log.outOfRange(offset, start);
         }
@@ -74,53 +96,58 @@ public final class LogReader implements AutoCloseable {
 
     /** Moves to the partition's start offset. */
     public LogReader seekToStart() {
-        return seek(log.startOffset());
+        return seek(log.state().startOffset());
     }
 
     /** Moves to the end: the next poll returns only records appended from now on. */
     public LogReader seekToEnd() {
         log.refresh();
-        return seek(log.nextOffset());
+        return seek(log.state().nextOffset());
     }
 
     /**
      * Moves to the first record whose timestamp is at or above {@code timestamp}, or to the end
-     * when there is none. Costs one index lookup per segment plus a scan of at most one index
-     * interval.
+     * when there is none. Segments whose newest record is older are skipped without reading
+     * anything; then one time index lookup and a scan of at most one index interval.
      */
     public LogReader seekToTimestamp(long timestamp) {
         checkOpen();
         log.refresh();
-        for (Segment candidate : log.segments()) {
-            if (candidate.isEmpty() || candidate.maxTimestamp() < timestamp || !candidate.tryRetain()) {
+        LogState state = log.state();
+        for (int i = 0; i < state.segmentCount(); i++) {
+            long segmentEnd = state.end(i);
+            if (segmentEnd == 0 || state.maxTimestamp(i) < timestamp) {
                 continue;
             }
+            Segment candidate = state.segment(i);
+            if (!candidate.tryRetain()) {
+                return seekToTimestamp(timestamp); // removed by retention meanwhile: look again
+            }
             try {
-                long from = candidate.offsetForTimestamp(timestamp);
-                long found = firstAtOrAfter(candidate, from, timestamp);
+                long from = Math.max(candidate.offsetForTimestamp(timestamp, segmentEnd), state.startOffset());
+                long found = firstAtOrAfter(candidate, from, timestamp, segmentEnd);
                 if (found >= 0) {
                     return seek(found);
                 }
             } catch (IOException e) {
-                throw new LogStoreException(log.description() + ": cannot read " + candidate.file() + ": "
-                        + e.getMessage(), e);
+                throw log.readFailure(candidate, e);
             } finally {
                 candidate.release();
             }
         }
-        return seek(log.nextOffset());
+        return seek(state.nextOffset());
     }
 
-    private long firstAtOrAfter(Segment candidate, long fromOffset, long timestamp) throws IOException {
-        long end = candidate.size();
-        long position = candidate.positionOf(fromOffset, end);
-        while (position < end) {
-            BatchHeader header = candidate.headerAt(position);
+    private long firstAtOrAfter(Segment candidate, long fromOffset, long timestamp, long segmentEnd)
+            throws IOException {
+        long position = candidate.positionOf(fromOffset, segmentEnd);
+        while (position < segmentEnd) {
+            BatchHeader header = candidate.headerAt(position, segmentEnd);
             if (header.maxTimestamp() >= timestamp) {
-                ByteBuffer batch = ByteBuffer.allocate(header.sizeInBytes());
-                candidate.readFully(batch, position);
+                ByteBuffer bytes = ByteBuffer.allocate(header.sizeInBytes());
+                candidate.readFully(bytes, position);
                 long[] found = {-1};
-                RecordDecoder.decodeBatch(batch, 0, header, candidate.file(), position, fromOffset, Integer.MAX_VALUE,
+                RecordDecoder.decodeBatch(bytes, 0, header, candidate.path(), position, fromOffset, Integer.MAX_VALUE,
                         view, record -> {
                             if (found[0] < 0 && record.timestamp() >= timestamp) {
                                 found[0] = record.offset();
@@ -178,8 +205,7 @@ public final class LogReader implements AutoCloseable {
         try {
             return readInto(handler, maxRecords, maxBytes);
         } catch (IOException e) {
-            throw new LogStoreException(log.description() + ": cannot read " + (segment == null ? "" : segment.file())
-                    + ": " + e.getMessage(), e);
+            throw log.readFailure(segment, e);
         }
     }
 
@@ -216,113 +242,168 @@ public final class LogReader implements AutoCloseable {
             handler.onRecord(record);
             nextOffset = record.offset() + 1;
         };
-        int handedTotal = 0;
-        int bytesRead = 0;
+        int handed = 0;
+        long taken = 0;
         boolean refreshed = false;
-        while (handedTotal < maxRecords && bytesRead < maxBytes) {
-            if (!positioned()) {
-                return handedTotal;
+        while (handed < maxRecords) {
+            if (segment == null && !locate()) {
+                return handed;
             }
-            boolean sealed = log.hasSegmentAfter(segment);
-            long end = segment.size();
             if (filePosition >= end) {
-                if (sealed && advanceSegment()) {
-                    continue;
-                }
-                if (!log.writable() && !refreshed) {
-                    // A read-only view learns of new data only by looking.
-                    log.refresh();
+                Advance next = advance(refreshed);
+                if (next == Advance.REFRESHED) {
                     refreshed = true;
-                    continue;
+                } else if (next == Advance.AT_END) {
+                    return handed;
                 }
-                if (handedTotal == 0) {
-                    log.checkDamage();
-                }
-                return handedTotal;
+                continue;
             }
-            if (end - filePosition < HEADER_SIZE) {
-                segment.headerAt(filePosition); // less than a header left: the segment was cut short
+            int index = load(maxBytes);
+            BatchHeader header = batch;
+            if (header == null) {
+                header = RecordDecoder.checkHeader(current, index, segment.path(), filePosition);
+                if (taken > 0 && taken + header.sizeInBytes() > maxBytes) {
+                    return handed; // the next batch is over budget: leave it for the next poll
+                }
+                RecordDecoder.checkCrc(current, index, header, segment.path(), filePosition);
+                cursor.reset();
+                batch = header;
+                taken += header.sizeInBytes();
             }
-            int want = (int) Math.min(end - filePosition, Math.max(HEADER_SIZE, Math.min(buffer.capacity(),
-                    (long) maxBytes - bytesRead)));
-            buffer.clear().limit(want);
-            segment.readFully(buffer, filePosition);
-            buffer.flip();
-            BatchHeader header = RecordDecoder.checkHeader(buffer, 0, segment.file(), filePosition);
-            if (header.sizeInBytes() > want) {
-                segment.headerAt(filePosition); // throws when the batch runs past the segment's end
-                if (bytesRead > 0) {
-                    return handedTotal;
-                }
-                // A batch larger than what was read: fetch it whole.
-                if (buffer.capacity() < header.sizeInBytes()) {
-                    buffer = ByteBuffer.allocateDirect(header.sizeInBytes());
-                }
-                buffer.clear().limit(header.sizeInBytes());
-                segment.readFully(buffer, filePosition);
-                buffer.flip();
+            handed += view.walk(current, index, header, cursor, nextOffset, maxRecords - handed, consuming,
+                    segment.path(), filePosition);
+            if (!cursor.finished(header)) {
+                return handed; // maxRecords reached inside the batch: the cursor keeps the place
             }
-            int index = 0;
-            while (index + HEADER_SIZE <= buffer.limit() && handedTotal < maxRecords) {
-                header = RecordDecoder.checkHeader(buffer, index, segment.file(), filePosition);
-                int size = header.sizeInBytes();
-                if (index + size > buffer.limit()) {
-                    if (bytesRead > 0 && (long) bytesRead + size > maxBytes) {
-                        return handedTotal; // the next batch is over budget: do not read it only to drop it
-                    }
-                    break;
-                }
-                int wanted = maxRecords - handedTotal;
-                int handed = RecordDecoder.decodeBatch(buffer, index, header, segment.file(), filePosition, nextOffset,
-                        wanted, view, consuming);
-                handedTotal += handed;
-                if (handed == wanted && nextOffset <= header.lastOffset()) {
-                    return handedTotal;
-                }
-                nextOffset = Math.max(nextOffset, header.nextOffset());
-                filePosition += size;
-                index += size;
-                bytesRead += size;
+            nextOffset = Math.max(nextOffset, header.nextOffset());
+            filePosition += header.sizeInBytes();
+            batch = null;
+            if (current != buffer) {
+                current = null; // a one-off buffer for one large batch: give it back
+            }
+            if (taken >= maxBytes) {
+                return handed;
             }
         }
-        return handedTotal;
+        return handed;
     }
 
-    /** Makes sure the reader holds the segment of {@code nextOffset}; false when there is nothing yet. */
-    private boolean positioned() throws IOException {
-        if (segment != null) {
-            // Even a segment retention deleted meanwhile: the reader holds it and finishes it.
-            return true;
-        }
-        if (nextOffset >= log.nextOffset()) {
-            log.refresh();
-            if (nextOffset >= log.nextOffset()) {
-                log.checkDamage();
-                return false;
-            }
-        }
-        Segment found = log.retainSegmentFor(nextOffset);
+    /** Positions the reader on the segment holding {@code nextOffset}; false when there is nothing there yet. */
+    private boolean locate() {
+        BatchReads.Found found = BatchReads.find(log, nextOffset);
         if (found == null) {
             return false;
         }
-        segment = found;
-        filePosition = found.positionOf(nextOffset, found.size());
+        segment = found.segment();
+        filePosition = found.position();
+        end = found.end();
+        batch = null;
         return true;
     }
 
-    private boolean advanceSegment() throws IOException {
-        if (log.removedBelow() > nextOffset) {
-            // Retention removed what follows the segment this reader just finished.
-            throw log.outOfRange(nextOffset, log.startOffset());
+    private enum Advance { MOVED, REFRESHED, AT_END }
+
+    /**
+     * At the end of what may be read of the current segment: reads the snapshot for more of it,
+     * or moves to the next segment, or (a follower) looks at the files once per poll.
+     */
+    private Advance advance(boolean refreshed) {
+        LogState state = log.state();
+        int i = state.indexOf(segment);
+        if (i < 0) {
+            // No longer in the partition: sealed and then removed by retention (or replaced by a
+            // new writer while empty). Finish what its seal allows, then go on by offset.
+            SegmentSummary sealedAs = segment.summary();
+            if (sealedAs != null && sealedAs.size() > end) {
+                end = sealedAs.size();
+                return Advance.MOVED;
+            }
+            unposition();
+            return Advance.MOVED;
         }
-        Segment next = log.retainNext(segment);
-        if (next == null) {
-            return false;
+        long newEnd = state.end(i);
+        if (newEnd > end) {
+            end = newEnd;
+            return Advance.MOVED;
         }
-        segment.release();
-        segment = next;
-        filePosition = 0;
-        return true;
+        if (state.sealed(i) && i + 1 < state.segmentCount()) {
+            if (nextOffset < state.startOffset()) {
+                // Retention removed what follows the segment this reader just finished.
+                throw log.outOfRange(nextOffset, state.startOffset());
+            }
+            Segment next = state.segment(i + 1);
+            if (!next.tryRetain()) {
+                return Advance.MOVED; // removed meanwhile: the next snapshot says so
+            }
+            segment.release();
+            segment = next;
+            filePosition = 0;
+            end = state.end(i + 1);
+            batch = null;
+            return Advance.MOVED;
+        }
+        if (!log.writable() && !refreshed) {
+            // A read-only view learns of new data only by looking.
+            log.refresh();
+            return Advance.REFRESHED;
+        }
+        state.checkDamage();
+        return Advance.AT_END;
+    }
+
+    /**
+     * Makes sure the batch at {@code filePosition} is wholly in {@code current} and returns its
+     * index there, reading ahead as far as the buffer holds.
+     */
+    private int load(int maxBytes) throws IOException {
+        if (current != null && currentSegment == segment && filePosition >= currentStart) {
+            long index = filePosition - currentStart;
+            long available = current.limit() - index;
+            if (batch != null && available >= batch.sizeInBytes()) {
+                return (int) index;
+            }
+            if (available >= Math.min(MAX_HEADER_SIZE, end - filePosition)) {
+                BatchHeader header = BatchHeader.readIfComplete(current, (int) index, available);
+                if (header != null && header.problem() == null && available >= header.sizeInBytes()) {
+                    return (int) index;
+                }
+            }
+        }
+        ByteBuffer target = buffer(maxBytes);
+        int want = (int) Math.min(end - filePosition, target.capacity());
+        target.clear().limit(want);
+        segment.readFully(target, filePosition);
+        target.flip();
+        current = target;
+        currentSegment = segment;
+        currentStart = filePosition;
+        BatchHeader header = BatchHeader.readIfComplete(target, 0, want);
+        if (header == null) {
+            segment.headerAt(filePosition, end); // throws: the segment ends inside a header
+        }
+        header = RecordDecoder.checkHeader(target, 0, segment.path(), filePosition);
+        if (header.sizeInBytes() > want) {
+            segment.headerAt(filePosition, end); // throws when the batch runs past the end
+            // A batch larger than the buffer: a buffer of its own, given back once it is handed out.
+            ByteBuffer large = ByteBuffer.allocateDirect(header.sizeInBytes());
+            segment.readFully(large, filePosition);
+            large.flip();
+            current = large;
+        }
+        return 0;
+    }
+
+    /** The reader's buffer, sized by what the caller asks for. */
+    private ByteBuffer buffer(int maxBytes) {
+        int asked = Math.min(maxBytes, MAX_BUFFER);
+        int wanted = Math.max(MIN_BUFFER, asked <= 1 ? 1 : Integer.highestOneBit(asked - 1) << 1);
+        if (buffer == null || buffer.capacity() < wanted) {
+            buffer = ByteBuffer.allocateDirect(wanted);
+            if (current != null && current != buffer) {
+                current = null;
+            }
+        }
+        return buffer;
     }
 
     private void unposition() {
@@ -330,6 +411,8 @@ public final class LogReader implements AutoCloseable {
             segment.release();
             segment = null;
         }
+        batch = null;
+        cursor.reset();
     }
 
     private void checkOpen() {
@@ -346,6 +429,8 @@ public final class LogReader implements AutoCloseable {
         if (!closed) {
             closed = true;
             unposition();
+            current = null;
+            buffer = null;
         }
     }
 }

@@ -1,7 +1,12 @@
 package dev.logstore;
 
+import dev.logstore.io.FileOpener;
+import dev.logstore.log.BatchReads;
 import dev.logstore.log.LogConfig;
+import dev.logstore.log.LogState;
+import dev.logstore.log.PartitionFollower;
 import dev.logstore.log.PartitionLog;
+import dev.logstore.log.PartitionWriter;
 import dev.logstore.record.Record;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,9 +21,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,10 +39,12 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>A store handle owns the partitions it opened for writing (an exclusive lock each, held
- * until {@link #close()}); a second writer on the same partition, in this process or another,
- * gets a {@link StoreLockedException}. Partitions it does not own, or all of them when opened
- * {@linkplain Builder#readOnly() read-only}, can be read while another handle writes them.
+ * <p>A store handle owns the partitions it opened for writing (an exclusive lock and a writer
+ * epoch each, held until {@link #close()}); a second writer on the same partition, in this
+ * process or another, gets a {@link StoreLockedException}, and a writer superseded behind its
+ * lock's back (a shared filesystem whose locks failed) a {@link WriterFencedException}.
+ * Partitions it does not own, or all of them when opened {@linkplain Builder#readOnly()
+ * read-only}, can be read while another handle writes them.
  *
  * <p>Thread safety: every method may be called from any thread.
  */
@@ -56,16 +60,16 @@ public final class LogStore implements AutoCloseable {
     private volatile PartitionLog[] partitions;
     private final Object partitionsLock = new Object();
     private Object metadataSeen;
-    private final ScheduledExecutorService background;
+    // Set once, right after construction, by the builder.
+    private volatile BackgroundWork background;
     private final AtomicInteger roundRobin = new AtomicInteger();
     private volatile boolean closed;
 
-    private LogStore(Path dir, LogConfig config, PartitionLog[] partitions, ScheduledExecutorService background) {
+    private LogStore(Path dir, LogConfig config, PartitionLog[] partitions) {
         this.dir = dir;
         this.name = dir.toString();
         this.config = config;
         this.partitions = partitions;
-        this.background = background;
     }
 
     /**
@@ -151,12 +155,12 @@ public final class LogStore implements AutoCloseable {
 
     /** Appends one record to the partition its key hashes to. */
     public AppendResult append(Record record) {
-        return partition(partitionFor(record.key())).append(List.of(record), -1, null);
+        return writer(partitionFor(record.key())).append(List.of(record), -1, null);
     }
 
     /** Appends records, as one batch, to {@code partition} at the next offsets. */
     public AppendResult append(int partition, List<Record> records) {
-        return partition(partition).append(checkRecords(records), -1, null);
+        return writer(partition).append(checkRecords(records), -1, null);
     }
 
     /**
@@ -167,7 +171,7 @@ public final class LogStore implements AutoCloseable {
         if (firstOffset < 0) {
             throw new IllegalArgumentException(name + ": first offset " + firstOffset + " is negative");
         }
-        return partition(partition).append(checkRecords(records), firstOffset, null);
+        return writer(partition).append(checkRecords(records), firstOffset, null);
     }
 
     /**
@@ -180,7 +184,7 @@ public final class LogStore implements AutoCloseable {
         if (offsets.length > 0 && offsets[0] < 0) {
             throw new IllegalArgumentException(name + ": offset " + offsets[0] + " is negative");
         }
-        return partition(partition).append(checkRecords(records), -1, offsets);
+        return writer(partition).append(checkRecords(records), -1, offsets);
     }
 
     private List<Record> checkRecords(List<Record> records) {
@@ -205,7 +209,7 @@ public final class LogStore implements AutoCloseable {
      */
     public int read(int partition, long offset, ByteBuffer buffer) {
         Objects.requireNonNull(buffer, "buffer must not be null");
-        return partition(partition).read(offset, buffer);
+        return BatchReads.read(partition(partition), offset, buffer);
     }
 
     /**
@@ -216,17 +220,29 @@ public final class LogStore implements AutoCloseable {
      * @return bytes sent; 0 when nothing is stored at or after {@code offset}
      */
     public long transferTo(int partition, long offset, long maxBytes, WritableByteChannel target) {
-        Objects.requireNonNull(target, "target channel must not be null");
-        return partition(partition).transferTo(offset, maxBytes, target);
+        return transfer(partition, offset, maxBytes, target).bytes();
     }
 
     /**
-     * Like {@link #transferTo}, and also returns the offset to continue from, so a zero-copy
-     * sender can stream a partition without decoding anything.
+     * Like {@link #transferTo}, and also returns where to continue, so a zero-copy sender can
+     * stream a partition without decoding anything. A non-blocking target may take only part of
+     * a batch; continue with {@link #transfer(int, Transfer, long, WritableByteChannel)}.
      */
     public Transfer transfer(int partition, long offset, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(target, "target channel must not be null");
-        return partition(partition).transfer(offset, maxBytes, target);
+        return BatchReads.transfer(partition(partition), offset, 0, maxBytes, target);
+    }
+
+    /**
+     * Continues a transfer where {@code previous} stopped, also in the middle of a batch that a
+     * non-blocking target took only part of: the rest of that batch is sent first, then whole
+     * batches, at most about {@code maxBytes} in all.
+     */
+    public Transfer transfer(int partition, Transfer previous, long maxBytes, WritableByteChannel target) {
+        Objects.requireNonNull(previous, "previous transfer must not be null");
+        Objects.requireNonNull(target, "target channel must not be null");
+        return BatchReads.transfer(partition(partition), previous.nextOffset(), previous.nextBatchBytesSent(),
+                maxBytes, target);
     }
 
     /** A new reader of {@code partition}, positioned at its start offset. Close it when done. */
@@ -257,13 +273,14 @@ public final class LogStore implements AutoCloseable {
     public long nextOffset(int partition) {
         PartitionLog partitionLog = partition(partition);
         partitionLog.refresh();
-        partitionLog.checkDamage();
-        return partitionLog.nextOffset();
+        LogState state = partitionLog.state();
+        state.checkDamage();
+        return state.nextOffset();
     }
 
-    /** The lowest readable offset of {@code partition}. */
+    /** The lowest readable offset of {@code partition}: offsets below it were removed, or never written. */
     public long startOffset(int partition) {
-        return partition(partition).startOffset();
+        return partition(partition).state().startOffset();
     }
 
     /** True when this handle may append to {@code partition}. */
@@ -271,17 +288,26 @@ public final class LogStore implements AutoCloseable {
         return partition(partition).writable();
     }
 
-    /** Forces everything appended to every owned partition to disk; returns when it is there. */
+    /**
+     * Forces everything appended to every owned partition to disk; returns when it is there.
+     *
+     * @throws PartitionFailedException when a partition stopped taking appends after a failure
+     *                                  (a {@link WriterFencedException} when another writer took
+     *                                  it over): what it holds was not all made durable
+     */
     public void flush() {
         checkOpen();
-        for (PartitionLog partitionLog : openPartitions()) {
-            partitionLog.flush();
+        for (PartitionWriter writer : writers()) {
+            writer.flush();
         }
     }
 
-    /** Forces everything appended to {@code partition} to disk. */
+    /** Forces everything appended to {@code partition} to disk; see {@link #flush()}. */
     public void flush(int partition) {
-        partition(partition).flush();
+        PartitionLog partitionLog = partition(partition);
+        if (partitionLog instanceof PartitionWriter writer) {
+            writer.flush();
+        }
     }
 
     /** Applies the retention limits now; returns the number of segments deleted. */
@@ -289,10 +315,19 @@ public final class LogStore implements AutoCloseable {
         checkOpen();
         int deleted = 0;
         long now = System.currentTimeMillis();
-        for (PartitionLog partitionLog : openPartitions()) {
-            deleted += partitionLog.enforceRetention(now);
+        for (PartitionWriter writer : writers()) {
+            deleted += writer.enforceRetention(now);
         }
         return deleted;
+    }
+
+    private PartitionWriter writer(int partition) {
+        PartitionLog partitionLog = partition(partition);
+        if (partitionLog instanceof PartitionWriter writer) {
+            return writer;
+        }
+        throw new LogStoreException(partitionLog.description() + " is open read-only; open the store for writing (or "
+                + "own this partition) to append");
     }
 
     private PartitionLog partition(int partition) {
@@ -315,11 +350,22 @@ public final class LogStore implements AutoCloseable {
             checkOpen();
             logs = partitions;
             if (logs[partition] == null) {
-                logs[partition] = PartitionLog.openReadOnly(name, partition,
+                logs[partition] = PartitionFollower.open(name, partition,
                         dir.resolve(partitionDirectoryName(partition)), config);
             }
             return logs[partition];
         }
+    }
+
+    /** The partitions this handle writes. */
+    List<PartitionWriter> writers() {
+        List<PartitionWriter> writers = new ArrayList<>();
+        for (PartitionLog partitionLog : openPartitions()) {
+            if (partitionLog instanceof PartitionWriter writer) {
+                writers.add(writer);
+            }
+        }
+        return writers;
     }
 
     /** The partitions opened so far (all owned ones, and read-only ones once used). */
@@ -352,16 +398,9 @@ public final class LogStore implements AutoCloseable {
         }
         List<PartitionLog> open = openPartitions();
         closed = true;
-        if (background != null) {
-            // Never interrupt it: an interrupt during I/O closes the FileChannel for every user.
-            background.shutdown();
-            try {
-                if (!background.awaitTermination(30, TimeUnit.SECONDS)) {
-                    log.warn("Store {}: the background flush/retention task did not finish in 30 s", name);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        BackgroundWork work = background;
+        if (work != null) {
+            work.close();
         }
         LogStoreException failure = null;
         for (PartitionLog partitionLog : open) {
@@ -385,36 +424,6 @@ public final class LogStore implements AutoCloseable {
         return "LogStore[" + name + ", " + partitions.length + " partitions]";
     }
 
-    private void runBackground(long periodMillis, boolean flush, long retentionEveryMillis) {
-        long[] lastRetention = {System.currentTimeMillis()};
-        background.scheduleWithFixedDelay(() -> {
-            for (PartitionLog partitionLog : openPartitions()) {
-                try {
-                    if (flush && partitionLog.dirty()) {
-                        partitionLog.flush();
-                    }
-                } catch (RuntimeException e) {
-                    if (!partitionLog.isClosed()) {
-                        log.error("Periodic flush of {} failed", partitionLog.description(), e);
-                    }
-                }
-            }
-            long now = System.currentTimeMillis();
-            if (retentionEveryMillis > 0 && now - lastRetention[0] >= retentionEveryMillis) {
-                lastRetention[0] = now;
-                for (PartitionLog partitionLog : openPartitions()) {
-                    try {
-                        partitionLog.enforceRetention(now);
-                    } catch (RuntimeException e) {
-                        if (!partitionLog.isClosed()) {
-                            log.error("Retention of {} failed", partitionLog.description(), e);
-                        }
-                    }
-                }
-            }
-        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
-    }
-
     /**
      * Options for opening a store. Defaults: 1 GiB segments rolled at least every 7 days, an index
      * entry every 4 KiB, fsync every second ({@link Durability#interval}), no retention limits,
@@ -435,6 +444,7 @@ public final class LogStore implements AutoCloseable {
         private long retentionBytes = -1;
         private Duration retentionCheckInterval = Duration.ofMinutes(5);
         private CorruptionPolicy corruptionPolicy = CorruptionPolicy.FAIL;
+        private FileOpener opener = FileOpener.DEFAULT;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "store directory must not be null").toAbsolutePath().normalize();
@@ -529,6 +539,12 @@ public final class LogStore implements AutoCloseable {
             return this;
         }
 
+        /** Opens every file through {@code opener}: a seam for tests that inject I/O failures. */
+        Builder fileOpener(FileOpener opener) {
+            this.opener = Objects.requireNonNull(opener, "opener");
+            return this;
+        }
+
         private static Duration positive(Duration duration, String what) {
             Objects.requireNonNull(duration, what);
             if (duration.isNegative() || duration.isZero()) {
@@ -539,9 +555,9 @@ public final class LogStore implements AutoCloseable {
 
         /** Opens (or creates) the store. */
         public LogStore open() {
-            StoreMetadata metadata = resolveMetadata();
             LogConfig config = new LogConfig(segmentBytes, segmentAge.toMillis(), indexIntervalBytes, durability,
-                    retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy);
+                    retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy, opener);
+            StoreMetadata metadata = resolveMetadata();
             if (owned != null) {
                 for (int p : owned) {
                     if (p < 0 || p >= metadata.partitions()) {
@@ -555,12 +571,12 @@ public final class LogStore implements AutoCloseable {
             try {
                 for (int p = 0; p < logs.length; p++) {
                     if (!readOnly && (owned == null || owned.contains(p))) {
-                        logs[p] = PartitionLog.openWritable(dir.toString(), p, dir.resolve(partitionDirectoryName(p)),
-                                config);
+                        logs[p] = PartitionWriter.open(dir.toString(), p, dir.resolve(partitionDirectoryName(p)), config);
                         anyWritable = true;
                     }
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // An Error too: whatever was opened must let go of its locks.
                 for (PartitionLog opened : logs) {
                     if (opened != null) {
                         try {
@@ -574,21 +590,11 @@ public final class LogStore implements AutoCloseable {
             }
             boolean flushes = durability.mode() == Durability.Mode.INTERVAL;
             boolean retains = retentionAge != null || retentionBytes >= 0;
-            ScheduledExecutorService background = null;
+            LogStore store = new LogStore(dir, config, logs);
             if (anyWritable && (flushes || retains)) {
-                background = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                    Thread thread = new Thread(runnable, "logstore-background-" + dir.getFileName());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-            }
-            LogStore store = new LogStore(dir, config, logs, background);
-            if (background != null) {
-                long retentionEvery = retains ? retentionCheckInterval.toMillis() : 0;
-                long period = !flushes ? retentionEvery
-                        : retains ? Math.min(durability.interval().toMillis(), retentionEvery)
-                        : durability.interval().toMillis();
-                store.runBackground(period, flushes, retentionEvery);
+                store.background = BackgroundWork.start("logstore-background-" + dir.getFileName(), dir.toString(),
+                        store::writers, flushes ? durability.interval() : null,
+                        retains ? retentionCheckInterval : null);
             }
             return store;
         }
@@ -607,7 +613,7 @@ public final class LogStore implements AutoCloseable {
                     throw new LogStoreException("Cannot open store " + dir + ": it is a file, not a directory");
                 }
                 Files.createDirectories(dir);
-                return StoreMetadata.locked(dir, () -> {
+                return StoreMetadata.locked(opener, dir, () -> {
                     StoreMetadata existing = StoreMetadata.read(dir);
                     if (existing == null) {
                         if (partitions == 0) {
@@ -620,7 +626,13 @@ public final class LogStore implements AutoCloseable {
                         log.info("Store {}: growing from {} to {} partitions", dir, existing.partitions(), partitions);
                         return create(partitions);
                     }
-                    return checkCount(existing);
+                    checkCount(existing);
+                    if (existing.formatVersion() < StoreMetadata.FORMAT_VERSION) {
+                        log.info("Store {}: upgrading from format version {} to {}", dir, existing.formatVersion(),
+                                StoreMetadata.FORMAT_VERSION);
+                        existing.upgraded().write(dir);
+                    }
+                    return existing;
                 });
             } catch (IOException e) {
                 throw new LogStoreException("Cannot open store " + dir + ": " + e.getMessage()

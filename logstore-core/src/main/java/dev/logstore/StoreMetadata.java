@@ -1,29 +1,29 @@
 package dev.logstore;
 
-import dev.logstore.log.Directories;
+import dev.logstore.io.Directories;
+import dev.logstore.io.FileLocks;
+import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Properties;
 
 /**
  * The store's {@code logstore.properties}: format version, partition count and partitioner.
  * Written atomically (temporary file, fsync, rename, directory fsync) under {@code .meta.lock}, so
- * concurrent openers in several processes agree on one partition count.
+ * concurrent openers in several processes agree on one partition count. Format version 2 is
+ * written; a store of version 1 (LogStore 0.1) is read, and upgraded when opened for writing.
  */
 record StoreMetadata(int formatVersion, int partitions, String partitioner) {
 
     static final String FILE_NAME = "logstore.properties";
     static final String LOCK_FILE_NAME = ".meta.lock";
-    static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 2;
+    static final int OLDEST_READABLE_VERSION = 1;
     static final String PARTITIONER = "murmur2";
 
     /** Reads the metadata, or returns null when the store has none yet. */
@@ -38,9 +38,10 @@ record StoreMetadata(int formatVersion, int partitions, String partitioner) {
         int version = intProperty(properties, "format.version", file);
         int partitions = intProperty(properties, "partitions", file);
         String partitioner = properties.getProperty("partitioner", PARTITIONER);
-        if (version != FORMAT_VERSION) {
+        if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
             throw new LogStoreException("Store " + storeDir + " has format version " + version + "; this LogStore reads "
-                    + "version " + FORMAT_VERSION + ". Open it with a LogStore release that supports that version");
+                    + "versions " + OLDEST_READABLE_VERSION + " to " + FORMAT_VERSION + ". Open it with a LogStore "
+                    + "release that supports that version");
         }
         if (partitions < 1) {
             throw new LogStoreException(file + " declares " + partitions + " partitions; it must be at least 1");
@@ -56,7 +57,8 @@ record StoreMetadata(int formatVersion, int partitions, String partitioner) {
         String value = properties.getProperty(key);
         if (value == null) {
             throw new LogStoreException(file + " has no '" + key + "'; the file is damaged: restore it, or recreate it "
-                    + "with format.version=" + FORMAT_VERSION + " and the partition count of the partition-N directories");
+                    + "with format.version=" + FORMAT_VERSION + ", the partition count of the partition-N directories "
+                    + "and partitioner=" + PARTITIONER);
         }
         try {
             return Integer.parseInt(value.trim());
@@ -76,29 +78,15 @@ record StoreMetadata(int formatVersion, int partitions, String partitioner) {
         Directories.fsync(storeDir);
     }
 
+    /** This metadata at the version written now. */
+    StoreMetadata upgraded() {
+        return new StoreMetadata(FORMAT_VERSION, partitions, partitioner);
+    }
+
     /** Runs {@code action} holding the store's metadata lock (waits for other processes and threads). */
-    static <T> T locked(Path storeDir, IOAction<T> action) throws IOException {
-        try (FileChannel channel = FileChannel.open(storeDir.resolve(LOCK_FILE_NAME), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE)) {
-            FileLock lock = null;
-            while (lock == null) {
-                try {
-                    lock = channel.lock();
-                } catch (OverlappingFileLockException e) {
-                    // Another thread of this JVM holds it; the OS lock is per process, so wait here.
-                    try {
-                        Thread.sleep(5);
-                    } catch (InterruptedException interrupted) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("interrupted while waiting for " + storeDir.resolve(LOCK_FILE_NAME));
-                    }
-                }
-            }
-            try {
-                return action.run();
-            } finally {
-                lock.release();
-            }
+    static <T> T locked(FileOpener opener, Path storeDir, IOAction<T> action) throws IOException {
+        try (FileLocks.Held ignored = FileLocks.lock(opener, storeDir.resolve(LOCK_FILE_NAME))) {
+            return action.run();
         }
     }
 

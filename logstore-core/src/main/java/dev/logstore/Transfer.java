@@ -1,12 +1,20 @@
 package dev.logstore;
 
 /**
- * What one zero-copy transfer sent.
+ * What one zero-copy transfer sent, and where the next one continues.
  *
- * @param bytes      bytes written to the target channel; 0 at the end of the partition
- * @param nextOffset the offset to continue from: the first offset of the first batch not sent
- *                   (the given offset when nothing, or only part of a batch, was taken by a
- *                   non-blocking target)
+ * @param bytes            bytes written to the target channel; 0 at the end of the partition
+ * @param nextOffset       where to continue: the base offset of the first batch not wholly sent
+ * @param nextBatchBytesSent bytes of the batch at {@code nextOffset} that a non-blocking target
+ *                         already took (0 when the transfer ended at a batch boundary); pass this
+ *                         {@code Transfer} to {@link LogStore#transfer(int, Transfer, long,
+ *                         java.nio.channels.WritableByteChannel)} to send the rest without
+ *                         sending those bytes twice
  */
-public record Transfer(long bytes, long nextOffset) {
+public record Transfer(long bytes, long nextOffset, int nextBatchBytesSent) {
+
+    /** True when the transfer ended between two batches. */
+    public boolean atBatchBoundary() {
+        return nextBatchBytesSent == 0;
+    }
 }

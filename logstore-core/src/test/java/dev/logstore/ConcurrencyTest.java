@@ -176,44 +176,6 @@ class ConcurrencyTest {
     }
 
     @Test
-    void anInterruptDuringAnAppendIsExplainedAndLosesNothingAcknowledged() throws Exception {
-        List<Record> acknowledged = new ArrayList<>();
-        LogStoreException failure = null;
-        try (LogStore store = LogStore.builder(dir).partitions(1).durability(Durability.always()).open()) {
-            for (int i = 0; i < 10; i++) {
-                store.append(0, List.of(sequenced(i)));
-                acknowledged.add(sequenced(i));
-            }
-            Thread.currentThread().interrupt();
-            for (int i = 10; i < 100 && failure == null; i++) {
-                try {
-                    store.append(0, List.of(sequenced(i)));
-                    acknowledged.add(sequenced(i));
-                } catch (LogStoreException e) {
-                    failure = e;
-                }
-            }
-            Thread.interrupted();
-            assertTrue(failure != null, "an interrupted append must fail");
-            LogStoreException next = org.junit.jupiter.api.Assertions.assertThrows(LogStoreException.class,
-                    () -> store.append(0, List.of(sequenced(100))));
-            assertTrue(next.getMessage().contains("a thread was interrupted during I/O"), next.getMessage());
-        } catch (LogStoreException closeFailed) {
-            assertTrue(closeFailed.getMessage().contains("The next open recovers"), closeFailed.getMessage());
-        } finally {
-            Thread.interrupted();
-        }
-        try (LogStore reopened = LogStore.open(dir, 1)) {
-            List<LogRecord> records = TestRecords.readAll(reopened, 0);
-            assertTrue(acknowledged.size() >= 10 && records.size() >= acknowledged.size(),
-                    "every acknowledged record survives: " + records.size() + " of " + acknowledged.size());
-            for (int i = 0; i < acknowledged.size(); i++) {
-                assertEquals(acknowledged.get(i), records.get(i).record());
-            }
-        }
-    }
-
-    @Test
     void aReadOnlyHandleFollowsAWriter() throws Exception {
         try (LogStore writer = LogStore.builder(dir).partitions(1).segmentBytes(4096).open()) {
             writer.append(0, List.of(sequenced(0)));

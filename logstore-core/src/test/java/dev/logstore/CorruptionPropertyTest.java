@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.logstore.log.Crashes;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
 import java.io.IOException;
@@ -61,7 +62,7 @@ class CorruptionPropertyTest {
             PathUtils.copyDirectory(template, dir);
             Path partition = dir.resolve("partition-0");
             if (random.nextBoolean()) {
-                Files.delete(partition.resolve(".clean-shutdown"));
+                Crashes.forgetCleanClose(partition);
             }
             List<Path> files;
             try (Stream<Path> list = Files.list(partition)) {

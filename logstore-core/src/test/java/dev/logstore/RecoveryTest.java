@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.logstore.log.Crashes;
 import dev.logstore.record.BatchFormat;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
@@ -41,8 +42,8 @@ class RecoveryTest {
     }
 
     private static void crash(Path partitionDir) throws IOException {
-        // What a crash leaves: no clean-shutdown marker.
-        Files.deleteIfExists(partitionDir.resolve(".clean-shutdown"));
+        // What a crash leaves: a manifest without the clean-shutdown mark.
+        Crashes.forgetCleanClose(partitionDir);
     }
 
     private static void flipByte(Path file, long position) throws IOException {
@@ -297,17 +298,21 @@ class RecoveryTest {
     }
 
     @Test
-    void aCleanCloseLeavesAMarkerThatTheNextOpenConsumes() throws IOException {
-        Path marker = partition0().resolve(".clean-shutdown");
+    void aCleanCloseRecordsTheEndSoTheNextOpenNeedsNoScanAndStartsANewSegment() throws IOException {
+        long size;
         try (LogStore store = LogStore.open(dir, 1)) {
             store.append(0, List.of(TestRecords.numbered(0, 1)));
-            assertFalse(Files.exists(marker));
+            size = store.partitionInfo(0).sizeInBytes();
         }
-        assertTrue(Files.exists(marker));
         assertTrue(Files.exists(partition0().resolve("00000000000000000000.index")), "active index written on close");
+        // Bytes past the recorded end (a writer that lost the partition, still writing) are not data.
+        Files.write(logFiles().get(0), TestRecords.randomBytes(new java.util.Random(1), 100), StandardOpenOption.APPEND);
         try (LogStore store = LogStore.open(dir, 1)) {
-            assertFalse(Files.exists(marker), "removed before anything new is written");
             assertEquals(1, store.nextOffset(0));
+            assertEquals(size, Files.size(logFiles().get(0)), "cut back to the end recorded at the clean close");
+            assertEquals(2, logFiles().size(), "appends go to a new segment of the new writer epoch");
+            assertEquals(1, store.append(0, List.of(TestRecords.numbered(1, 2))).baseOffset());
+            assertEquals(2, readAll(store, 0).size());
         }
     }
 

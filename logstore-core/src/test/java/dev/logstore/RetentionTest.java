@@ -91,6 +91,10 @@ class RetentionTest {
             }
         }
         try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).retentionBytes(0).open()) {
+            // A writable open starts a new segment: what was written before is all sealed.
+            for (int i = 150; i < 155; i++) {
+                store.append(0, List.of(TestRecords.numbered(i, i)));
+            }
             try (LogReader reader = store.reader(0)) {
                 assertEquals(0, reader.poll(1, 100).get(0).offset());
                 assertTrue(store.enforceRetention() > 1);

@@ -1,6 +1,7 @@
 package dev.logstore.index;
 
-import dev.logstore.log.Directories;
+import dev.logstore.io.Directories;
+import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,16 +21,17 @@ public final class IndexFiles {
 
     /**
      * Replaces {@code file} atomically with the entries and the trailer (the size of the segment
-     * they index, and a CRC-32C of entries and size). The caller fsyncs the directory.
+     * they index, and a CRC-32C of entries and size). Not forced: an index is a cache of what its
+     * segment holds, and one lost or damaged in a crash fails its checks and is rebuilt.
      */
-    static void writeAtomically(Path file, ByteBuffer bytes, long segmentSize) throws IOException {
+    static void writeAtomically(FileOpener opener, Path file, ByteBuffer bytes, long segmentSize) throws IOException {
         ByteBuffer size = ByteBuffer.allocate(Long.BYTES).putLong(0, segmentSize);
         CRC32C crc = new CRC32C();
         crc.update(bytes.duplicate());
         crc.update(size.duplicate());
         ByteBuffer trailer = ByteBuffer.allocate(TRAILER_SIZE).putLong(0, segmentSize).putInt(Long.BYTES,
                 (int) crc.getValue());
-        Directories.replaceAtomically(file, bytes, trailer);
+        Directories.replaceAtomically(opener, file, false, bytes, trailer);
     }
 
     /**

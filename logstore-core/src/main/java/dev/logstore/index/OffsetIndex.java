@@ -1,5 +1,6 @@
 package dev.logstore.index;
 
+import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -117,14 +118,14 @@ public final class OffsetIndex {
     }
 
     /** Writes the index of a segment of {@code segmentSize} bytes to {@code file} atomically. */
-    public void writeTo(Path file, long segmentSize) throws IOException {
+    public void writeTo(FileOpener opener, Path file, long segmentSize) throws IOException {
         int n = size;
         long[] e = entries;
         ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
         for (int i = 0; i < n; i++) {
             bytes.putLong(e[i]);
         }
-        IndexFiles.writeAtomically(file, bytes.flip(), segmentSize);
+        IndexFiles.writeAtomically(opener, file, bytes.flip(), segmentSize);
     }
 
     /** The segment size recorded in the index file this index was loaded from (-1 when built in memory). */

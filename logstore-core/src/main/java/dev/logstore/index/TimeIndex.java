@@ -1,5 +1,6 @@
 package dev.logstore.index;
 
+import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -88,14 +89,14 @@ public final class TimeIndex {
     }
 
     /** Writes the index of a segment of {@code segmentSize} bytes to {@code file} atomically. */
-    public void writeTo(Path file, long segmentSize) throws IOException {
+    public void writeTo(FileOpener opener, Path file, long segmentSize) throws IOException {
         int n = size;
         Entries e = entries;
         ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
         for (int i = 0; i < n; i++) {
             bytes.putLong(e.timestamps[i]).putInt(e.offsets[i]);
         }
-        IndexFiles.writeAtomically(file, bytes.flip(), segmentSize);
+        IndexFiles.writeAtomically(opener, file, bytes.flip(), segmentSize);
     }
 
     /**

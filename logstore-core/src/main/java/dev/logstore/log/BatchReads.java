@@ -1,9 +1,8 @@
 package dev.logstore.log;
 
-import static dev.logstore.record.BatchFormat.HEADER_SIZE;
+import static dev.logstore.record.BatchFormat.MIN_HEADER_SIZE;
 
 import dev.logstore.BufferTooSmallException;
-import dev.logstore.LogStoreException;
 import dev.logstore.Transfer;
 import dev.logstore.record.BatchHeader;
 import dev.logstore.record.RecordDecoder;
@@ -15,12 +14,84 @@ import java.nio.channels.WritableByteChannel;
 /**
  * Reading whole batches out of a partition as bytes: into a caller's buffer ({@link #read}) or
  * straight to a channel without copying them through user space ({@link #transfer}). Both find
- * the batch holding the requested offset through the segment map and the offset index, and
- * never split a batch.
+ * the batch holding the requested offset in one snapshot of the partition, and never split a
+ * batch (but a transfer that a non-blocking channel took only part of can be resumed).
  */
 public final class BatchReads {
 
     private BatchReads() {
+    }
+
+    /**
+     * The first batch holding an offset at or after the one asked for; its segment is retained
+     * until closed.
+     *
+     * @param end    how far the segment may be read, in the snapshot the batch was found in
+     * @param sealed true when that end is final (the segment was sealed in that snapshot)
+     */
+    public record Found(Segment segment, long position, long end, boolean sealed) implements AutoCloseable {
+        @Override
+        public void close() {
+            segment.release();
+        }
+    }
+
+    /**
+     * Finds the batch that holds {@code offset}, or the first one after it, in one snapshot: the
+     * start offset checked, the segment looked up and retained, and the end it may be read to, all
+     * from the same snapshot.
+     *
+     * @return the batch, or null when nothing is stored at or after the offset
+     * @throws dev.logstore.OffsetOutOfRangeException when the offset is below the start offset
+     */
+    public static Found find(PartitionLog log, long offset) {
+        if (offset < 0) {
+            throw new IllegalArgumentException(log.description() + ": offset " + offset + " is negative");
+        }
+        LogState state = log.stateFor(offset);
+        while (true) {
+            if (offset < state.startOffset()) {
+                throw log.outOfRange(offset, state.startOffset());
+            }
+            if (offset >= state.nextOffset()) {
+                state.checkDamage();
+                return null;
+            }
+            Found found = findIn(log, state, offset);
+            if (found != RETRY) {
+                return found;
+            }
+            // A segment of this snapshot was removed by retention before it could be retained:
+            // decide again from the current snapshot, which knows.
+            state = log.state();
+        }
+    }
+
+    private static final Found RETRY = new Found(null, -1, -1, false);
+
+    private static Found findIn(PartitionLog log, LogState state, long offset) {
+        for (int i = Math.max(0, state.floorIndex(offset)); i < state.segmentCount(); i++) {
+            Segment segment = state.segment(i);
+            if (!segment.tryRetain()) {
+                return RETRY;
+            }
+            long end = state.end(i);
+            long position;
+            try {
+                position = segment.positionOf(offset, end);
+            } catch (IOException e) {
+                segment.release();
+                throw log.readFailure(segment, e);
+            } catch (RuntimeException e) {
+                segment.release();
+                throw e;
+            }
+            if (position < end) {
+                return new Found(segment, position, end, state.sealed(i));
+            }
+            segment.release();
+        }
+        return null;
     }
 
     /**
@@ -29,7 +100,7 @@ public final class BatchReads {
      *
      * @return bytes copied; 0 at the end of the partition
      */
-    static int read(PartitionLog log, long offset, ByteBuffer dst) {
+    public static int read(PartitionLog log, long offset, ByteBuffer dst) {
         try (Found found = find(log, offset)) {
             if (found == null) {
                 return 0;
@@ -37,87 +108,33 @@ public final class BatchReads {
             try {
                 return copyWholeBatches(log, found.segment(), found.position(), found.end(), dst);
             } catch (IOException e) {
-                throw new LogStoreException(log.description() + ": cannot read " + found.segment().file() + ": "
-                        + e.getMessage(), e);
+                throw log.readFailure(found.segment(), e);
             }
         }
-    }
-
-    /** The first batch holding an offset at or after the one asked for; its segment is retained until closed. */
-    private record Found(Segment segment, long position, long end) implements AutoCloseable {
-        @Override
-        public void close() {
-            segment.release();
-        }
-    }
-
-    /**
-     * Finds the batch that holds {@code offset}, or the first one after it, moving on to later
-     * segments when it falls in a gap at a segment's end.
-     *
-     * @return the batch, or null at the end of the partition
-     */
-    private static Found find(PartitionLog log, long offset) {
-        Segment segment = locate(log, offset);
-        while (segment != null) {
-            boolean sealed = log.hasSegmentAfter(segment);
-            long end = segment.size();
-            long position;
-            try {
-                position = segment.positionOf(offset, end);
-            } catch (IOException | RuntimeException e) {
-                segment.release();
-                if (e instanceof RuntimeException runtime) {
-                    throw runtime;
-                }
-                throw new LogStoreException(log.description() + ": cannot read " + segment.file() + ": "
-                        + e.getMessage(), e);
-            }
-            if (position < end) {
-                return new Found(segment, position, end);
-            }
-            Segment next = sealed ? log.retainNext(segment) : null;
-            segment.release();
-            segment = next;
-        }
-        return null;
-    }
-
-    private static Segment locate(PartitionLog log, long offset) {
-        if (offset < 0) {
-            throw new IllegalArgumentException(log.description() + ": offset " + offset + " is negative");
-        }
-        if (offset >= log.nextOffset()) {
-            log.refresh();
-            if (offset >= log.nextOffset()) {
-                if (offset < log.startOffset()) {
-                    throw log.outOfRange(offset, log.startOffset());
-                }
-                log.checkDamage();
-                return null;
-            }
-        }
-        return log.retainSegmentFor(offset);
     }
 
     private static int copyWholeBatches(PartitionLog log, Segment segment, long position, long end, ByteBuffer dst)
             throws IOException {
         int start = dst.position();
         int room = dst.remaining();
-        if (room < HEADER_SIZE) {
-            throw tooSmall(log, segment.headerAt(position), room);
+        BatchHeader first = segment.headerAt(position, end);
+        if (room < first.sizeInBytes()) {
+            throw tooSmall(log, first, room);
         }
         int want = (int) Math.min(room, end - position);
         ByteBuffer view = dst.duplicate();
         view.limit(start + want);
         segment.readFully(view, position);
         int whole = 0;
-        while (whole + HEADER_SIZE <= want) {
-            BatchHeader header = RecordDecoder.checkHeader(dst, start + whole, segment.file(), position + whole);
+        while (want - whole >= MIN_HEADER_SIZE) {
+            BatchHeader header = BatchHeader.readIfComplete(dst, start + whole, want - whole);
+            if (header == null) {
+                break;
+            }
+            RecordDecoder.checkHeader(dst, start + whole, segment.path(), position + whole);
             if (whole + header.sizeInBytes() > want) {
-                if (whole == 0) {
-                    segment.headerAt(position); // a batch running past the segment's end is damage, not a small buffer
-                    throw tooSmall(log, header, room);
+                if (position + whole + header.sizeInBytes() > end) {
+                    segment.headerAt(position + whole, end); // a batch running past the end is damage
                 }
                 break;
             }
@@ -136,30 +153,35 @@ public final class BatchReads {
     /**
      * Sends whole batches from {@code offset} on, at most {@code maxBytes} of them (but always the
      * first whole batch, so a caller makes progress), to {@code target} without copying them
-     * through user space. The bytes are sent as stored, unverified; decoders check the CRC.
-     *
-     * @return bytes sent; 0 at the end of the partition
+     * through user space, skipping the first {@code skipBytes} of the first batch (sent by an
+     * earlier, partial transfer). The bytes are sent as stored, unverified; decoders check the CRC.
      */
-    static Transfer transfer(PartitionLog log, long offset, long maxBytes, WritableByteChannel target) {
+    public static Transfer transfer(PartitionLog log, long offset, int skipBytes, long maxBytes, WritableByteChannel target) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException(log.description() + ": maxBytes " + maxBytes + " must be positive");
         }
         try (Found found = find(log, offset)) {
             if (found == null) {
-                return new Transfer(0, offset);
+                return new Transfer(0, offset, 0);
             }
             Segment segment = found.segment();
             long position = found.position();
             long end = found.end();
             try {
+                BatchHeader first = segment.headerAt(position, end);
+                if (skipBytes > 0 && (first.baseOffset() != offset || skipBytes >= first.sizeInBytes())) {
+                    throw new IllegalArgumentException(log.description() + ": cannot resume a transfer " + skipBytes
+                            + " bytes into the batch at offset " + offset + ": no batch of more than that starts there; "
+                            + "pass the Transfer the previous call returned");
+                }
                 // Whole batches up to the limit: jump through the index, then hop headers. Where
                 // to continue is the base offset of the first batch not sent (or the offset after
                 // the last one sent at the segment's end): no extra reads.
-                long limit = Math.min(end, position + maxBytes);
-                long stop = Math.max(position, segment.floorBatchPosition(limit));
+                long limit = Math.min(end, position + skipBytes + maxBytes);
+                long stop = Math.max(position, segment.floorBatchPosition(limit, end));
                 long next = -1;
                 while (stop < end) {
-                    BatchHeader header = segment.headerAt(stop);
+                    BatchHeader header = segment.headerAt(stop, end);
                     if (stop + header.sizeInBytes() > limit) {
                         next = header.baseOffset();
                         break;
@@ -168,15 +190,25 @@ public final class BatchReads {
                     next = header.nextOffset();
                 }
                 if (stop == position) {
-                    BatchHeader first = segment.headerAt(position);
                     stop += first.sizeInBytes();
                     next = first.nextOffset();
                 }
-                long sent = segment.transferTo(position, stop - position, target);
-                return new Transfer(sent, sent == stop - position ? next : offset);
+                long from = position + skipBytes;
+                long sent = segment.transferTo(from, stop - from, target);
+                if (sent == stop - from) {
+                    return new Transfer(sent, next, 0);
+                }
+                // A non-blocking target took part: say which batch it stopped in, and how far.
+                long reached = from + sent;
+                long batchStart = position;
+                BatchHeader batch = first;
+                while (batchStart + batch.sizeInBytes() <= reached) {
+                    batchStart += batch.sizeInBytes();
+                    batch = segment.headerAt(batchStart, end);
+                }
+                return new Transfer(sent, batch.baseOffset(), (int) (reached - batchStart));
             } catch (IOException e) {
-                throw new LogStoreException(log.description() + ": cannot transfer from " + segment.file() + ": "
-                        + e.getMessage(), e);
+                throw log.readFailure(segment, e);
             }
         }
     }

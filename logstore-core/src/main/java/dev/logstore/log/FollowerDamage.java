@@ -1,54 +1,40 @@
 package dev.logstore.log;
 
-import dev.logstore.CorruptLogException;
 import java.nio.file.Path;
 
 /**
- * For a read-only log following a writer: where its valid data stops because the bytes there are
- * wrong (not merely not written yet), and since when they have looked wrong. Readers get the
- * valid data first and then the damage as a {@link CorruptLogException}.
+ * For a read-only view following a writer: whether bytes that look wrong at the end of the
+ * active segment are a write in progress or damage. A torn batch at the end is a write in
+ * progress (or a crash the writer's recovery will cut). Bytes that are all there but wrong are
+ * damage once they stay wrong past a grace period that no write in flight lasts. Used by the
+ * follower's refresh only, under its lock.
  */
 final class FollowerDamage {
 
-    /** Where a followed log stops being valid, and why. */
-    private record Damage(Path file, long position, String reason) {
-    }
+    /** How long bytes may look wrong at a followed log's end before they count as corruption. */
+    static final long GRACE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
     private Path suspectFile;
     private long suspectPosition = -1;
     private long suspectSinceNanos;
-    private volatile Damage damage;
+
+    /** Nothing looks wrong (any more). */
+    void clear() {
+        suspectFile = null;
+        suspectPosition = -1;
+    }
 
     /**
-     * Notes that the bytes at this file and position look wrong (null file: nothing does) and
-     * returns for how long (ns) they have; clears any recorded damage when they no longer do.
-     * Called under the log's refresh lock.
+     * Notes that the bytes at this file and position look wrong and returns the damage once they
+     * have for longer than the grace period, else null.
      */
-    long suspect(Path file, long position) {
+    LogState.Damage suspect(Path file, long position, String reason) {
         long now = System.nanoTime();
-        if (file == null) {
-            suspectFile = null;
-            suspectPosition = -1;
-            damage = null;
-            return 0;
-        }
         if (!file.equals(suspectFile) || position != suspectPosition) {
             suspectFile = file;
             suspectPosition = position;
             suspectSinceNanos = now;
         }
-        return now - suspectSinceNanos;
-    }
-
-    void record(Path file, long position, String reason) {
-        damage = new Damage(file, position, reason);
-    }
-
-    /** Throws the recorded damage, if any. */
-    void check() {
-        Damage found = damage;
-        if (found != null) {
-            throw new CorruptLogException(found.file(), found.position(), found.reason());
-        }
+        return now - suspectSinceNanos > GRACE_NANOS ? new LogState.Damage(file, position, reason) : null;
     }
 }

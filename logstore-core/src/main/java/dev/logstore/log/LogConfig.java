@@ -2,6 +2,7 @@ package dev.logstore.log;
 
 import dev.logstore.CorruptionPolicy;
 import dev.logstore.Durability;
+import dev.logstore.io.FileOpener;
 
 /**
  * Settings of one partition log, as resolved by the store's builder.
@@ -13,7 +14,9 @@ import dev.logstore.Durability;
  * @param retentionMillis    delete sealed segments whose newest record is older; -1 keeps all
  * @param retentionBytes     delete the oldest sealed segments while the partition is larger; -1 keeps all
  * @param corruptionPolicy   what to do with damaged data found on open
+ * @param opener             how files are opened (a seam for fault injection)
  */
 public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
-                        long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy) {
+                        long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy,
+                        FileOpener opener) {
 }

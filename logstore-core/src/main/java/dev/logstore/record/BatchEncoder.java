@@ -8,15 +8,32 @@ import java.util.List;
 
 /**
  * Encodes records into one batch (see {@link BatchFormat}) in a reusable direct buffer, so a
- * steady stream of appends allocates nothing but the occasional larger buffer. Not thread-safe:
- * one encoder per writer.
+ * steady stream of appends allocates nothing but the occasional larger buffer. The buffer is
+ * allocated on the first append and shrinks back after an unusually large batch, so an idle or
+ * small writer holds little memory. Not thread-safe: one encoder per writer.
  */
 public final class BatchEncoder {
 
     private static final int INITIAL_CAPACITY = 64 * 1024;
+    /** A buffer grown past this for one large batch is given back once batches are small again. */
+    private static final int KEEP_CAPACITY = 1 << 20;
 
-    private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_CAPACITY);
+    private final int writerEpoch;
+    private ByteBuffer buffer;
     private int[] bodySizes = new int[64];
+
+    /** An encoder for batches of writer epoch 0 (tools and tests that write no partition). */
+    public BatchEncoder() {
+        this(0);
+    }
+
+    /** An encoder whose batches carry {@code writerEpoch} (see FORMAT.md). */
+    public BatchEncoder(int writerEpoch) {
+        if (writerEpoch < 0) {
+            throw new IllegalArgumentException("writer epoch " + writerEpoch + " is negative");
+        }
+        this.writerEpoch = writerEpoch;
+    }
 
     /**
      * Encodes {@code records} as one batch.
@@ -75,6 +92,7 @@ public final class BatchEncoder {
                 .putInt(LENGTH_OFFSET, (int) size - LOG_OVERHEAD)
                 .put(MAGIC_OFFSET, MAGIC)
                 .put(ATTRIBUTES_OFFSET, (byte) 0)
+                .putInt(WRITER_EPOCH_OFFSET, writerEpoch)
                 .putInt(LAST_OFFSET_DELTA_OFFSET, lastOffsetDelta)
                 .putLong(FIRST_TIMESTAMP_OFFSET, firstTimestamp)
                 .putLong(MAX_TIMESTAMP_OFFSET, maxTimestamp)
@@ -89,10 +107,17 @@ public final class BatchEncoder {
     }
 
     private ByteBuffer ensureCapacity(int size) {
-        if (buffer.capacity() < size) {
+        if (buffer == null || (buffer.capacity() > KEEP_CAPACITY && size <= INITIAL_CAPACITY)) {
+            buffer = ByteBuffer.allocateDirect(Math.max(size, INITIAL_CAPACITY));
+        } else if (buffer.capacity() < size) {
             buffer = ByteBuffer.allocateDirect(Math.max(size, Math.min(MAX_BATCH_SIZE, buffer.capacity() * 2)));
         }
         return buffer;
+    }
+
+    /** Bytes of direct memory the encoder holds now. */
+    public int capacity() {
+        return buffer == null ? 0 : buffer.capacity();
     }
 
     private static int bodySize(Record record, long timestampDelta, int offsetDelta) {

@@ -1,22 +1,25 @@
 package dev.logstore.record;
 
 /**
- * The on-disk batch layout, format version 1. FORMAT.md in the project root documents the same
- * bytes; keep the two in step. All integers are big-endian.
+ * The on-disk batch layout. FORMAT.md in the project root documents the same bytes; keep the two
+ * in step. All integers are big-endian. Format version 2 is written; version 1 (LogStore 0.1) is
+ * still read.
  *
  * <pre>
+ *  version 2 (magic 2), 46-byte header
  *  offset size field            meaning
  *  ------ ---- ---------------- ---------------------------------------------------------------
  *       0    8 baseOffset       offset of the first record
  *       8    4 length           bytes after this field (whole batch = 12 + length)
  *      12    4 crc              CRC-32C of bytes [0, 12) and [16, 12 + length)
- *      16    1 magic            format version, 1
- *      17    1 attributes       reserved, 0
- *      18    4 lastOffsetDelta  offset of the last record minus baseOffset
- *      22    8 firstTimestamp   timestamp of the first record
- *      30    8 maxTimestamp     largest timestamp in the batch
- *      38    4 recordCount      number of records, at least 1
- *      42    . records          recordCount records, each:
+ *      16    1 magic            2
+ *      17    1 attributes       0; any other value was written by a newer LogStore
+ *      18    4 writerEpoch      epoch of the writer that appended the batch (see FORMAT.md)
+ *      22    4 lastOffsetDelta  offset of the last record minus baseOffset
+ *      26    8 firstTimestamp   timestamp of the first record
+ *      34    8 maxTimestamp     largest timestamp in the batch
+ *      42    4 recordCount      number of records, at least 1
+ *      46    . records          recordCount records, each:
  *
  *            varint  length          bytes of the record after this field
  *            int8    attributes      reserved, 0
@@ -29,28 +32,43 @@ package dev.logstore.record;
  *            varint  headerCount
  *              varint headerKeyLength, bytes headerKey (UTF-8)
  *              varint headerValueLength (-1 for null), bytes headerValue
+ *
+ *  version 1 (magic 1), 42-byte header: the same without writerEpoch, so lastOffsetDelta is at
+ *  18, firstTimestamp at 22, maxTimestamp at 30, recordCount at 38 and the records start at 42.
  * </pre>
  *
  * Varints are zig-zag encoded base-128 as in Protocol Buffers (and Kafka's record format v2).
- * The CRC covers the base offset, so a flipped bit anywhere but in the length field is caught
- * by the checksum; a flipped length is caught by the bounds and checksum together.
+ * The first 17 bytes are laid out alike in every version, so a reader learns the header size
+ * from the magic byte. The CRC covers the base offset, so a flipped bit anywhere but in the
+ * length field is caught by the checksum; a flipped length is caught by the bounds and checksum
+ * together.
  */
 public final class BatchFormat {
 
-    public static final byte MAGIC = 1;
+    /** The version written. */
+    public static final byte MAGIC = 2;
+    /** The version LogStore 0.1 wrote; still read. */
+    public static final byte MAGIC_V1 = 1;
 
     public static final int BASE_OFFSET_OFFSET = 0;
     public static final int LENGTH_OFFSET = 8;
     public static final int CRC_OFFSET = 12;
     public static final int MAGIC_OFFSET = 16;
     public static final int ATTRIBUTES_OFFSET = 17;
-    public static final int LAST_OFFSET_DELTA_OFFSET = 18;
-    public static final int FIRST_TIMESTAMP_OFFSET = 22;
-    public static final int MAX_TIMESTAMP_OFFSET = 30;
-    public static final int RECORD_COUNT_OFFSET = 38;
+    public static final int WRITER_EPOCH_OFFSET = 18;
+    public static final int LAST_OFFSET_DELTA_OFFSET = 22;
+    public static final int FIRST_TIMESTAMP_OFFSET = 26;
+    public static final int MAX_TIMESTAMP_OFFSET = 34;
+    public static final int RECORD_COUNT_OFFSET = 42;
 
-    /** Bytes before the first record. */
-    public static final int HEADER_SIZE = 42;
+    /** Bytes before the first record in the version written. */
+    public static final int HEADER_SIZE = 46;
+    /** Bytes before the first record in version 1. */
+    public static final int V1_HEADER_SIZE = 42;
+    /** The smallest header of any version: fewer bytes than this cannot start a batch. */
+    public static final int MIN_HEADER_SIZE = V1_HEADER_SIZE;
+    /** The largest header of any version: reading this many bytes (or to the end) yields any header. */
+    public static final int MAX_HEADER_SIZE = HEADER_SIZE;
     /** Bytes of the two leading fields (base offset and length) that the length does not count. */
     public static final int LOG_OVERHEAD = 12;
 
@@ -60,6 +78,14 @@ public final class BatchFormat {
      */
     public static final int MAX_BATCH_SIZE = Integer.MAX_VALUE - 64;
 
+    /** The largest offset a record may have: the offset after it must still be representable. */
+    public static final long MAX_OFFSET = Long.MAX_VALUE - 1;
+
     private BatchFormat() {
+    }
+
+    /** Header size of a batch with this magic byte, or -1 for a version this LogStore does not know. */
+    public static int headerSize(byte magic) {
+        return magic == MAGIC ? HEADER_SIZE : magic == MAGIC_V1 ? V1_HEADER_SIZE : -1;
     }
 }

@@ -8,22 +8,69 @@ import java.util.zip.CRC32C;
 /**
  * The fixed-size header of one batch, read without touching the records. Readers hop from batch
  * to batch with it; recovery checks it before trusting the bytes behind it.
+ *
+ * @param writerEpoch the epoch of the writer that appended the batch; 0 for version 1 batches,
+ *                    which predate epochs
  */
-public record BatchHeader(long baseOffset, int length, int crc, byte magic, byte attributes,
+public record BatchHeader(long baseOffset, int length, int crc, byte magic, byte attributes, int writerEpoch,
                           int lastOffsetDelta, long firstTimestamp, long maxTimestamp, int recordCount) {
 
-    /** Reads the header that starts at absolute {@code index} of {@code buffer} (needs {@link BatchFormat#HEADER_SIZE} bytes). */
+    /**
+     * Reads the header that starts at absolute {@code index} of {@code buffer}. The buffer must
+     * hold {@link #sizeAt} bytes from there ({@link BatchFormat#MAX_HEADER_SIZE} always suffice);
+     * {@link #readIfComplete} checks that for bytes that may end early.
+     */
     public static BatchHeader read(ByteBuffer buffer, int index) {
-        return new BatchHeader(
-                buffer.getLong(index + BASE_OFFSET_OFFSET),
-                buffer.getInt(index + LENGTH_OFFSET),
-                buffer.getInt(index + CRC_OFFSET),
-                buffer.get(index + MAGIC_OFFSET),
-                buffer.get(index + ATTRIBUTES_OFFSET),
-                buffer.getInt(index + LAST_OFFSET_DELTA_OFFSET),
-                buffer.getLong(index + FIRST_TIMESTAMP_OFFSET),
-                buffer.getLong(index + MAX_TIMESTAMP_OFFSET),
-                buffer.getInt(index + RECORD_COUNT_OFFSET));
+        long baseOffset = buffer.getLong(index + BASE_OFFSET_OFFSET);
+        int length = buffer.getInt(index + LENGTH_OFFSET);
+        int crc = buffer.getInt(index + CRC_OFFSET);
+        byte magic = buffer.get(index + MAGIC_OFFSET);
+        byte attributes = buffer.get(index + ATTRIBUTES_OFFSET);
+        if (magic == MAGIC) {
+            return new BatchHeader(baseOffset, length, crc, magic, attributes,
+                    buffer.getInt(index + WRITER_EPOCH_OFFSET),
+                    buffer.getInt(index + LAST_OFFSET_DELTA_OFFSET),
+                    buffer.getLong(index + FIRST_TIMESTAMP_OFFSET),
+                    buffer.getLong(index + MAX_TIMESTAMP_OFFSET),
+                    buffer.getInt(index + RECORD_COUNT_OFFSET));
+        }
+        if (magic == MAGIC_V1) {
+            // Version 1 has no writer epoch: the fields after the attributes sit 4 bytes earlier.
+            int shift = HEADER_SIZE - V1_HEADER_SIZE;
+            return new BatchHeader(baseOffset, length, crc, magic, attributes, 0,
+                    buffer.getInt(index + LAST_OFFSET_DELTA_OFFSET - shift),
+                    buffer.getLong(index + FIRST_TIMESTAMP_OFFSET - shift),
+                    buffer.getLong(index + MAX_TIMESTAMP_OFFSET - shift),
+                    buffer.getInt(index + RECORD_COUNT_OFFSET - shift));
+        }
+        return new BatchHeader(baseOffset, length, crc, magic, attributes, 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * The header at {@code index}, or null when the {@code available} bytes from there end before
+     * the header does (a torn header).
+     */
+    public static BatchHeader readIfComplete(ByteBuffer buffer, int index, long available) {
+        if (available < MIN_HEADER_SIZE || available < sizeAt(buffer, index)) {
+            return null;
+        }
+        return read(buffer, index);
+    }
+
+    /**
+     * Size of the header at {@code index}, from its magic byte (which needs
+     * {@link BatchFormat#MIN_HEADER_SIZE} bytes to be there); an unknown version counts as the
+     * smallest, so its {@link #problem()} can be read and reported.
+     */
+    public static int sizeAt(ByteBuffer buffer, int index) {
+        int size = BatchFormat.headerSize(buffer.get(index + MAGIC_OFFSET));
+        return size < 0 ? MIN_HEADER_SIZE : size;
+    }
+
+    /** Bytes before the first record. */
+    public int headerSize() {
+        int size = BatchFormat.headerSize(magic);
+        return size < 0 ? MIN_HEADER_SIZE : size;
     }
 
     /** Size of the whole batch in bytes. Only meaningful once {@link #problem()} returned null. */
@@ -47,14 +94,22 @@ public record BatchHeader(long baseOffset, int length, int crc, byte magic, byte
      * @return a description of the first inconsistency, or null when the header is plausible
      */
     public String problem() {
-        if (magic != MAGIC) {
-            return "unknown format version (magic byte " + magic + ", expected " + MAGIC + ")";
+        if (magic != MAGIC && magic != MAGIC_V1) {
+            return "unknown format version (magic byte " + magic + "; this LogStore reads " + MAGIC_V1 + " and "
+                    + MAGIC + ")";
         }
-        if (length < HEADER_SIZE - LOG_OVERHEAD || length > MAX_BATCH_SIZE - LOG_OVERHEAD) {
+        if (magic == MAGIC && attributes != 0) {
+            return String.format("attributes 0x%02x are not understood: the batch was written by a newer LogStore; "
+                    + "read it with that version", attributes);
+        }
+        if (length < headerSize() - LOG_OVERHEAD || length > MAX_BATCH_SIZE - LOG_OVERHEAD) {
             return "impossible batch length " + length;
         }
         if (baseOffset < 0) {
             return "negative base offset " + baseOffset;
+        }
+        if (writerEpoch < 0) {
+            return "negative writer epoch " + writerEpoch;
         }
         if (recordCount < 1) {
             return "record count " + recordCount + " is not positive";
@@ -62,7 +117,7 @@ public record BatchHeader(long baseOffset, int length, int crc, byte magic, byte
         if (lastOffsetDelta < recordCount - 1) {
             return "last offset delta " + lastOffsetDelta + " cannot hold " + recordCount + " records";
         }
-        if (baseOffset > Long.MAX_VALUE - lastOffsetDelta - 1) {
+        if (baseOffset > MAX_OFFSET - lastOffsetDelta) {
             return "base offset " + baseOffset + " overflows";
         }
         if (maxTimestamp < firstTimestamp) {

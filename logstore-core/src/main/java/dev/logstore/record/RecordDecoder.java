@@ -48,10 +48,10 @@ public final class RecordDecoder {
         boolean decodedAny = false;
         while (position < limit) {
             int available = limit - position;
-            if (available < HEADER_SIZE) {
+            if (available < MIN_HEADER_SIZE || available < BatchHeader.sizeAt(bytes, position)) {
                 if (!decodedAny) {
                     throw new BufferTooSmallException("buffer holds " + available + " bytes, less than one batch header ("
-                            + HEADER_SIZE + " bytes); read with a larger buffer", HEADER_SIZE);
+                            + MAX_HEADER_SIZE + " bytes); read with a larger buffer", MAX_HEADER_SIZE);
                 }
                 return;
             }
@@ -71,8 +71,8 @@ public final class RecordDecoder {
     }
 
     /**
-     * Reads and checks the header at {@code index}; the caller must have made sure
-     * {@link BatchFormat#HEADER_SIZE} bytes are there.
+     * Reads and checks the header at {@code index}; the caller must have made sure the header's
+     * bytes are there ({@link BatchHeader#sizeAt}).
      *
      * @param file         where the bytes came from, for the error message (null for a buffer)
      * @param filePosition where the batch starts in that file
@@ -95,11 +95,20 @@ public final class RecordDecoder {
      */
     public static int decodeBatch(ByteBuffer bytes, int index, BatchHeader header, Path file, long filePosition,
                                   long minOffset, int maxRecords, RecordView view, RecordHandler handler) {
+        checkCrc(bytes, index, header, file, filePosition);
+        return view.walk(bytes, index, header, new BatchCursor(), minOffset, maxRecords, handler, file, filePosition);
+    }
+
+    /**
+     * Verifies the CRC-32C of the whole batch at {@code index} of {@code bytes}.
+     *
+     * @throws CorruptLogException naming the file and position when it does not match
+     */
+    public static void checkCrc(ByteBuffer bytes, int index, BatchHeader header, Path file, long filePosition) {
         int crc = BatchHeader.computeCrc(bytes, index, header.sizeInBytes());
         if (crc != header.crc()) {
             throw new CorruptLogException(file, filePosition, String.format(
                     "CRC-32C mismatch (stored %08x, computed %08x)", header.crc(), crc));
         }
-        return view.walk(bytes, index, header, file, filePosition, minOffset, maxRecords, handler);
     }
 }

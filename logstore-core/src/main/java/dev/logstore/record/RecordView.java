@@ -1,7 +1,5 @@
 package dev.logstore.record;
 
-import static dev.logstore.record.BatchFormat.HEADER_SIZE;
-
 import dev.logstore.CorruptLogException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -141,22 +139,31 @@ public final class RecordView {
     // ------------------------------------------------------------------ walking a batch
 
     /**
-     * Walks the records of a checksummed batch at {@code index} of {@code buffer}, handing those
-     * at or above {@code minOffset}, at most {@code maxRecords}, to {@code handler}. Each record's
-     * fields are checked before it is handed over.
+     * Walks the records of a checksummed batch at {@code index} of {@code buffer} from where
+     * {@code cursor} stands, handing those at or above {@code minOffset}, at most
+     * {@code maxRecords}, to {@code handler}, and moves the cursor past each record handed or
+     * skipped. Each record's fields are checked before it is handed over; when the last record
+     * has been walked, that the records fill the batch exactly as its header says. The batch's
+     * CRC-32C is the caller's to check first ({@link RecordDecoder#checkCrc}). A handler that
+     * throws leaves the cursor before its record.
      *
+     * @param file         where the batch came from, for error messages (null for a buffer)
+     * @param filePosition where the batch starts in that file
      * @return the number of records handed over
      */
-    int walk(ByteBuffer buffer, int index, BatchHeader header, Path file, long filePosition, long minOffset,
-             int maxRecords, RecordHandler handler) {
+    public int walk(ByteBuffer buffer, int index, BatchHeader header, BatchCursor cursor, long minOffset,
+                    int maxRecords, RecordHandler handler, Path file, long filePosition) {
         bind(buffer);
         this.file = file;
         this.filePosition = filePosition;
         int end = index + header.sizeInBytes();
-        in.position = index + HEADER_SIZE;
+        in.position = index + (cursor.record == 0 ? header.headerSize() : cursor.position);
         int handed = 0;
-        int previousDelta = -1;
-        for (int i = 0; i < header.recordCount(); i++) {
+        while (cursor.record < header.recordCount()) {
+            if (handed >= maxRecords) {
+                return handed;
+            }
+            int i = cursor.record;
             int length = varint(end);
             if (length < 0 || length > end - in.position) {
                 throw corrupt("record " + i + " claims " + length + " bytes, batch has " + (end - in.position) + " left");
@@ -165,46 +172,52 @@ public final class RecordView {
             in.position++; // attributes, reserved
             timestamp = header.firstTimestamp() + varlong(recordEnd);
             int offsetDelta = varint(recordEnd);
-            if (offsetDelta <= previousDelta || offsetDelta > header.lastOffsetDelta()) {
-                throw corrupt("record " + i + " has offset delta " + offsetDelta + " after " + previousDelta
+            if (offsetDelta <= cursor.previousDelta || offsetDelta > header.lastOffsetDelta()) {
+                throw corrupt("record " + i + " has offset delta " + offsetDelta + " after " + cursor.previousDelta
                         + " (last delta " + header.lastOffsetDelta() + ")");
             }
-            previousDelta = offsetDelta;
             offset = header.baseOffset() + offsetDelta;
-            if (offset < minOffset || handed >= maxRecords) {
-                in.position = recordEnd;
-                continue;
+            if (offset >= minOffset) {
+                readFields(recordEnd, i);
+                handler.onRecord(this);
+                handed++;
             }
-            keyLength = readLength(recordEnd, i);
-            keyPosition = in.position;
-            in.position += Math.max(keyLength, 0);
-            valueLength = readLength(recordEnd, i);
-            valuePosition = in.position;
-            in.position += Math.max(valueLength, 0);
-            headerCount = varint(recordEnd);
-            if (headerCount < 0 || headerCount > recordEnd - in.position) {
-                throw corrupt("record " + i + " claims " + headerCount + " headers");
-            }
-            headersPosition = in.position;
-            for (int h = 0; h < headerCount; h++) {
-                int headerKeyLength = readLength(recordEnd, i);
-                if (headerKeyLength < 0) {
-                    throw corrupt("record " + i + " has a null header key");
-                }
-                in.position += headerKeyLength;
-                int headerValueLength = readLength(recordEnd, i);
-                in.position += Math.max(headerValueLength, 0);
-            }
-            if (in.position != recordEnd) {
-                throw corrupt("record " + i + " length does not match its fields");
-            }
-            handler.onRecord(this);
-            handed++;
+            in.position = recordEnd;
+            cursor.record = i + 1;
+            cursor.position = recordEnd - index;
+            cursor.previousDelta = offsetDelta;
         }
-        if (previousDelta != header.lastOffsetDelta() || in.position != end) {
+        if (cursor.previousDelta != header.lastOffsetDelta() || index + cursor.position != end) {
             throw corrupt("records do not fill the batch as its header says");
         }
         return handed;
+    }
+
+    /** Parses and checks key, value and headers of the record ending at {@code recordEnd}. */
+    private void readFields(int recordEnd, int record) {
+        keyLength = readLength(recordEnd, record);
+        keyPosition = in.position;
+        in.position += Math.max(keyLength, 0);
+        valueLength = readLength(recordEnd, record);
+        valuePosition = in.position;
+        in.position += Math.max(valueLength, 0);
+        headerCount = varint(recordEnd);
+        if (headerCount < 0 || headerCount > recordEnd - in.position) {
+            throw corrupt("record " + record + " claims " + headerCount + " headers");
+        }
+        headersPosition = in.position;
+        for (int h = 0; h < headerCount; h++) {
+            int headerKeyLength = readLength(recordEnd, record);
+            if (headerKeyLength < 0) {
+                throw corrupt("record " + record + " has a null header key");
+            }
+            in.position += headerKeyLength;
+            int headerValueLength = readLength(recordEnd, record);
+            in.position += Math.max(headerValueLength, 0);
+        }
+        if (in.position != recordEnd) {
+            throw corrupt("record " + record + " length does not match its fields");
+        }
     }
 
     private void bind(ByteBuffer buffer) {

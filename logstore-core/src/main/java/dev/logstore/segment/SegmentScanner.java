@@ -1,20 +1,22 @@
 package dev.logstore.segment;
 
-import static dev.logstore.record.BatchFormat.HEADER_SIZE;
+import static dev.logstore.record.BatchFormat.MAX_HEADER_SIZE;
+import static dev.logstore.record.BatchFormat.MIN_HEADER_SIZE;
 
 import dev.logstore.record.BatchFormat;
 import dev.logstore.record.BatchHeader;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /**
  * Walks the batches of a segment file, checking each one fully (header, bounds, offset order,
- * CRC-32C) and stopping at the first that fails. Recovery truncates there; index rebuilding and
- * verification report it.
+ * writer epoch, CRC-32C) and stopping at the first that fails. Recovery truncates there; index
+ * rebuilding and verification report it.
  */
 public final class SegmentScanner {
+
+    /** Any writer epoch is accepted (segments written before epochs existed, and tools). */
+    public static final int ANY_EPOCH = -1;
 
     /** Called for every valid batch, in order. */
     @FunctionalInterface
@@ -44,29 +46,35 @@ public final class SegmentScanner {
     }
 
     /**
-     * Scans {@code [from, end)} of {@code channel}; the first batch must start at {@code from}
-     * and have a base offset of at least {@code minOffset}.
+     * Scans {@code [from, end)} of {@code file}; the first batch must start at {@code from} and
+     * have a base offset of at least {@code minOffset}. Batches of format version 2 must carry
+     * {@code epoch} unless it is {@link #ANY_EPOCH}: a segment holds the batches of one writer.
      */
-    public static Result scan(FileChannel channel, long from, long end, long minOffset, Visitor visitor)
+    public static Result scan(PositionalReader file, long from, long end, long minOffset, int epoch, Visitor visitor)
             throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(HEADER_SIZE, end - from)));
+        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(MAX_HEADER_SIZE, end - from)));
         long chunkStart = from;
         chunk.limit(0);
         long position = from;
         long nextOffset = minOffset;
         long maxTimestamp = Long.MIN_VALUE;
         while (position < end) {
-            if (end - position < HEADER_SIZE) {
-                return new Result(position, nextOffset, maxTimestamp, "torn batch header: "
-                        + (end - position) + " bytes at the end of the file", true);
+            long left = end - position;
+            if (left < MIN_HEADER_SIZE) {
+                return new Result(position, nextOffset, maxTimestamp, "torn batch header: " + left
+                        + " bytes at the end of the file", true);
             }
             int inChunk = (int) (position - chunkStart);
-            if (inChunk + HEADER_SIZE > chunk.limit()) {
+            if (inChunk + Math.min(MAX_HEADER_SIZE, left) > chunk.limit()) {
                 chunkStart = position;
                 inChunk = 0;
-                fill(channel, chunk, chunkStart, end);
+                fill(file, chunk, chunkStart, end);
             }
-            BatchHeader header = BatchHeader.read(chunk, inChunk);
+            BatchHeader header = BatchHeader.readIfComplete(chunk, inChunk, left);
+            if (header == null) {
+                return new Result(position, nextOffset, maxTimestamp, "torn batch header: " + left
+                        + " bytes at the end of the file", true);
+            }
             String problem = header.problem();
             if (problem != null) {
                 return new Result(position, nextOffset, maxTimestamp, problem, false);
@@ -74,6 +82,10 @@ public final class SegmentScanner {
             if (header.baseOffset() < nextOffset) {
                 return new Result(position, nextOffset, maxTimestamp, "base offset " + header.baseOffset()
                         + " is below the expected next offset " + nextOffset, false);
+            }
+            if (epoch != ANY_EPOCH && header.magic() == BatchFormat.MAGIC && header.writerEpoch() != epoch) {
+                return new Result(position, nextOffset, maxTimestamp, "the batch was written by writer epoch "
+                        + header.writerEpoch() + " into a segment of writer epoch " + epoch, false);
             }
             int size = header.sizeInBytes();
             if (position + size > end) {
@@ -87,12 +99,12 @@ public final class SegmentScanner {
                 index = inChunk;
             } else if (size <= chunk.capacity()) {
                 chunkStart = position;
-                fill(channel, chunk, chunkStart, end);
+                fill(file, chunk, chunkStart, end);
                 whole = chunk;
                 index = 0;
             } else {
                 whole = ByteBuffer.allocate(size);
-                readFully(channel, whole, position);
+                file.readFully(whole, position);
                 index = 0;
             }
             if (BatchHeader.computeCrc(whole, index, size) != header.crc()) {
@@ -113,48 +125,38 @@ public final class SegmentScanner {
      *
      * @return the position of the first intact batch, or -1 when there is none
      */
-    public static long findIntactBatch(FileChannel channel, long from, long end, long minOffset) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(HEADER_SIZE, end - from)));
-        for (long chunkStart = from; chunkStart + HEADER_SIZE <= end; chunkStart += chunk.limit() - HEADER_SIZE + 1) {
-            fill(channel, chunk, chunkStart, end);
-            for (int i = 0; i + HEADER_SIZE <= chunk.limit(); i++) {
-                if (chunk.get(i + BatchFormat.MAGIC_OFFSET) != BatchFormat.MAGIC) {
+    public static long findIntactBatch(PositionalReader file, long from, long end, long minOffset) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(MAX_HEADER_SIZE, end - from)));
+        for (long chunkStart = from; chunkStart + MIN_HEADER_SIZE <= end;
+             chunkStart += chunk.limit() - MAX_HEADER_SIZE + 1) {
+            fill(file, chunk, chunkStart, end);
+            for (int i = 0; i + MIN_HEADER_SIZE <= chunk.limit(); i++) {
+                byte magic = chunk.get(i + BatchFormat.MAGIC_OFFSET);
+                if (magic != BatchFormat.MAGIC && magic != BatchFormat.MAGIC_V1) {
                     continue;
                 }
-                BatchHeader header = BatchHeader.read(chunk, i);
+                BatchHeader header = BatchHeader.readIfComplete(chunk, i, chunk.limit() - i);
                 long position = chunkStart + i;
-                if (header.problem() == null && header.baseOffset() >= minOffset
+                if (header != null && header.problem() == null && header.baseOffset() >= minOffset
                         && position + header.sizeInBytes() <= end
-                        && scan(channel, position, position + header.sizeInBytes(), minOffset, (p, h) -> { }).clean()) {
+                        && scan(file, position, position + header.sizeInBytes(), minOffset, ANY_EPOCH,
+                                (p, h) -> { }).clean()) {
                     return position;
                 }
             }
-            if (chunk.limit() < HEADER_SIZE || chunkStart + chunk.limit() >= end) {
+            if (chunk.limit() < MAX_HEADER_SIZE || chunkStart + chunk.limit() >= end) {
                 break;
             }
         }
         return -1;
     }
 
-    private static void fill(FileChannel channel, ByteBuffer chunk, long from, long end) throws IOException {
+    private static void fill(PositionalReader file, ByteBuffer chunk, long from, long end) throws IOException {
         chunk.clear();
         if (end - from < chunk.capacity()) {
             chunk.limit((int) (end - from));
         }
-        readFully(channel, chunk, from);
+        file.readFully(chunk, from);
         chunk.flip();
-    }
-
-    /** Reads until {@code buffer} is full; an EOFException when the file ends first. */
-    static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        long p = position;
-        while (buffer.hasRemaining()) {
-            int n = channel.read(buffer, p);
-            if (n < 0) {
-                throw new EOFException("end of file at byte " + p + " while " + buffer.remaining()
-                        + " more bytes were expected");
-            }
-            p += n;
-        }
     }
 }

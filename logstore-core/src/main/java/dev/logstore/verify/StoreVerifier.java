@@ -1,10 +1,13 @@
 package dev.logstore.verify;
 
+import dev.logstore.CorruptLogException;
 import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
 import dev.logstore.index.IndexFiles;
 import dev.logstore.index.OffsetIndex;
 import dev.logstore.index.TimeIndex;
+import dev.logstore.io.Directories;
+import dev.logstore.log.PartitionLayout;
 import dev.logstore.segment.Segment;
 import dev.logstore.segment.SegmentScanner;
 import java.io.IOException;
@@ -12,19 +15,20 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.LongConsumer;
 
 /**
  * Checks a store's files without changing them and without taking any lock, so it can run next
- * to a live writer: every batch's header, bounds and CRC-32C, offset order within and across
- * segments, and that each index file matches its segment.
+ * to a live writer: each partition's manifest, every batch's header, bounds and CRC-32C up to the
+ * size the manifest records, offset order within and across segments, and that each index file
+ * matches its segment.
  */
 public final class StoreVerifier {
 
@@ -40,8 +44,10 @@ public final class StoreVerifier {
         long total = 0;
         try (DirectoryStream<Path> partitions = Files.newDirectoryStream(storeDir, "partition-*")) {
             for (Path partition : partitions) {
-                for (Path segment : segments(partition).values()) {
-                    total += Files.size(segment);
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(partition, "*" + Segment.LOG_SUFFIX)) {
+                    for (Path file : files) {
+                        total += Files.size(file);
+                    }
                 }
             }
         }
@@ -68,57 +74,92 @@ public final class StoreVerifier {
     }
 
     private void verifyPartition(Path dir, List<Finding> findings, long[] done) throws IOException {
-        TreeMap<Long, Path> segments = segments(dir);
-        boolean cleanlyClosed = Files.exists(dir.resolve(".clean-shutdown"));
-        long expectedMin = 0;
-        int i = 0;
-        for (Map.Entry<Long, Path> entry : segments.entrySet()) {
-            boolean last = ++i == segments.size();
-            long base = entry.getKey();
-            Path file = entry.getValue();
-            if (base < expectedMin) {
-                findings.add(new Finding(Finding.Severity.CORRUPT, file, 0, "segment starts at offset " + base
-                        + " but the previous one ends at " + expectedMin));
+        PartitionLayout layout;
+        try {
+            layout = PartitionLayout.read(dir);
+        } catch (CorruptLogException e) {
+            findings.add(new Finding(Finding.Severity.CORRUPT, e.file(), e.position(), e.getMessage()));
+            return;
+        }
+        for (Path unlisted : layout.unlisted()) {
+            findings.add(new Finding(Finding.Severity.WARNING, unlisted, -1, "no manifest names this segment (a roll "
+                    + "that never completed, or one retention removed before a crash): it is not read, and the next "
+                    + "writable open removes it"));
+        }
+        long expectedMin = layout.startOffset();
+        List<PartitionLayout.SegmentEntry> segments = layout.segments();
+        for (int i = 0; i < segments.size(); i++) {
+            PartitionLayout.SegmentEntry entry = segments.get(i);
+            boolean last = i == segments.size() - 1;
+            Path file = entry.file();
+            if (entry.baseOffset() < expectedMin && !(i == 0 && layout.legacy())) {
+                findings.add(new Finding(Finding.Severity.CORRUPT, file, 0, "segment starts at offset "
+                        + entry.baseOffset() + " but the previous one ends at " + expectedMin));
+            }
+            long fileSize;
+            try {
+                fileSize = Files.size(file);
+            } catch (NoSuchFileException e) {
+                findings.add(new Finding(Finding.Severity.CORRUPT, file, -1, "the partition's manifest names this "
+                        + "segment but the file is missing"));
+                continue;
+            }
+            boolean recorded = entry.recordedSize() >= 0;
+            long end = recorded ? Math.min(fileSize, entry.recordedSize()) : fileSize;
+            if (recorded && fileSize < entry.recordedSize()) {
+                findings.add(new Finding(Finding.Severity.CORRUPT, file, fileSize, "the segment is " + fileSize
+                        + " bytes but was " + entry.recordedSize() + " bytes when it was sealed: bytes were cut off"));
+            } else if (recorded && fileSize > entry.recordedSize() && !layout.legacy()) {
+                findings.add(new Finding(Finding.Severity.WARNING, file, entry.recordedSize(), (fileSize
+                        - entry.recordedSize()) + " bytes past the size the segment was sealed with (a torn write, or "
+                        + "a fenced writer's late bytes): never read"));
             }
             Map<Long, Long> batchStarts = new HashMap<>();
             long before = done[0];
             SegmentScanner.Result result;
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                result = SegmentScanner.scan(channel, 0, channel.size(), base, (position, header) -> {
-                    batchStarts.put(position, header.baseOffset());
-                    progress.accept(before + position);
-                });
-                done[0] = before + channel.size();
+                int epoch = entry.epoch() == 0 ? SegmentScanner.ANY_EPOCH : entry.epoch();
+                result = SegmentScanner.scan((dst, position) -> Directories.readFully(channel, dst, position), 0, end,
+                        entry.baseOffset(), epoch, (position, header) -> {
+                            batchStarts.put(position, header.baseOffset());
+                            progress.accept(before + position);
+                        });
+                done[0] = before + fileSize;
                 progress.accept(done[0]);
             }
             if (!result.clean()) {
-                boolean tailOfLive = last && result.torn() && !cleanlyClosed;
+                boolean tailOfLive = last && !recorded && result.torn();
                 findings.add(new Finding(tailOfLive ? Finding.Severity.WARNING : Finding.Severity.CORRUPT, file,
                         result.validEnd(), result.problem() + (tailOfLive
                         ? " (the end of a segment being written, or left by a crash: opening the store cuts it)" : "")));
             }
             expectedMin = result.nextOffset();
-            if (!last || cleanlyClosed) {
-                checkIndexes(file, base, result, batchStarts, findings);
+            if (recorded && fileSize >= entry.recordedSize()) {
+                checkIndexes(file, entry.baseOffset(), layout.legacy() ? fileSize : entry.recordedSize(), result,
+                        batchStarts, findings, layout.legacy());
             }
         }
     }
 
-    private static void checkIndexes(Path log, long base, SegmentScanner.Result result, Map<Long, Long> batchStarts,
-                                     List<Finding> findings) throws IOException {
+    private static void checkIndexes(Path log, long base, long size, SegmentScanner.Result result,
+                                     Map<Long, Long> batchStarts, List<Finding> findings, boolean legacy)
+            throws IOException {
         Path index = log.resolveSibling(Segment.fileName(base, Segment.INDEX_SUFFIX));
         Path timeIndex = log.resolveSibling(Segment.fileName(base, Segment.TIME_INDEX_SUFFIX));
+        if (size == 0) {
+            return;
+        }
         if (!Files.exists(index) || !Files.exists(timeIndex)) {
-            findings.add(new Finding(Finding.Severity.WARNING, log, -1, "index files missing; opening the store "
-                    + "for writing rebuilds them"));
+            findings.add(new Finding(Finding.Severity.WARNING, log, -1, "index files missing; they are rebuilt when "
+                    + "next needed"));
             return;
         }
         OffsetIndex offsets = OffsetIndex.load(index, base);
-        boolean offsetsOk = offsets != null;
-        if (offsets != null && offsets.recordedSegmentSize() != Files.size(log)) {
-            findings.add(new Finding(Finding.Severity.CORRUPT, log, Math.min(Files.size(log),
-                    offsets.recordedSegmentSize()), "the segment is " + Files.size(log) + " bytes but was "
-                    + offsets.recordedSegmentSize() + " bytes when its index was written"));
+        boolean offsetsOk = offsets != null && offsets.recordedSegmentSize() == size;
+        if (offsets != null && offsets.recordedSegmentSize() != size && legacy) {
+            findings.add(new Finding(Finding.Severity.CORRUPT, log, Math.min(size, offsets.recordedSegmentSize()),
+                    "the segment is " + size + " bytes but was " + offsets.recordedSegmentSize()
+                    + " bytes when its index was written"));
             return;
         }
         if (offsetsOk) {
@@ -131,26 +172,13 @@ public final class StoreVerifier {
             }
         }
         if (!offsetsOk) {
-            findings.add(new Finding(Finding.Severity.WARNING, index, -1, "does not match its segment; opening the "
-                    + "store rebuilds it"));
+            findings.add(new Finding(Finding.Severity.WARNING, index, -1, "does not match its segment; it is rebuilt "
+                    + "when next needed"));
         }
         TimeIndex times = TimeIndex.load(timeIndex, base, Math.max(base, result.nextOffset() - 1));
         if (times == null || (result.maxTimestamp() != Long.MIN_VALUE && times.maxTimestamp() != result.maxTimestamp())) {
-            findings.add(new Finding(Finding.Severity.WARNING, timeIndex, -1, "does not match its segment; opening "
-                    + "the store rebuilds it"));
+            findings.add(new Finding(Finding.Severity.WARNING, timeIndex, -1, "does not match its segment; it is "
+                    + "rebuilt when next needed"));
         }
-    }
-
-    private static TreeMap<Long, Path> segments(Path partitionDir) throws IOException {
-        TreeMap<Long, Path> found = new TreeMap<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(partitionDir, "*" + Segment.LOG_SUFFIX)) {
-            for (Path file : files) {
-                long base = Segment.parseBaseOffset(file.getFileName().toString());
-                if (base >= 0) {
-                    found.put(base, file);
-                }
-            }
-        }
-        return found;
     }
 }

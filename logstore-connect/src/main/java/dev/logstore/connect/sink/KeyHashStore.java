@@ -1,7 +1,7 @@
 package dev.logstore.connect.sink;
 
 import dev.logstore.LogStore;
-import dev.logstore.log.Directories;
+import dev.logstore.io.Directories;
 import dev.logstore.record.Record;
 import java.io.IOException;
 import java.io.Reader;

@@ -1,0 +1,331 @@
+package dev.logstore.log;
+
+import dev.logstore.CorruptLogException;
+import dev.logstore.LogStoreException;
+import dev.logstore.segment.Segment;
+import dev.logstore.segment.SegmentIndexes;
+import dev.logstore.segment.SegmentScanner;
+import dev.logstore.segment.SegmentSummary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A read-only view of a partition that a writer elsewhere (another process, or another handle)
+ * may be appending to. It learns the partition's shape only from the newest complete manifest:
+ * which segments exist, how far each sealed one may be read, where the partition starts. The
+ * active segment it scans from where it stopped, publishing whole valid batches only.
+ *
+ * <p>Fencing: before it publishes bytes it scanned in the active segment, the follower checks
+ * that no newer writer epoch was claimed meanwhile. A newer writer scans that segment only after
+ * its claim, so bytes that were on disk before the claim end up inside the size it seals the
+ * segment with; bytes a fenced writer adds later are never published.
+ *
+ * <p>One refresh runs at a time (readers that reach the end of what was published call it); the
+ * fields below are owned by {@code refreshLock}.
+ */
+public final class PartitionFollower extends PartitionLog {
+
+    private static final Logger log = LoggerFactory.getLogger(PartitionFollower.class);
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    private final Manifests manifests;
+    private final ReentrantLock refreshLock = new ReentrantLock();
+    private final FollowerDamage damage = new FollowerDamage();
+
+    private int claimedEpoch = -1;
+    private Manifest manifest;
+    private List<Object> fingerprint;
+    private TreeMap<Long, Segment> segments = new TreeMap<>();
+    private Segment active;
+    private SegmentIndexes activeIndexes;
+    private long activeEnd;
+    private long activeNext;
+    private long activeMaxTimestamp = Long.MIN_VALUE;
+    private LogState.Damage found;
+
+    private PartitionFollower(String description, int partition, Path dir, LogConfig config) {
+        super(description, partition, dir, config);
+        this.manifests = new Manifests(dir, config.opener());
+        this.state = LogState.empty(0);
+    }
+
+    /** Opens a read-only view of a partition that may be written elsewhere meanwhile. */
+    public static PartitionFollower open(String storeName, int partition, Path dir, LogConfig config) {
+        PartitionFollower follower = new PartitionFollower(describe(storeName, partition), partition, dir, config);
+        try {
+            follower.refresh();
+            return follower;
+        } catch (RuntimeException e) {
+            follower.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean writable() {
+        return false;
+    }
+
+    /**
+     * Picks up what the writer did since the last look: new batches in the active segment, a new
+     * manifest (a roll, retention, a clean close, a new writer).
+     */
+    @Override
+    public void refresh() {
+        if (closed) {
+            return;
+        }
+        refreshLock.lock();
+        try {
+            if (!closed) {
+                follow();
+            }
+        } catch (IOException e) {
+            throw new LogStoreException(description + ": cannot follow " + dir + ": " + e.getMessage(), e);
+        } finally {
+            refreshLock.unlock();
+        }
+    }
+
+    private void follow() throws IOException {
+        int newest = claimedEpoch < 0 ? manifests.newestClaimed() : manifests.newestClaimed(claimedEpoch);
+        if (newest == 0) {
+            followLegacy();
+            return;
+        }
+        boolean changed = newest != claimedEpoch;
+        claimedEpoch = newest;
+        Manifest current = manifest;
+        if (current == null || changed || !Objects.equals(manifests.fingerprint(current.epoch()), fingerprint)) {
+            Manifest read = readNewest(newest);
+            if (read != null && !read.equals(current)) {
+                apply(read);
+            }
+        }
+        if (manifest == null) {
+            return; // epochs claimed, none written yet: a first writer is recovering
+        }
+        if (active != null && newest == manifest.epoch()) {
+            scanActive(manifest.epoch());
+        }
+        publish();
+    }
+
+    /**
+     * The newest complete manifest, remembering its fingerprint; null when only claims exist. The
+     * fingerprint is taken before the read: if the file is replaced in between, the next look sees
+     * a changed fingerprint and reads again, so no change is missed.
+     */
+    private Manifest readNewest(int newest) throws IOException {
+        for (int epoch = newest; epoch > 0; epoch--) {
+            List<Object> seen = manifests.fingerprint(epoch);
+            Manifest read = manifests.read(epoch);
+            if (read != null) {
+                fingerprint = seen;
+                return read;
+            }
+            if (seen == null && epoch < newest) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** Makes the follower's segments those of {@code next}, reusing the ones it already has. */
+    private void apply(Manifest next) {
+        TreeMap<Long, Segment> kept = new TreeMap<>();
+        List<Manifest.Entry> entries = next.segments();
+        Segment nextActive = null;
+        for (int i = 0; i < entries.size(); i++) {
+            Manifest.Entry entry = entries.get(i);
+            boolean last = i == entries.size() - 1;
+            Segment segment = segments.get(entry.baseOffset());
+            if (segment == null || segment.epoch() != entry.epoch()) {
+                segment = Segment.open(config.opener(), dir, entry.baseOffset(), entry.epoch(), null,
+                        entry.createdMillis(), config.indexIntervalBytes(), false);
+            }
+            if (!last || next.clean()) {
+                sealAt(segment, entry);
+            } else {
+                nextActive = segment;
+            }
+            kept.put(entry.baseOffset(), segment);
+        }
+        for (Map.Entry<Long, Segment> old : segments.entrySet()) {
+            if (kept.get(old.getKey()) != old.getValue()) {
+                old.getValue().retire(false);
+            }
+        }
+        if (nextActive != active) {
+            active = nextActive;
+            if (active != null) {
+                activeIndexes = active.startIndexes();
+                activeEnd = 0;
+                activeNext = active.baseOffset();
+                activeMaxTimestamp = Long.MIN_VALUE;
+                damage.clear();
+                found = null;
+            }
+        }
+        segments = kept;
+        manifest = next;
+    }
+
+    private void sealAt(Segment segment, Manifest.Entry entry) {
+        if (segment.summary() != null) {
+            return;
+        }
+        if (segment == active && activeEnd > entry.size()) {
+            log.warn("{}: {} was sealed at {} bytes, but {} bytes of it had been read: bytes a fenced writer "
+                    + "added were seen; reads stop at the sealed size from now on", description, segment.path(),
+                    entry.size(), activeEnd);
+        }
+        segment.seal(new SegmentSummary(entry.size(), entry.nextOffset(), entry.maxTimestamp()));
+        if (segment == active) {
+            active = null;
+            found = null;
+        }
+    }
+
+    /** Scans what the writer appended to the active segment since the last look. */
+    private void scanActive(int epoch) throws IOException {
+        long fileSize;
+        try {
+            fileSize = active.file().size();
+        } catch (NoSuchFileException e) {
+            return; // replaced by a new writer; its manifest will say so
+        }
+        if (fileSize <= activeEnd) {
+            return;
+        }
+        SegmentScanner.Result result;
+        try {
+            result = active.scan(activeEnd, fileSize, activeNext, activeIndexes);
+        } catch (CorruptLogException | NoSuchFileException e) {
+            if (manifests.claimed(epoch + 1)) {
+                return; // a newer writer is recovering the segment: its manifest decides
+            }
+            throw e;
+        }
+        if (manifests.claimed(epoch + 1)) {
+            // A newer writer claimed the partition while this scan ran: what was scanned may be a
+            // fenced writer's late bytes. The newer writer's manifest says how far the segment goes.
+            return;
+        }
+        activeEnd = result.validEnd();
+        activeNext = result.nextOffset();
+        activeMaxTimestamp = Math.max(activeMaxTimestamp, result.maxTimestamp());
+        if (result.clean() || result.torn()) {
+            damage.clear();
+            found = null;
+        } else {
+            found = damage.suspect(active.path(), result.validEnd(), result.problem());
+        }
+    }
+
+    private void publish() {
+        Segment[] list = segments.values().toArray(Segment[]::new);
+        if (list.length == 0) {
+            state = LogState.empty(manifest == null ? 0 : manifest.startOffset());
+            return;
+        }
+        long start = manifest.startOffset();
+        if (active == null) {
+            SegmentSummary last = list[list.length - 1].summary();
+            state = new LogState(list, start, last.nextOffset(), 0, Long.MIN_VALUE, true, null);
+        } else {
+            state = new LogState(list, start, activeNext, activeEnd, activeMaxTimestamp, false, found);
+        }
+    }
+
+    // ---------------------------------------------------------------- partitions of LogStore 0.1
+
+    /**
+     * A partition no writer of this version opened yet: its segments are the files a listing
+     * finds, every one but the last sealed at its file's size.
+     */
+    private void followLegacy() throws IOException {
+        List<Long> bases = LegacyLayout.listSegments(dir);
+        boolean clean = Files.exists(dir.resolve(LegacyLayout.CLEAN_MARKER));
+        Manifest listed = LegacyLayout.manifestOf(dir, bases, clean);
+        if (listed.segments().isEmpty()) {
+            state = LogState.empty(0);
+            return;
+        }
+        List<Manifest.Entry> entries = new ArrayList<>();
+        for (int i = 0; i < listed.segments().size(); i++) {
+            Manifest.Entry entry = listed.segments().get(i);
+            boolean last = i == listed.segments().size() - 1;
+            if (last && !clean) {
+                entries.add(entry);
+                continue;
+            }
+            Segment known = segments.get(entry.baseOffset());
+            SegmentSummary summary = known == null ? null : known.summary();
+            if (summary == null) {
+                // Next offset and newest timestamp come from the segment's indexes.
+                Segment probe = known != null ? known : Segment.open(config.opener(), dir, entry.baseOffset(), 0, null,
+                        -1, config.indexIntervalBytes(), false);
+                SegmentIndexes indexes = probe.indexes(entry.size());
+                if (probe != known) {
+                    segments.put(entry.baseOffset(), probe);
+                }
+                summary = new SegmentSummary(entry.size(), indexes.nextOffset(), indexes.maxTimestamp());
+            }
+            entries.add(new Manifest.Entry(entry.baseOffset(), 0, -1, summary.size(), summary.nextOffset(),
+                    summary.maxTimestamp()));
+        }
+        Manifest next = new Manifest(0, clean, listed.startOffset(), entries);
+        if (!next.equals(manifest)) {
+            apply(next);
+        }
+        if (active != null) {
+            scanActive(0);
+        }
+        publish();
+    }
+
+    // ---------------------------------------------------------------- waiting and closing
+
+    @Override
+    public boolean awaitAppend(long offset, long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        refresh();
+        while (state.nextOffset() <= offset && !closed) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, POLL_NANOS));
+            refresh();
+        }
+        return state.nextOffset() > offset;
+    }
+
+    @Override
+    public void close() {
+        refreshLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (Segment segment : segments.values()) {
+                segment.retire(false);
+            }
+        } finally {
+            refreshLock.unlock();
+        }
+    }
+}

@@ -1,0 +1,389 @@
+package dev.logstore.log;
+
+import dev.logstore.CorruptLogException;
+import dev.logstore.CorruptionPolicy;
+import dev.logstore.LogStoreException;
+import dev.logstore.StoreLockedException;
+import dev.logstore.index.IndexFiles;
+import dev.logstore.io.FileLocks;
+import dev.logstore.segment.Segment;
+import dev.logstore.segment.SegmentIndexes;
+import dev.logstore.segment.SegmentScanner;
+import dev.logstore.segment.SegmentSummary;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opening a partition for writing; the one place that decides what the files on disk mean
+ * after a crash.
+ *
+ * <ol>
+ *   <li>Take the partition's lock ({@code .lock}; see {@link FileLocks}).</li>
+ *   <li>Claim the next writer epoch ({@link Manifests}). From here on a writer of an older epoch
+ *       that still runs (its lock lost) acknowledges nothing more.</li>
+ *   <li>Read the newest complete manifest, or, for a partition written by LogStore 0.1, list
+ *       its segments ({@link LegacyLayout}).</li>
+ *   <li>Remove leftovers: temporary files, segment files the manifest does not name (a roll
+ *       that never committed, or segments retention removed before a crash).</li>
+ *   <li>Check the sealed segments: each file at least the size recorded for it; a segment whose
+ *       index files are missing is read through and its indexes rebuilt. Damage goes to the
+ *       {@link CorruptionPolicy}.</li>
+ *   <li>Seal the previous active segment. After a clean close its size is in the manifest.
+ *       Otherwise it is scanned from its start (the <em>recovery point</em>: every earlier
+ *       segment was sealed): a torn batch at its end, and anything after, is cut; bad bytes with
+ *       an intact batch after them are damage, not a torn write, and the policy decides. An
+ *       empty one is removed.</li>
+ *   <li>Start a new active segment for the new epoch, so no byte this writer appends can ever
+ *       land in a file an older writer may still write to, and commit the new manifest.</li>
+ * </ol>
+ */
+final class PartitionRecovery {
+
+    static final String LOCK_FILE = ".lock";
+
+    private static final Logger log = LoggerFactory.getLogger(PartitionRecovery.class);
+
+    private final String description;
+    private final Path dir;
+    private final LogConfig config;
+    private final Manifests manifests;
+    private final List<Segment> opened = new ArrayList<>();
+    private int claimed;
+
+    private PartitionRecovery(String description, Path dir, LogConfig config) {
+        this.description = description;
+        this.dir = dir;
+        this.config = config;
+        this.manifests = new Manifests(dir, config.opener());
+    }
+
+    static PartitionWriter.Recovered open(String description, Path dir, LogConfig config) {
+        FileLocks.Held lock;
+        try {
+            Files.createDirectories(dir);
+            lock = FileLocks.tryLock(config.opener(), dir.resolve(LOCK_FILE));
+        } catch (FileLocks.BusyException e) {
+            throw new StoreLockedException(description + " is already open for writing by another LogStore in "
+                    + (e.busy() == FileLocks.Busy.THIS_PROCESS ? "this process" : "another process") + " (lock "
+                    + dir.resolve(LOCK_FILE) + "); close that one first, or open this store read-only");
+        } catch (IOException e) {
+            throw new LogStoreException("Cannot open " + description + " in " + dir + ": " + e.getMessage()
+                    + ". Check that the directory exists and is writable", e);
+        }
+        PartitionRecovery recovery = new PartitionRecovery(description, dir, config);
+        try {
+            return recovery.recover(lock);
+        } catch (RuntimeException | Error e) {
+            recovery.abandon(lock, e);
+            throw e;
+        } catch (IOException e) {
+            LogStoreException failure = new LogStoreException("Cannot open " + description + " in " + dir + ": "
+                    + e.getMessage() + ". Check that the directory is writable and the disk has room", e);
+            recovery.abandon(lock, failure);
+            throw failure;
+        }
+    }
+
+    /** After a failed open: closes what was opened, withdraws the epoch claim, releases the lock. */
+    private void abandon(FileLocks.Held lock, Throwable failure) {
+        for (Segment segment : opened) {
+            segment.file().close();
+        }
+        try {
+            if (claimed > 0) {
+                // Nothing was written under the claim; withdrawing it leaves the partition as it was.
+                Files.deleteIfExists(manifests.file(claimed));
+            }
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+        try {
+            lock.close();
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    private PartitionWriter.Recovered recover(FileLocks.Held lock) throws IOException {
+        int previous = manifests.newestClaimed();
+        int epoch = previous + 1;
+        try {
+            manifests.claim(epoch);
+            claimed = epoch;
+        } catch (FileAlreadyExistsException e) {
+            throw new StoreLockedException(description + ": another writer claimed writer epoch " + epoch + " in "
+                    + dir + " at the same moment, although this one holds the partition's lock: the filesystem's locks "
+                    + "do not work between these two writers. Make sure one writer at a time opens the partition");
+        }
+        Manifest manifest = manifests.newestComplete(previous);
+        boolean legacy = manifest == null;
+        Listing listing = list();
+        if (legacy) {
+            manifest = LegacyLayout.manifestOf(dir, listing.segments(), Files.exists(dir.resolve(LegacyLayout.CLEAN_MARKER)));
+        }
+        removeLeftovers(listing, manifest, legacy);
+
+        List<Segment> sealed = new ArrayList<>();
+        List<Manifest.Entry> entries = manifest.segments();
+        long nextOffset = manifest.startOffset();
+        int count = entries.size();
+        for (int i = 0; i < count; i++) {
+            Manifest.Entry entry = entries.get(i);
+            boolean last = i == count - 1;
+            Segment segment = Segment.open(config.opener(), dir, entry.baseOffset(), entry.epoch(), null,
+                    entry.createdMillis(), config.indexIntervalBytes(), true);
+            opened.add(segment);
+            SegmentSummary summary;
+            try {
+                summary = last ? recoverLast(segment, entry, manifest.clean(), legacy)
+                        : checkSealed(segment, entry, listing, legacy);
+            } catch (CorruptLogException e) {
+                if (config.corruptionPolicy() == CorruptionPolicy.FAIL) {
+                    throw refuse(e);
+                }
+                summary = truncateAt(segment, e, entries.subList(i + 1, count));
+                i = count; // every later segment is gone
+            }
+            if (summary.size() == 0) {
+                nextOffset = Math.max(nextOffset, entry.baseOffset());
+                removeFiles(segment);
+                continue;
+            }
+            segment.seal(summary);
+            sealed.add(segment);
+            nextOffset = summary.nextOffset();
+        }
+
+        Segment active = Segment.create(config.opener(), dir, nextOffset, epoch, config.indexIntervalBytes());
+        opened.add(active);
+        long startOffset = sealed.isEmpty() ? Math.max(manifest.startOffset(), nextOffset) : manifest.startOffset();
+        List<Manifest.Entry> written = new ArrayList<>();
+        for (Segment segment : sealed) {
+            SegmentSummary s = segment.summary();
+            written.add(new Manifest.Entry(segment.baseOffset(), segment.epoch(), segment.createdMillis(), s.size(),
+                    s.nextOffset(), s.maxTimestamp()));
+        }
+        written.add(new Manifest.Entry(active.baseOffset(), epoch, -1, -1, -1, Long.MIN_VALUE));
+        Manifest fresh = new Manifest(epoch, false, startOffset, written);
+        manifests.prepare(fresh);
+        manifests.commit(epoch);
+        claimed = 0;
+        manifests.sync();
+        manifests.removeOlderThan(epoch);
+        if (legacy && Files.deleteIfExists(dir.resolve(LegacyLayout.CLEAN_MARKER))) {
+            manifests.sync();
+        }
+        if (legacy && !sealed.isEmpty()) {
+            log.info("{}: upgraded to format version 2 (a manifest and writer epochs); it can no longer be opened "
+                    + "by LogStore 0.1", description);
+        }
+        return new PartitionWriter.Recovered(lock, epoch, manifests, sealed, active, startOffset, nextOffset);
+    }
+
+    /** What the partition directory holds, by kind. */
+    private record Listing(List<Long> segments, Set<Long> indexed, List<Path> leftovers) {
+    }
+
+    private Listing list() throws IOException {
+        List<Long> segments = new ArrayList<>();
+        Set<Long> withIndex = new HashSet<>();
+        Set<Long> withTimeIndex = new HashSet<>();
+        List<Path> leftovers = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".tmp") || name.endsWith(".deleted")) {
+                    leftovers.add(file);
+                } else if (name.endsWith(Segment.LOG_SUFFIX)) {
+                    long base = Segment.parseBaseOffset(name);
+                    if (base >= 0) {
+                        segments.add(base);
+                    }
+                } else if (name.endsWith(Segment.INDEX_SUFFIX)) {
+                    withIndex.add(Segment.parseBaseOffset(name.replace(Segment.INDEX_SUFFIX, Segment.LOG_SUFFIX)));
+                } else if (name.endsWith(Segment.TIME_INDEX_SUFFIX)) {
+                    withTimeIndex.add(Segment.parseBaseOffset(name.replace(Segment.TIME_INDEX_SUFFIX,
+                            Segment.LOG_SUFFIX)));
+                }
+            }
+        }
+        segments.sort(null);
+        withIndex.retainAll(withTimeIndex);
+        return new Listing(segments, withIndex, leftovers);
+    }
+
+    /** Removes temporary files and, for a partition with a manifest, segment files it does not name. */
+    private void removeLeftovers(Listing listing, Manifest manifest, boolean legacy) throws IOException {
+        boolean removed = false;
+        for (Path file : listing.leftovers()) {
+            removed |= Files.deleteIfExists(file);
+        }
+        if (!legacy) {
+            Set<Long> named = new HashSet<>();
+            for (Manifest.Entry entry : manifest.segments()) {
+                named.add(entry.baseOffset());
+            }
+            for (long base : listing.segments()) {
+                if (!named.contains(base)) {
+                    log.info("{}: removing {}, which the manifest does not name (a roll that never completed, or a "
+                            + "segment retention removed)", description, Segment.fileName(base, Segment.LOG_SUFFIX));
+                    for (String suffix : new String[] {Segment.LOG_SUFFIX, Segment.INDEX_SUFFIX,
+                                                        Segment.TIME_INDEX_SUFFIX}) {
+                        removed |= Files.deleteIfExists(dir.resolve(Segment.fileName(base, suffix)));
+                    }
+                }
+            }
+        }
+        if (removed) {
+            manifests.sync();
+        }
+    }
+
+    /**
+     * Checks a sealed segment: its file holds at least the recorded bytes, and one whose index
+     * files are missing is read through (its indexes rebuilt), since nothing else would notice
+     * damage in it before a reader reaches it.
+     */
+    private SegmentSummary checkSealed(Segment segment, Manifest.Entry entry, Listing listing, boolean legacy)
+            throws IOException {
+        long fileSize = fileSize(segment);
+        long size = entry.size();
+        if (fileSize < size) {
+            throw new CorruptLogException(segment.path(), fileSize, "the segment is " + fileSize + " bytes but was "
+                    + size + " bytes when it was sealed: bytes were cut off behind the store's back");
+        }
+        if (legacy) {
+            long recorded = IndexFiles.recordedSegmentSize(segment.indexFile());
+            if (recorded >= 0 && recorded != fileSize) {
+                throw new CorruptLogException(segment.path(), Math.min(fileSize, recorded), "the segment is "
+                        + fileSize + " bytes but was " + recorded + " bytes when its index was written");
+            }
+        }
+        SegmentSummary summary = new SegmentSummary(size, entry.nextOffset(), entry.maxTimestamp());
+        if (!listing.indexed().contains(entry.baseOffset()) || legacy) {
+            SegmentIndexes indexes = segment.indexes(size);
+            summary = new SegmentSummary(size, indexes.nextOffset(), indexes.maxTimestamp());
+        }
+        return summary;
+    }
+
+    /** The previous writer's active segment: known after a clean close, else scanned and cut after its last valid batch. */
+    private SegmentSummary recoverLast(Segment segment, Manifest.Entry entry, boolean clean, boolean legacy)
+            throws IOException {
+        long fileSize = fileSize(segment);
+        if (clean && entry.complete() && fileSize >= entry.size()) {
+            try {
+                SegmentIndexes indexes = segment.indexes(entry.size());
+                if (fileSize > entry.size()) {
+                    log.warn("{}: cutting {} bytes past the end {} had at its clean close (written by a writer that "
+                            + "was no longer the partition's)", description, fileSize - entry.size(), segment.path());
+                    segment.file().truncate(entry.size());
+                }
+                return new SegmentSummary(entry.size(), indexes.nextOffset(), indexes.maxTimestamp());
+            } catch (CorruptLogException e) {
+                if (!legacy) {
+                    throw e;
+                }
+                // LogStore 0.1 left a marker whose segment does not check out: recover as after a crash.
+                segment.installIndexes(null);
+            }
+        }
+        SegmentIndexes indexes = SegmentIndexes.empty(segment.baseOffset(), config.indexIntervalBytes());
+        SegmentScanner.Result result = segment.scan(0, fileSize, segment.baseOffset(), indexes);
+        if (!result.clean()) {
+            checkDamageIsAtTheEnd(segment, result, fileSize);
+            log.warn("{}: recovered {} after an unclean shutdown; cut at byte {} ({}); next offset {}", description,
+                    segment.path().getFileName(), result.validEnd(), result.problem(), result.nextOffset());
+        }
+        if (fileSize > result.validEnd()) {
+            segment.file().truncate(result.validEnd());
+        }
+        segment.installIndexes(indexes);
+        if (result.validEnd() > 0) {
+            try {
+                segment.writeIndexFiles(result.validEnd());
+            } catch (IOException e) {
+                log.warn("{}: could not write the index files of {}: {}", description, segment.path(), e.getMessage());
+            }
+        }
+        return new SegmentSummary(result.validEnd(), result.nextOffset(), result.maxTimestamp());
+    }
+
+    /**
+     * A crash can only cut the end of the active segment short: its writes were sequential. Bad
+     * bytes with an intact batch after them are damage to data already written, perhaps already
+     * acknowledged as durable; cutting there would throw the intact batches away.
+     */
+    private void checkDamageIsAtTheEnd(Segment segment, SegmentScanner.Result result, long fileSize)
+            throws IOException {
+        if (result.torn()) {
+            return;
+        }
+        long intact = SegmentScanner.findIntactBatch(segment.file(), result.validEnd() + 1, fileSize,
+                result.nextOffset());
+        if (intact >= 0) {
+            throw new CorruptLogException(segment.path(), result.validEnd(), result.problem() + ", and an intact batch "
+                    + "follows at byte " + intact + ": the data was damaged after it was written, a crash does not "
+                    + "leave this");
+        }
+    }
+
+    /** Refusal under {@link CorruptionPolicy#FAIL}, saying what to do. */
+    private CorruptLogException refuse(CorruptLogException e) {
+        return new CorruptLogException(e.getMessage() + ". " + description + " was not opened and nothing was changed: "
+                + "restore the segment from a copy, or open the store with CorruptionPolicy.TRUNCATE to cut the "
+                + "partition back to the last valid batch before the damage", e.file(), e.position());
+    }
+
+    /**
+     * {@link CorruptionPolicy#TRUNCATE}: cuts {@code segment} at the damage and removes every
+     * later segment, so the partition is again a clean prefix.
+     */
+    private SegmentSummary truncateAt(Segment segment, CorruptLogException damage, List<Manifest.Entry> later)
+            throws IOException {
+        SegmentIndexes indexes = SegmentIndexes.empty(segment.baseOffset(), config.indexIntervalBytes());
+        long fileSize = fileSize(segment);
+        SegmentScanner.Result result = segment.scan(0, fileSize, segment.baseOffset(), indexes);
+        long cut = result.validEnd();
+        segment.file().truncate(cut);
+        segment.installIndexes(indexes);
+        Files.deleteIfExists(segment.indexFile());
+        Files.deleteIfExists(segment.timeIndexFile());
+        for (Manifest.Entry entry : later) {
+            for (String suffix : new String[] {Segment.LOG_SUFFIX, Segment.INDEX_SUFFIX, Segment.TIME_INDEX_SUFFIX}) {
+                Files.deleteIfExists(dir.resolve(Segment.fileName(entry.baseOffset(), suffix)));
+            }
+        }
+        manifests.sync();
+        log.warn("{}: {}; cut {} at byte {} and removed {} later segment(s) as CorruptionPolicy.TRUNCATE asks; the "
+                + "partition now ends at offset {}", description, damage.getMessage(), segment.path(), cut,
+                later.size(), result.nextOffset());
+        return new SegmentSummary(cut, result.nextOffset(), result.maxTimestamp());
+    }
+
+    private long fileSize(Segment segment) throws IOException {
+        try {
+            return Files.size(segment.path());
+        } catch (NoSuchFileException e) {
+            throw new CorruptLogException(segment.path(), 0, "the segment file is missing although the partition's "
+                    + "manifest names it");
+        }
+    }
+
+    private void removeFiles(Segment segment) throws IOException {
+        segment.file().close();
+        Files.deleteIfExists(segment.path());
+        Files.deleteIfExists(segment.indexFile());
+        Files.deleteIfExists(segment.timeIndexFile());
+    }
+}

@@ -1,0 +1,596 @@
+package dev.logstore.log;
+
+import static dev.logstore.record.BatchFormat.MAX_OFFSET;
+import static dev.logstore.record.BatchFormat.MAX_TIMESTAMP_OFFSET;
+
+import dev.logstore.AppendResult;
+import dev.logstore.Durability;
+import dev.logstore.LogStoreException;
+import dev.logstore.LogStoreInterruptedException;
+import dev.logstore.PartitionFailedException;
+import dev.logstore.WriterFencedException;
+import dev.logstore.io.FileLocks;
+import dev.logstore.record.BatchEncoder;
+import dev.logstore.record.Record;
+import dev.logstore.segment.Segment;
+import dev.logstore.segment.SegmentSummary;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one writer of a partition. It holds the partition's lock and a writer epoch of its own
+ * (see {@link Manifests}), appends at the end of the active segment, rolls, applies retention,
+ * and publishes a new {@link LogState} after each change.
+ *
+ * <p>Concurrency: appends, rolls and retention run under {@code writeLock}; fsyncs under
+ * {@code syncLock}, so appenders keep appending while one of them forces the file, and every
+ * appender waiting behind it finds its data already covered (group commit). Readers take no
+ * lock: they read the published snapshot.
+ *
+ * <p>Fail-stop: a failed write, fsync or roll leaves the file in a state the writer no longer
+ * knows, and after a failed fsync the kernel may have dropped pages it reported as written. So
+ * any such error stops the partition: it refuses appends and flushes, naming the cause, until
+ * the store is reopened and recovery finds out what the disk really holds. Readers go on reading
+ * what was published.
+ *
+ * <p>Fencing: before it acknowledges anything as durable (a flush, an append under
+ * {@link Durability#always()}), after a roll and at close, the writer checks that no newer
+ * epoch was claimed. A writer that finds one stops with a {@link WriterFencedException}; its late
+ * bytes land past the size the newer writer recorded for its segment, so they are never data.
+ */
+public final class PartitionWriter extends PartitionLog {
+
+    private static final Logger log = LoggerFactory.getLogger(PartitionWriter.class);
+    /** How often appends look for a newer writer epoch, besides every fsync. */
+    private static final long EPOCH_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final FileLocks.Held lock;
+    private final int epoch;
+    private final Manifests manifests;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ReentrantLock syncLock = new ReentrantLock();
+    private final AppendSignal appendSignal = new AppendSignal();
+    private final BatchEncoder encoder;
+    private final AtomicLong durableOffset = new AtomicLong();
+
+    // Owned by writeLock.
+    private Segment[] segments;
+    private Segment active;
+    private long activeSize;
+    private long activeMaxTimestamp = Long.MIN_VALUE;
+    private long nextOffset;
+    private long startOffset;
+    private int unflushedRecords;
+    private long lastEpochCheckNanos = System.nanoTime();
+
+    private volatile PartitionFailedException failure;
+
+    private PartitionWriter(String description, int partition, Path dir, LogConfig config, Recovered recovered) {
+        super(description, partition, dir, config);
+        this.lock = recovered.lock();
+        this.epoch = recovered.epoch();
+        this.manifests = recovered.manifests();
+        this.encoder = new BatchEncoder(epoch);
+        List<Segment> all = new ArrayList<>(recovered.sealed());
+        all.add(recovered.active());
+        this.segments = all.toArray(Segment[]::new);
+        this.active = recovered.active();
+        this.nextOffset = recovered.nextOffset();
+        this.startOffset = recovered.startOffset();
+        this.durableOffset.set(nextOffset);
+        publish();
+    }
+
+    /** What recovery hands the writer: the lock, the new epoch, and the partition's segments. */
+    record Recovered(FileLocks.Held lock, int epoch, Manifests manifests, List<Segment> sealed, Segment active,
+                     long startOffset, long nextOffset) {
+    }
+
+    /**
+     * Opens a partition for writing: takes its lock and a new writer epoch, recovers it and
+     * leaves it ready to append into a new segment. See {@link PartitionRecovery}.
+     */
+    public static PartitionWriter open(String storeName, int partition, Path dir, LogConfig config) {
+        String description = describe(storeName, partition);
+        Recovered recovered = PartitionRecovery.open(description, dir, config);
+        return new PartitionWriter(description, partition, dir, config, recovered);
+    }
+
+    @Override
+    public boolean writable() {
+        return true;
+    }
+
+    /** The writer epoch this handle holds. */
+    public int epoch() {
+        return epoch;
+    }
+
+    /** The offset below which everything is known to be on disk. */
+    public long durableOffset() {
+        return durableOffset.get();
+    }
+
+    @Override
+    public void refresh() {
+        // The writer's snapshot is always current.
+    }
+
+    private void publish() {
+        state = new LogState(segments, startOffset, nextOffset, activeSize, activeMaxTimestamp, false, null);
+    }
+
+    // ---------------------------------------------------------------- appends
+
+    /**
+     * Appends records as one batch.
+     *
+     * @param firstOffset offset of the first record (consecutive after it), or -1 for the next offset
+     * @param offsets     explicit offsets of every record (strictly increasing), or null
+     */
+    public AppendResult append(List<Record> records, long firstOffset, long[] offsets) {
+        int count = records.size();
+        if (count == 0) {
+            throw new IllegalArgumentException(description + ": nothing to append (empty record list)");
+        }
+        if (offsets != null && offsets.length != count) {
+            throw new IllegalArgumentException(description + ": " + offsets.length + " offsets for " + count + " records");
+        }
+        long base;
+        long last;
+        boolean mustSync;
+        writeLock.lock();
+        try {
+            checkWritable();
+            base = offsets != null ? offsets[0] : firstOffset < 0 ? nextOffset : firstOffset;
+            if (base < nextOffset) {
+                throw new IllegalArgumentException(description + ": offset " + base + " is below the next offset "
+                        + nextOffset + "; offsets only grow, so append at " + nextOffset + " or later");
+            }
+            last = offsets != null ? checkOffsets(offsets) : base + count - 1;
+            if (last < base || last > MAX_OFFSET) {
+                throw new IllegalArgumentException(description + ": a batch of " + count + " records from offset " + base
+                        + " would pass the largest offset, " + MAX_OFFSET + " (Long.MAX_VALUE - 1)");
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                // Writing now would let Java close the segment file for every user of it.
+                throw new LogStoreInterruptedException(description + ": the appending thread is interrupted; nothing "
+                        + "was written. Clear the interrupt flag (or append from another thread) and append again", null);
+            }
+            long now = System.nanoTime();
+            if (now - lastEpochCheckNanos > EPOCH_CHECK_NANOS) {
+                lastEpochCheckNanos = now;
+                checkEpoch();
+            }
+            ByteBuffer batch = encoder.encode(base, offsets, records);
+            long maxTimestamp = batch.getLong(MAX_TIMESTAMP_OFFSET);
+            int size = batch.remaining();
+            maybeRoll(base, last, size);
+            Segment segment = active;
+            long position = activeSize;
+            try {
+                segment.file().write(batch, position);
+            } catch (IOException e) {
+                throw failStop("cannot write to " + segment.path(), e);
+            }
+            if (position == 0) {
+                segment.createdMillis(System.currentTimeMillis());
+            }
+            segment.indexes(position).add(position, size, base, last + 1, maxTimestamp);
+            activeSize = position + size;
+            activeMaxTimestamp = Math.max(activeMaxTimestamp, maxTimestamp);
+            nextOffset = last + 1;
+            publish();
+            unflushedRecords += count;
+            Durability durability = config.durability();
+            mustSync = durability.mode() == Durability.Mode.ALWAYS
+                    || (durability.mode() == Durability.Mode.EVERY_RECORDS && unflushedRecords >= durability.records());
+        } catch (IOException e) {
+            throw failStop("cannot index " + active.path(), e);
+        } finally {
+            writeLock.unlock();
+        }
+        appendSignal.signal();
+        if (mustSync) {
+            sync(last + 1);
+        }
+        return new AppendResult(partition, base, last);
+    }
+
+    private long checkOffsets(long[] offsets) {
+        for (int i = 1; i < offsets.length; i++) {
+            if (offsets[i] <= offsets[i - 1]) {
+                throw new IllegalArgumentException(description + ": offsets must strictly increase, but offset "
+                        + offsets[i] + " follows " + offsets[i - 1]);
+            }
+        }
+        long last = offsets[offsets.length - 1];
+        if (last - offsets[0] > Integer.MAX_VALUE || last - offsets[0] < 0) {
+            throw new IllegalArgumentException(description + ": offsets of one batch must lie within "
+                    + Integer.MAX_VALUE + " of each other; split the batch");
+        }
+        return last;
+    }
+
+    private void checkWritable() {
+        checkOpen();
+        PartitionFailedException failed = failure;
+        if (failed != null) {
+            if (failed instanceof WriterFencedException) {
+                throw failed;
+            }
+            throw new PartitionFailedException(description + " stopped taking appends after an earlier failure; "
+                    + "reopen the store to recover it. The failure: " + failed.getMessage(), failed);
+        }
+    }
+
+    /**
+     * Records that the partition failed and returns the exception to throw. The first failure
+     * wins: later ones are consequences.
+     */
+    private PartitionFailedException failStop(String what, Throwable cause) {
+        PartitionFailedException stopped = cause instanceof WriterFencedException fenced ? fenced
+                : new PartitionFailedException(description + ": " + what + ": " + explain(cause) + ". The partition "
+                        + "stopped taking appends; everything acknowledged before is kept. Deal with the cause, then "
+                        + "reopen the store", cause);
+        synchronized (this) {
+            if (failure == null) {
+                failure = stopped;
+                log.error("{} stopped taking appends: {}", description, stopped.getMessage());
+            }
+        }
+        return stopped;
+    }
+
+    private static String explain(Throwable e) {
+        if (e instanceof ClosedByInterruptException) {
+            return "the thread was interrupted during the I/O, and Java closed the segment file for every user";
+        }
+        if (e instanceof ClosedChannelException) {
+            return "the segment file was closed (an interrupt of a thread writing to it)";
+        }
+        String message = e.getMessage();
+        return message == null ? e.toString() : message;
+    }
+
+    /** Throws when a newer writer claimed the partition; see the class comment. */
+    private void checkEpoch() {
+        if (manifests.claimed(epoch + 1)) {
+            throw failStop("fenced", new WriterFencedException(description + ": another writer opened the partition "
+                    + "(writer epoch " + (epoch + 1) + " was claimed in " + dir + ") while this one (epoch " + epoch
+                    + ") still had it open, so this one acknowledges nothing more; its later appends are not part of "
+                    + "the partition. Its OS lock did not hold (a shared filesystem without working locks, or a "
+                    + "removed lock file). Close this handle"));
+        }
+    }
+
+    // ---------------------------------------------------------------- durability
+
+    /** Forces everything appended so far to disk; returns when it is there. */
+    public void flush() {
+        sync(state.nextOffset());
+    }
+
+    /** True when appends wait for a flush. */
+    public boolean dirty() {
+        return failure == null && !closed && durableOffset.get() < state.nextOffset();
+    }
+
+    /** Makes every offset below {@code target} durable, sharing the fsync with concurrent callers. */
+    private void sync(long target) {
+        if (durableOffset.get() >= target) {
+            checkWritable();
+            return;
+        }
+        syncLock.lock();
+        try {
+            if (durableOffset.get() >= target) {
+                return;
+            }
+            Segment segment;
+            long upTo;
+            writeLock.lock();
+            try {
+                checkWritable();
+                segment = active;
+                upTo = nextOffset;
+                unflushedRecords = 0;
+            } finally {
+                writeLock.unlock();
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw new LogStoreInterruptedException(description + ": the flushing thread is interrupted, so "
+                        + "nothing was forced to disk (appends up to offset " + (upTo - 1) + " are written but not yet "
+                        + "durable). Clear the interrupt flag and flush again", null);
+            }
+            try {
+                segment.file().force();
+            } catch (ClosedByInterruptException e) {
+                throw failStop("fsync of " + segment.path() + " was interrupted", e);
+            } catch (ClosedChannelException e) {
+                // A roll sealed the segment meanwhile, forcing it first.
+                if (durableOffset.get() < upTo) {
+                    throw failStop("fsync of " + segment.path() + " failed", e);
+                }
+            } catch (IOException e) {
+                throw failStop("fsync of " + segment.path() + " failed", e);
+            }
+            checkEpoch();
+            durableOffset.accumulateAndGet(upTo, Math::max);
+        } finally {
+            syncLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- rolls and retention
+
+    private void maybeRoll(long base, long last, int batchSize) {
+        Segment current = active;
+        if (activeSize == 0) {
+            if (current.baseOffset() != base) {
+                // An empty segment whose name does not match its first offset (an append with an
+                // explicit offset): replace it with one named right.
+                replaceEmptyActive(base);
+            }
+            return;
+        }
+        boolean full = activeSize + batchSize > config.segmentBytes() || activeSize + batchSize > Integer.MAX_VALUE;
+        boolean old = System.currentTimeMillis() - current.createdMillis() >= config.segmentMillis();
+        boolean offsetOverflow = last - current.baseOffset() > Integer.MAX_VALUE;
+        if (full || old || offsetOverflow) {
+            roll(base);
+        }
+    }
+
+    /**
+     * Seals the active segment (forced, indexed, recorded with its size in the manifest) and
+     * starts a new one at {@code base}, applying retention in the same manifest. Either the new
+     * manifest is committed or nothing changes but a failed partition; a new segment file the
+     * manifest does not name is removed.
+     */
+    private void roll(long base) {
+        Segment old = active;
+        try {
+            old.file().force();
+        } catch (IOException e) {
+            throw failStop("fsync of " + old.path() + " before sealing it failed", e);
+        }
+        checkEpoch();
+        durableOffset.accumulateAndGet(nextOffset, Math::max);
+        SegmentSummary sealedAs = new SegmentSummary(activeSize, nextOffset, activeMaxTimestamp);
+        old.seal(sealedAs);
+        try {
+            old.writeIndexFiles(activeSize);
+        } catch (IOException e) {
+            log.warn("{}: could not write the index files of {} ({}); they are rebuilt when next needed",
+                    description, old.path(), e.getMessage());
+        }
+        List<Segment> sealed = new ArrayList<>(List.of(segments));
+        List<Segment> expired = expired(sealed, 0, System.currentTimeMillis());
+        sealed.removeAll(expired);
+        long newStart = expired.isEmpty() ? startOffset : expired.get(expired.size() - 1).summary().nextOffset();
+        Segment fresh;
+        try {
+            fresh = Segment.create(config.opener(), dir, base, epoch, config.indexIntervalBytes());
+        } catch (IOException e) {
+            old.seal(null);
+            throw failStop("cannot create the next segment " + Segment.fileName(base, Segment.LOG_SUFFIX) + " in " + dir,
+                    e);
+        }
+        List<Segment> next = new ArrayList<>(sealed);
+        next.add(fresh);
+        try {
+            commitManifest(newStart, next, false, fresh);
+        } catch (RuntimeException e) {
+            old.seal(null);
+            throw e;
+        }
+        try {
+            old.file().closeWriter();
+        } catch (IOException e) {
+            log.debug("{}: closing the write channel of {}: {}", description, old.path(), e.getMessage());
+        }
+        segments = next.toArray(Segment[]::new);
+        active = fresh;
+        activeSize = 0;
+        activeMaxTimestamp = Long.MIN_VALUE;
+        startOffset = newStart;
+        publish();
+        for (Segment gone : expired) {
+            gone.retire(true);
+        }
+    }
+
+    /** Replaces the empty active segment by one with base offset {@code base}. */
+    private void replaceEmptyActive(long base) {
+        Segment old = active;
+        Segment fresh;
+        try {
+            fresh = Segment.create(config.opener(), dir, base, epoch, config.indexIntervalBytes());
+        } catch (IOException e) {
+            throw failStop("cannot create segment " + Segment.fileName(base, Segment.LOG_SUFFIX) + " in " + dir, e);
+        }
+        List<Segment> next = new ArrayList<>(List.of(segments).subList(0, segments.length - 1));
+        next.add(fresh);
+        long newStart = next.size() == 1 ? base : startOffset;
+        commitManifest(newStart, next, false, fresh);
+        segments = next.toArray(Segment[]::new);
+        active = fresh;
+        startOffset = newStart;
+        publish();
+        old.retire(true);
+    }
+
+    /**
+     * Writes and commits a manifest listing {@code list} (the last entry active unless
+     * {@code clean}). {@code created}, when not null, is a segment file created for this manifest:
+     * it is removed if the manifest never became visible. Any failure stops the partition.
+     */
+    private void commitManifest(long start, List<Segment> list, boolean clean, Segment created) {
+        Manifest manifest = manifestOf(start, list, clean);
+        boolean committed = false;
+        try {
+            checkEpoch();
+            manifests.prepare(manifest);
+            manifests.commit(epoch);
+            committed = true;
+            manifests.sync();
+        } catch (IOException | RuntimeException e) {
+            if (!committed && created != null) {
+                created.file().close();
+                try {
+                    Files.deleteIfExists(created.path());
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw failStop("cannot write the manifest " + manifests.file(epoch), e);
+        }
+    }
+
+    private Manifest manifestOf(long start, List<Segment> list, boolean clean) {
+        List<Manifest.Entry> entries = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            Segment segment = list.get(i);
+            boolean last = i == list.size() - 1;
+            SegmentSummary summary = segment.summary();
+            if (last && !clean) {
+                entries.add(new Manifest.Entry(segment.baseOffset(), segment.epoch(), segment.createdMillis(), -1, -1,
+                        Long.MIN_VALUE));
+            } else if (last) {
+                entries.add(new Manifest.Entry(segment.baseOffset(), segment.epoch(), segment.createdMillis(),
+                        activeSize, nextOffset, activeMaxTimestamp));
+            } else {
+                entries.add(new Manifest.Entry(segment.baseOffset(), segment.epoch(), segment.createdMillis(),
+                        summary.size(), summary.nextOffset(), summary.maxTimestamp()));
+            }
+        }
+        return new Manifest(epoch, clean, start, entries);
+    }
+
+    /**
+     * The oldest of the sealed segments {@code candidates} that retention removes now, oldest
+     * first; {@code otherBytes} are the partition's bytes outside them (the active segment's).
+     */
+    private List<Segment> expired(List<Segment> candidates, long otherBytes, long nowMillis) {
+        List<Segment> expired = new ArrayList<>();
+        long total = otherBytes;
+        for (Segment segment : candidates) {
+            total += segment.summary().size();
+        }
+        for (Segment segment : candidates) {
+            SegmentSummary summary = segment.summary();
+            boolean tooOld = config.retentionMillis() >= 0
+                    && newestTimestamp(segment) < nowMillis - config.retentionMillis();
+            boolean tooBig = config.retentionBytes() >= 0 && total - summary.size() >= config.retentionBytes();
+            if (!tooOld && !tooBig) {
+                break;
+            }
+            expired.add(segment);
+            total -= summary.size();
+        }
+        return expired;
+    }
+
+    /** The segment's newest record timestamp, or, when its records carry none, when it was last written. */
+    private static long newestTimestamp(Segment segment) {
+        long max = segment.summary().maxTimestamp();
+        if (max >= 0) {
+            return max;
+        }
+        try {
+            return Files.getLastModifiedTime(segment.path()).toMillis();
+        } catch (IOException e) {
+            return segment.createdMillis();
+        }
+    }
+
+    /** Deletes whole sealed segments beyond the retention limits; returns how many. */
+    public int enforceRetention(long nowMillis) {
+        writeLock.lock();
+        try {
+            checkWritable();
+            List<Segment> sealed = new ArrayList<>(List.of(segments).subList(0, segments.length - 1));
+            List<Segment> expired = expired(sealed, activeSize, nowMillis);
+            if (expired.isEmpty()) {
+                return 0;
+            }
+            List<Segment> next = new ArrayList<>(List.of(segments));
+            next.removeAll(expired);
+            long newStart = expired.get(expired.size() - 1).summary().nextOffset();
+            commitManifest(newStart, next, false, null);
+            segments = next.toArray(Segment[]::new);
+            startOffset = newStart;
+            publish();
+            for (Segment gone : expired) {
+                gone.retire(true);
+            }
+            return expired.size();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- waiting and closing
+
+    @Override
+    public boolean awaitAppend(long offset, long timeout, TimeUnit unit) throws InterruptedException {
+        return appendSignal.await(() -> state.nextOffset() > offset || closed, unit.toNanos(timeout))
+                && state.nextOffset() > offset;
+    }
+
+    /**
+     * Closes the partition. A healthy one forces its data, writes the active segment's indexes
+     * and a manifest marked clean, so the next open skips recovery; a failed one only lets go of
+     * its files and lock, and the next open recovers it. Always releases the lock.
+     */
+    @Override
+    public void close() {
+        LogStoreException error = null;
+        writeLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (failure == null) {
+                try {
+                    active.file().force();
+                    active.writeIndexFiles(activeSize);
+                    commitManifest(startOffset, List.of(segments), true, null);
+                } catch (IOException | LogStoreException e) {
+                    error = e instanceof LogStoreException lse ? lse : new LogStoreException(description + ": clean "
+                            + "shutdown failed: " + e.getMessage() + ". The next open recovers the partition from its "
+                            + "files", e);
+                }
+            } else {
+                log.info("{} closed after a failure; the next open recovers it", description);
+            }
+        } finally {
+            for (Segment segment : segments) {
+                segment.retire(false);
+            }
+            try {
+                lock.close();
+            } catch (IOException e) {
+                log.debug("{}: releasing the lock: {}", description, e.getMessage());
+            }
+            writeLock.unlock();
+            appendSignal.signalAll();
+        }
+        if (error != null) {
+            throw error;
+        }
+    }
+}

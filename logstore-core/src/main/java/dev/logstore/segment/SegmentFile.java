@@ -1,0 +1,257 @@
+package dev.logstore.segment;
+
+import dev.logstore.io.Directories;
+import dev.logstore.io.FileOpener;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The bytes of one segment's {@code .log} file and the channels that reach them.
+ *
+ * <p>Java closes a {@link FileChannel} for every thread that shares it when one thread is
+ * interrupted during I/O on it, or enters I/O with its interrupt flag set. So the writer and the
+ * readers never share a channel:
+ * <ul>
+ *   <li>the <em>write channel</em> is used by the partition's writer alone (appends, fsyncs,
+ *       truncation), so no reader can break it;</li>
+ *   <li>readers share one <em>read channel</em>, opened on first use. A reader that finds it
+ *       closed under it by another reader's interrupt opens it again and retries; a reader whose
+ *       own thread is interrupted fails alone with an {@link InterruptedIOException}, leaving its
+ *       interrupt flag set and the file untouched;</li>
+ *   <li>a zero-copy {@link #transferTo} cannot be retried once bytes reached its target, so each
+ *       transfer uses a channel of its own.</li>
+ * </ul>
+ */
+public final class SegmentFile implements PositionalReader, AutoCloseable {
+
+    /** How often a read reopens a read channel that other threads' interrupts keep closing. */
+    private static final int MAX_REOPENS = 8;
+
+    private final Path path;
+    private final FileOpener opener;
+    private final Object readerLock = new Object();
+    private volatile FileChannel reader;
+    private volatile FileChannel writer;
+    private volatile boolean closed;
+
+    private SegmentFile(Path path, FileOpener opener, FileChannel writer) {
+        this.path = path;
+        this.opener = opener;
+        this.writer = writer;
+    }
+
+    /** Creates a new, empty file with a write channel; fails if the file exists. The caller forces the directory. */
+    public static SegmentFile create(FileOpener opener, Path path) throws IOException {
+        FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        return new SegmentFile(path, opener, channel);
+    }
+
+    /** An existing file, to read; nothing is opened before the first read. */
+    public static SegmentFile existing(FileOpener opener, Path path) {
+        return new SegmentFile(path, opener, null);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    @FunctionalInterface
+    private interface ChannelOperation<T> {
+        T run(FileChannel channel) throws IOException;
+    }
+
+    /** Runs a restartable read on the shared read channel; see the class comment. */
+    private <T> T onReader(ChannelOperation<T> operation) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            if (Thread.currentThread().isInterrupted()) {
+                // Checked first: entering I/O interrupted would close the channel for everyone.
+                throw interrupted(null);
+            }
+            FileChannel channel = readChannel();
+            try {
+                return operation.run(channel);
+            } catch (ClosedByInterruptException e) {
+                throw interrupted(e);
+            } catch (ClosedChannelException e) {
+                // Closed under this thread: by the segment's close, or by another reader's interrupt.
+                if (closed) {
+                    throw e;
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    throw interrupted(e);
+                }
+                if (attempt == MAX_REOPENS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private InterruptedIOException interrupted(IOException cause) {
+        InterruptedIOException e = new InterruptedIOException("reading " + path + " was interrupted: the thread's "
+                + "interrupt flag is set. The file and other readers are unaffected; clear the flag (or read on "
+                + "another thread) and read again");
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
+    }
+
+    private FileChannel readChannel() throws IOException {
+        FileChannel channel = reader;
+        if (channel != null && channel.isOpen()) {
+            return channel;
+        }
+        synchronized (readerLock) {
+            if (closed) {
+                throw new ClosedChannelException();
+            }
+            channel = reader;
+            if (channel == null || !channel.isOpen()) {
+                channel = opener.open(path, StandardOpenOption.READ);
+                reader = channel;
+            }
+            return channel;
+        }
+    }
+
+    /**
+     * Reads until {@code dst} is full.
+     *
+     * @throws java.io.EOFException when the file ends first
+     * @throws InterruptedIOException when this thread is interrupted
+     */
+    @Override
+    public void readFully(ByteBuffer dst, long position) throws IOException {
+        int start = dst.position();
+        onReader(channel -> {
+            dst.position(start);
+            Directories.readFully(channel, dst, position);
+            return null;
+        });
+    }
+
+    /** The file's size now (it grows while a writer in another process appends). */
+    public long size() throws IOException {
+        return onReader(FileChannel::size);
+    }
+
+    /**
+     * Sends {@code [position, position + count)} to {@code target} without copying it through user
+     * space, on a channel of its own; stops early when a non-blocking target takes no more.
+     *
+     * @return the bytes sent
+     */
+    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+        if (Thread.currentThread().isInterrupted()) {
+            throw interrupted(null);
+        }
+        try (FileChannel channel = opener.open(path, StandardOpenOption.READ)) {
+            long done = 0;
+            while (done < count) {
+                long n = channel.transferTo(position + done, count - done, target);
+                if (n <= 0) {
+                    break;
+                }
+                done += n;
+            }
+            return done;
+        } catch (ClosedByInterruptException e) {
+            throw interrupted(e);
+        }
+    }
+
+    // ---------------------------------------------------------------- the writer's side
+
+    private FileChannel writeChannel() throws IOException {
+        FileChannel channel = writer;
+        if (channel == null) {
+            throw new IllegalStateException(path + " is not open for writing");
+        }
+        return channel;
+    }
+
+    /** Writes all of {@code src} at {@code position}. Only the partition's writer calls this. */
+    public void write(ByteBuffer src, long position) throws IOException {
+        FileChannel channel = writeChannel();
+        long p = position;
+        while (src.hasRemaining()) {
+            p += channel.write(src, p);
+        }
+    }
+
+    /** Forces the file's data (and the metadata needed to read it back) to disk. */
+    public void force() throws IOException {
+        writeChannel().force(false);
+    }
+
+    /**
+     * Cuts the file to {@code size} and forces it, through the write channel or, for a file being
+     * recovered that has none, a channel of its own.
+     */
+    public void truncate(long size) throws IOException {
+        FileChannel channel = writer;
+        if (channel != null) {
+            channel.truncate(size);
+            channel.force(true);
+            return;
+        }
+        try (FileChannel own = opener.open(path, StandardOpenOption.WRITE)) {
+            if (own.size() > size) {
+                own.truncate(size);
+                own.force(true);
+            }
+        }
+    }
+
+    /** Closes the write channel: the segment is sealed and only read from now on. */
+    public void closeWriter() throws IOException {
+        FileChannel channel = writer;
+        writer = null;
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    /** True while the write channel is open. */
+    public boolean writable() {
+        FileChannel channel = writer;
+        return channel != null && channel.isOpen();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (readerLock) {
+            closeQuietly(reader);
+            reader = null;
+        }
+        closeQuietly(writer);
+        writer = null;
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing was pending on it: writes are forced before a segment is closed
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return path.toString();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.logstore.segment;
+
+import dev.logstore.index.OffsetIndex;
+import dev.logstore.index.TimeIndex;
+import dev.logstore.io.FileOpener;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The offset and time index of one segment, and what adding its batches taught: the offset
+ * after the last batch and the greatest timestamp. One thread adds batches (the writer, or a
+ * follower catching up); any number of readers look up concurrently. A reader bounds what it
+ * uses by the end it read from its snapshot: an entry past that end belongs to a batch it cannot
+ * see yet.
+ */
+public final class SegmentIndexes {
+
+    private final long baseOffset;
+    private final int intervalBytes;
+    private final OffsetIndex offsets;
+    private final TimeIndex times;
+    private long bytesSinceEntry;
+    private volatile long lastBatchBase = -1;
+    private volatile long nextOffset;
+    private volatile long maxTimestamp = Long.MIN_VALUE;
+
+    private SegmentIndexes(long baseOffset, int intervalBytes, OffsetIndex offsets, TimeIndex times) {
+        this.baseOffset = baseOffset;
+        this.intervalBytes = intervalBytes;
+        this.offsets = offsets;
+        this.times = times;
+        this.bytesSinceEntry = intervalBytes;
+        this.nextOffset = baseOffset;
+    }
+
+    /** Indexes of an empty segment, to add batches to. */
+    public static SegmentIndexes empty(long baseOffset, int intervalBytes) {
+        return new SegmentIndexes(baseOffset, intervalBytes, new OffsetIndex(baseOffset), new TimeIndex(baseOffset));
+    }
+
+    /** Indexes read from their files, for a segment whose last batch starts at {@code lastBatchBase}. */
+    static SegmentIndexes loaded(long baseOffset, int intervalBytes, OffsetIndex offsets, TimeIndex times,
+                                 long lastBatchBase, long nextOffset) {
+        SegmentIndexes indexes = new SegmentIndexes(baseOffset, intervalBytes, offsets, times);
+        indexes.lastBatchBase = lastBatchBase;
+        indexes.nextOffset = nextOffset;
+        indexes.maxTimestamp = times.maxTimestamp();
+        return indexes;
+    }
+
+    /** Adds a batch that starts at {@code position}; batches come in file order. */
+    public void add(long position, int length, long batchBaseOffset, long batchNextOffset, long batchMaxTimestamp) {
+        if (bytesSinceEntry >= intervalBytes) {
+            offsets.append(batchBaseOffset, (int) position);
+            bytesSinceEntry = 0;
+        }
+        bytesSinceEntry += length;
+        lastBatchBase = batchBaseOffset;
+        if (batchMaxTimestamp > maxTimestamp) {
+            times.maybeAppend(batchMaxTimestamp, batchBaseOffset);
+            maxTimestamp = batchMaxTimestamp;
+        }
+        nextOffset = batchNextOffset;
+    }
+
+    /** The offset after the last batch added (the base offset when none was). */
+    public long nextOffset() {
+        return nextOffset;
+    }
+
+    /** The greatest timestamp added, {@code Long.MIN_VALUE} when none was. */
+    public long maxTimestamp() {
+        return maxTimestamp;
+    }
+
+    /** Position to start scanning at for {@code target}: that of the greatest indexed batch at or below it. */
+    public int lookup(long target) {
+        return offsets.lookup(target);
+    }
+
+    /** The greatest indexed batch position at or below {@code maxPosition}. */
+    public int floorPosition(long maxPosition) {
+        return offsets.floorPosition(maxPosition);
+    }
+
+    /** The offset to start scanning at for the first record with a timestamp at or above {@code timestamp}. */
+    public long offsetForTimestamp(long timestamp) {
+        return times.lookup(timestamp);
+    }
+
+    /** Writes both index files for a segment of {@code segmentSize} bytes (not forced: see IndexFiles). */
+    public void writeTo(FileOpener opener, Path indexFile, Path timeIndexFile, long segmentSize) throws IOException {
+        long last = lastBatchBase;
+        if (last >= 0) {
+            times.maybeAppend(maxTimestamp, last);
+        }
+        offsets.writeTo(opener, indexFile, segmentSize);
+        times.writeTo(opener, timeIndexFile, segmentSize);
+    }
+
+    long baseOffset() {
+        return baseOffset;
+    }
+}
