@@ -130,7 +130,7 @@ public final class LogReader implements AutoCloseable {
                     return seek(found);
                 }
             } catch (IOException e) {
-                throw log.readFailure(candidate, e);
+                throw log.readFailure(candidate, timestamp < 0 ? 0 : candidate.baseOffset(), e);
             } finally {
                 candidate.release();
             }
@@ -205,7 +205,11 @@ public final class LogReader implements AutoCloseable {
         try {
             return readInto(handler, maxRecords, maxBytes);
         } catch (IOException e) {
-            throw log.readFailure(segment, e);
+            LogStoreException failure = log.readFailure(segment, nextOffset, e);
+            if (failure instanceof OffsetOutOfRangeException) {
+                unposition();
+            }
+            throw failure;
         }
     }
 
@@ -369,6 +373,10 @@ public final class LogReader implements AutoCloseable {
                 }
             }
         }
+        // Until the read succeeds the buffer holds nothing usable: a read cut short (an
+        // interrupt) must not leave old bytes that look like the new ones.
+        current = null;
+        currentSegment = null;
         ByteBuffer target = buffer(maxBytes);
         int want = (int) Math.min(end - filePosition, target.capacity());
         target.clear().limit(want);
@@ -385,6 +393,7 @@ public final class LogReader implements AutoCloseable {
         if (header.sizeInBytes() > want) {
             segment.headerAt(filePosition, end); // throws when the batch runs past the end
             // A batch larger than the buffer: a buffer of its own, given back once it is handed out.
+            current = null;
             ByteBuffer large = ByteBuffer.allocateDirect(header.sizeInBytes());
             segment.readFully(large, filePosition);
             large.flip();

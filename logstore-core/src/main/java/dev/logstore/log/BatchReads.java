@@ -81,7 +81,7 @@ public final class BatchReads {
                 position = segment.positionOf(offset, end);
             } catch (IOException e) {
                 segment.release();
-                throw log.readFailure(segment, e);
+                throw log.readFailure(segment, offset, e);
             } catch (RuntimeException e) {
                 segment.release();
                 throw e;
@@ -108,7 +108,7 @@ public final class BatchReads {
             try {
                 return copyWholeBatches(log, found.segment(), found.position(), found.end(), dst);
             } catch (IOException e) {
-                throw log.readFailure(found.segment(), e);
+                throw log.readFailure(found.segment(), offset, e);
             }
         }
     }
@@ -208,7 +208,7 @@ public final class BatchReads {
                 }
                 return new Transfer(sent, batch.baseOffset(), (int) (reached - batchStart));
             } catch (IOException e) {
-                throw log.readFailure(segment, e);
+                throw log.readFailure(segment, offset, e);
             }
         }
     }

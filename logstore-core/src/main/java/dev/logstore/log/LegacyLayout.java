@@ -60,6 +60,6 @@ final class LegacyLayout {
             boolean complete = !last || clean;
             entries.add(new Manifest.Entry(base, 0, -1, complete ? size : -1, -1, Long.MIN_VALUE));
         }
-        return new Manifest(0, clean, entries.isEmpty() ? 0 : entries.get(0).baseOffset(), entries);
+        return new Manifest(0, 0, clean, entries.isEmpty() ? 0 : entries.get(0).baseOffset(), entries);
     }
 }

@@ -21,26 +21,30 @@ import java.util.zip.CRC32C;
  *       4    2 version        1
  *       6    2 flags          bit 0: clean shutdown (the last segment's entry is final)
  *       8    4 epoch          writer epoch that wrote this manifest
- *      12    8 startOffset    offsets below it were removed (or never written)
- *      20    4 segmentCount   at least 1
- *      24   44 segment        segmentCount entries, by ascending base offset:
+ *      12    8 sequence       counts the manifests this epoch wrote: 0 for the first, then 1, 2...
+ *      20    8 startOffset    offsets below it were removed (or never written)
+ *      28    4 segmentCount   at least 1
+ *      32   44 segment        segmentCount entries, by ascending base offset:
  *                              int64 baseOffset
  *                              int32 epoch          writer epoch whose batches the segment holds (0: before epochs)
  *                              int64 createdMillis  when its first batch was written, -1 while empty
  *                              int64 size           bytes of whole batches; -1 for the active segment
  *                              int64 nextOffset     offset after its last record; -1 for the active segment
  *                              int64 maxTimestamp   greatest record timestamp, Long.MIN_VALUE when empty
- *    24+44n  4 crc            CRC-32C of every byte before it
+ *    32+44n  4 crc            CRC-32C of every byte before it
  * </pre>
  *
- * Every entry but the last is sealed. The last is the active segment: its size and next offset
+ * Epoch and sequence together name one manifest: a reader that finds them unchanged (reading
+ * the first 20 bytes) knows the manifest is unchanged. Every entry but the last is sealed. The last is the active segment: its size and next offset
  * are -1 unless the clean-shutdown flag is set, when they are its final values.
  */
-public record Manifest(int epoch, boolean clean, long startOffset, List<Entry> segments) {
+public record Manifest(int epoch, long sequence, boolean clean, long startOffset, List<Entry> segments) {
 
     static final int MAGIC = 0x4C534D46;
     static final short VERSION = 1;
-    private static final int HEADER = 24;
+    /** Bytes before the first segment entry; the first {@link #IDENTITY} of them say which manifest this is. */
+    private static final int HEADER = 32;
+    static final int IDENTITY = 20;
     private static final int ENTRY = 44;
 
     /** One segment as the manifest records it. */
@@ -63,8 +67,8 @@ public record Manifest(int epoch, boolean clean, long startOffset, List<Entry> s
 
     ByteBuffer encode() {
         ByteBuffer bytes = ByteBuffer.allocate(HEADER + ENTRY * segments.size() + Integer.BYTES);
-        bytes.putInt(MAGIC).putShort(VERSION).putShort((short) (clean ? 1 : 0)).putInt(epoch).putLong(startOffset)
-                .putInt(segments.size());
+        bytes.putInt(MAGIC).putShort(VERSION).putShort((short) (clean ? 1 : 0)).putInt(epoch).putLong(sequence)
+                .putLong(startOffset).putInt(segments.size());
         for (Entry e : segments) {
             bytes.putLong(e.baseOffset()).putInt(e.epoch()).putLong(e.createdMillis()).putLong(e.size())
                     .putLong(e.nextOffset()).putLong(e.maxTimestamp());
@@ -100,6 +104,7 @@ public record Manifest(int epoch, boolean clean, long startOffset, List<Entry> s
         }
         boolean clean = (bytes.getShort() & 1) != 0;
         int epoch = bytes.getInt();
+        long sequence = bytes.getLong();
         long startOffset = bytes.getLong();
         int count = bytes.getInt();
         if (count < 1 || count != (size - HEADER - Integer.BYTES) / ENTRY || (size - HEADER - Integer.BYTES) % ENTRY != 0) {
@@ -118,7 +123,18 @@ public record Manifest(int epoch, boolean clean, long startOffset, List<Entry> s
             previousEnd = e.complete() ? e.nextOffset() : e.baseOffset();
             entries.add(e);
         }
-        return new Manifest(epoch, clean, startOffset, entries);
+        return new Manifest(epoch, sequence, clean, startOffset, entries);
+    }
+
+    /**
+     * Epoch and sequence, from the first {@link #IDENTITY} bytes of a manifest file; null when
+     * they are not a manifest's.
+     */
+    static long[] identity(ByteBuffer bytes) {
+        if (bytes.remaining() < IDENTITY || bytes.getInt(0) != MAGIC) {
+            return null;
+        }
+        return new long[] {bytes.getInt(8), bytes.getLong(12)};
     }
 
     private static CorruptLogException corrupt(Path file, String why) {

@@ -11,9 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The manifest files of one partition directory, and the writer epochs they stand for.
@@ -190,16 +188,22 @@ final class Manifests {
     }
 
     /**
-     * What a file status says of the manifest of {@code epoch} (identity, size and time), to tell
-     * cheaply whether it was replaced since the last look; null when it does not exist.
+     * The sequence number of the manifest of {@code epoch}, read from its first bytes only: a
+     * cheap way to tell whether it was replaced since the last look. -1 when it holds only a
+     * claim, is gone, or does not start like a manifest of that epoch. (A file status cannot
+     * tell: inode numbers are reused and modification times are coarse.)
      */
-    List<Object> fingerprint(int epoch) {
-        try {
-            BasicFileAttributes attributes = Files.readAttributes(file(epoch), BasicFileAttributes.class);
-            return Arrays.asList(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime());
-        } catch (IOException e) {
-            return null;
+    long sequence(int epoch) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate(Manifest.IDENTITY);
+        try (FileChannel channel = opener.open(file(epoch), StandardOpenOption.READ)) {
+            while (head.hasRemaining() && channel.read(head) >= 0) {
+                // read the identity
+            }
+        } catch (NoSuchFileException e) {
+            return -1;
         }
+        long[] identity = Manifest.identity(head.flip());
+        return identity == null || identity[0] != epoch ? -1 : identity[1];
     }
 
     private Path tmpFile(int epoch) {

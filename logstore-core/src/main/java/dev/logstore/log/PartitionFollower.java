@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,7 +44,6 @@ public final class PartitionFollower extends PartitionLog {
 
     private int claimedEpoch = -1;
     private Manifest manifest;
-    private List<Object> fingerprint;
     private TreeMap<Long, Segment> segments = new TreeMap<>();
     private Segment active;
     private SegmentIndexes activeIndexes;
@@ -107,7 +105,8 @@ public final class PartitionFollower extends PartitionLog {
         boolean changed = newest != claimedEpoch;
         claimedEpoch = newest;
         Manifest current = manifest;
-        if (current == null || changed || !Objects.equals(manifests.fingerprint(current.epoch()), fingerprint)) {
+        if (current == null || changed || current.epoch() == 0
+                || manifests.sequence(current.epoch()) != current.sequence()) {
             Manifest read = readNewest(newest);
             if (read != null && !read.equals(current)) {
                 apply(read);
@@ -122,20 +121,14 @@ public final class PartitionFollower extends PartitionLog {
         publish();
     }
 
-    /**
-     * The newest complete manifest, remembering its fingerprint; null when only claims exist. The
-     * fingerprint is taken before the read: if the file is replaced in between, the next look sees
-     * a changed fingerprint and reads again, so no change is missed.
-     */
+    /** The newest complete manifest; null when only claims exist. */
     private Manifest readNewest(int newest) throws IOException {
         for (int epoch = newest; epoch > 0; epoch--) {
-            List<Object> seen = manifests.fingerprint(epoch);
             Manifest read = manifests.read(epoch);
             if (read != null) {
-                fingerprint = seen;
                 return read;
             }
-            if (seen == null && epoch < newest) {
+            if (epoch < newest && !manifests.claimed(epoch)) {
                 return null;
             }
         }
@@ -286,7 +279,7 @@ public final class PartitionFollower extends PartitionLog {
             entries.add(new Manifest.Entry(entry.baseOffset(), 0, -1, summary.size(), summary.nextOffset(),
                     summary.maxTimestamp()));
         }
-        Manifest next = new Manifest(0, clean, listed.startOffset(), entries);
+        Manifest next = new Manifest(0, 0, clean, listed.startOffset(), entries);
         if (!next.equals(manifest)) {
             apply(next);
         }

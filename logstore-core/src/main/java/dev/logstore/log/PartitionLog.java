@@ -93,6 +93,23 @@ public abstract class PartitionLog implements AutoCloseable {
                 + " (never written, or removed by retention); read from " + start + " or later", start);
     }
 
+    /**
+     * The exception a reader of {@code offset} throws for an I/O error on {@code segment}: when
+     * the segment's file is gone because retention removed it (a follower opens files only when
+     * it first reads them), the offset is out of range, as the current snapshot tells.
+     */
+    public LogStoreException readFailure(Segment segment, long offset, IOException e) {
+        if (e instanceof NoSuchFileException) {
+            refresh();
+            LogState current = state;
+            if (offset < current.startOffset() || (segment != null && current.indexOf(segment) < 0
+                    && segment.summary() != null && offset < segment.summary().nextOffset())) {
+                return outOfRange(offset, current.startOffset());
+            }
+        }
+        return readFailure(segment, e);
+    }
+
     /** The exception a reader throws for an I/O error on {@code segment}. */
     public LogStoreException readFailure(Segment segment, IOException e) {
         String where = segment == null ? dir.toString() : segment.path().toString();

@@ -174,7 +174,7 @@ final class PartitionRecovery {
                     s.nextOffset(), s.maxTimestamp()));
         }
         written.add(new Manifest.Entry(active.baseOffset(), epoch, -1, -1, -1, Long.MIN_VALUE));
-        Manifest fresh = new Manifest(epoch, false, startOffset, written);
+        Manifest fresh = new Manifest(epoch, 0, false, startOffset, written);
         manifests.prepare(fresh);
         manifests.commit(epoch);
         claimed = 0;

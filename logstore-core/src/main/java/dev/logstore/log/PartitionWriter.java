@@ -73,6 +73,7 @@ public final class PartitionWriter extends PartitionLog {
     private long startOffset;
     private int unflushedRecords;
     private long lastEpochCheckNanos = System.nanoTime();
+    private long manifestSequence;
 
     private volatile PartitionFailedException failure;
 
@@ -476,7 +477,7 @@ public final class PartitionWriter extends PartitionLog {
                         summary.size(), summary.nextOffset(), summary.maxTimestamp()));
             }
         }
-        return new Manifest(epoch, clean, start, entries);
+        return new Manifest(epoch, ++manifestSequence, clean, start, entries);
     }
 
     /**
@@ -567,7 +568,12 @@ public final class PartitionWriter extends PartitionLog {
             if (failure == null) {
                 try {
                     active.file().force();
-                    active.writeIndexFiles(activeSize);
+                    try {
+                        active.writeIndexFiles(activeSize);
+                    } catch (IOException e) {
+                        log.warn("{}: could not write the index files of {} ({}); the next open rebuilds them",
+                                description, active.path(), e.getMessage());
+                    }
                     commitManifest(startOffset, List.of(segments), true, null);
                 } catch (IOException | LogStoreException e) {
                     error = e instanceof LogStoreException lse ? lse : new LogStoreException(description + ": clean "

@@ -28,7 +28,7 @@ public final class Crashes {
         List<Manifest.Entry> entries = new ArrayList<>(manifest.segments());
         Manifest.Entry last = entries.remove(entries.size() - 1);
         entries.add(new Manifest.Entry(last.baseOffset(), last.epoch(), last.createdMillis(), -1, -1, Long.MIN_VALUE));
-        manifests.prepare(new Manifest(manifest.epoch(), false, manifest.startOffset(), entries));
+        manifests.prepare(new Manifest(manifest.epoch(), manifest.sequence() + 1, false, manifest.startOffset(), entries));
         manifests.commit(manifest.epoch());
     }
 

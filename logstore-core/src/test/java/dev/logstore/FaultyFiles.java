@@ -1,0 +1,216 @@
+package dev.logstore;
+
+import dev.logstore.io.FileOpener;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+/**
+ * A {@link FileOpener} whose channels fail where a test says, as a failing disk would: a write
+ * that stops halfway, an fsync that reports an I/O error, an open that runs out of descriptors.
+ * It also counts the bytes read through it.
+ */
+final class FaultyFiles implements FileOpener {
+
+    /** Fails the writes to matching files, after writing half of what was asked. */
+    volatile Predicate<Path> failWrites = path -> false;
+    /** Fails fsync of matching files (a directory included). */
+    volatile Predicate<Path> failForces = path -> false;
+    /** Interrupts the writing thread as it writes to matching files, as a cancelled task would be. */
+    volatile Predicate<Path> interruptWrites = path -> false;
+    /** Fails opening matching files, as "Too many open files" does. */
+    volatile Predicate<Path> failOpens = path -> false;
+    final AtomicLong bytesRead = new AtomicLong();
+
+    static Predicate<Path> named(String suffix) {
+        return path -> path.getFileName().toString().endsWith(suffix);
+    }
+
+    static Predicate<Path> directories() {
+        return Files::isDirectory;
+    }
+
+    void heal() {
+        failWrites = path -> false;
+        failForces = path -> false;
+        failOpens = path -> false;
+        interruptWrites = path -> false;
+    }
+
+    @Override
+    public FileChannel open(Path file, OpenOption... options) throws IOException {
+        if (failOpens.test(file)) {
+            throw new IOException(file + ": Too many open files (injected)");
+        }
+        return new Channel(file, FileChannel.open(file, options));
+    }
+
+    private final class Channel extends FileChannel {
+        private final Path path;
+        private final FileChannel delegate;
+
+        Channel(Path path, FileChannel delegate) {
+            this.path = path;
+            this.delegate = delegate;
+        }
+
+        /** A delegate closed under us (an interrupt) closes this wrapper too, so isOpen() tells the truth. */
+        private <T extends Exception> T closing(T e) {
+            if (e instanceof ClosedChannelException) {
+                try {
+                    close();
+                } catch (IOException ignored) {
+                    // already closed
+                }
+            }
+            return e;
+        }
+
+        private int failHalfway(ByteBuffer src, long position) throws IOException {
+            int half = src.remaining() / 2;
+            ByteBuffer part = src.duplicate();
+            part.limit(part.position() + half);
+            int written = position < 0 ? delegate.write(part) : delegate.write(part, position);
+            src.position(src.position() + written);
+            throw new IOException(path + ": Input/output error (injected after " + written + " bytes)");
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            try {
+                int n = delegate.read(dst);
+                bytesRead.addAndGet(Math.max(0, n));
+                return n;
+            } catch (ClosedChannelException e) {
+                throw closing(e);
+            }
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            long n = delegate.read(dsts, offset, length);
+            bytesRead.addAndGet(Math.max(0, n));
+            return n;
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            if (failWrites.test(path)) {
+                return failHalfway(src, -1);
+            }
+            return delegate.write(src);
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            if (failWrites.test(path)) {
+                throw new IOException(path + ": Input/output error (injected)");
+            }
+            return delegate.write(srcs, offset, length);
+        }
+
+        @Override
+        public long position() throws IOException {
+            return delegate.position();
+        }
+
+        @Override
+        public FileChannel position(long newPosition) throws IOException {
+            delegate.position(newPosition);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            try {
+                return delegate.size();
+            } catch (ClosedChannelException e) {
+                throw closing(e);
+            }
+        }
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
+            delegate.truncate(size);
+            return this;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            if (failForces.test(path)) {
+                throw new IOException(path + ": Input/output error (injected fsync failure)");
+            }
+            try {
+                delegate.force(metaData);
+            } catch (ClosedChannelException e) {
+                throw closing(e);
+            }
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            return delegate.transferTo(position, count, target);
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+            return delegate.transferFrom(src, position, count);
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            try {
+                int n = delegate.read(dst, position);
+                bytesRead.addAndGet(Math.max(0, n));
+                return n;
+            } catch (ClosedChannelException e) {
+                throw closing(e);
+            }
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            if (failWrites.test(path)) {
+                return failHalfway(src, position);
+            }
+            if (interruptWrites.test(path)) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                return delegate.write(src, position);
+            } catch (ClosedChannelException e) {
+                throw closing(e);
+            }
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return delegate.map(mode, position, size);
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            return delegate.lock(position, size, shared);
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return delegate.tryLock(position, size, shared);
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            delegate.close();
+        }
+    }
+}
