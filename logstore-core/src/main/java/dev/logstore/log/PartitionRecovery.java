@@ -67,7 +67,7 @@ final class PartitionRecovery {
         this.manifests = new Manifests(dir, config.opener());
     }
 
-    static PartitionWriter.Recovered open(String description, Path dir, LogConfig config) {
+    static RecoveredPartition open(String description, Path dir, LogConfig config) {
         FileLocks.Held lock;
         try {
             Files.createDirectories(dir);
@@ -114,7 +114,7 @@ final class PartitionRecovery {
         }
     }
 
-    private PartitionWriter.Recovered recover(FileLocks.Held lock) throws IOException {
+    private RecoveredPartition recover(FileLocks.Held lock) throws IOException {
         int previous = manifests.newestClaimed();
         int epoch = previous + 1;
         try {
@@ -187,7 +187,7 @@ final class PartitionRecovery {
             log.info("{}: upgraded to format version 2 (a manifest and writer epochs); it can no longer be opened "
                     + "by LogStore 0.1", description);
         }
-        return new PartitionWriter.Recovered(lock, epoch, manifests, sealed, active, startOffset, nextOffset);
+        return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset);
     }
 
     /** What the partition directory holds, by kind. */

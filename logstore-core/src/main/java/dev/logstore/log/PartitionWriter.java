@@ -63,6 +63,7 @@ public final class PartitionWriter extends PartitionLog {
     private final AppendSignal appendSignal = new AppendSignal();
     private final BatchEncoder encoder;
     private final AtomicLong durableOffset = new AtomicLong();
+    private final Retention retention;
 
     // Owned by writeLock.
     private Segment[] segments;
@@ -77,12 +78,13 @@ public final class PartitionWriter extends PartitionLog {
 
     private volatile PartitionFailedException failure;
 
-    private PartitionWriter(String description, int partition, Path dir, LogConfig config, Recovered recovered) {
+    private PartitionWriter(String description, int partition, Path dir, LogConfig config, RecoveredPartition recovered) {
         super(description, partition, dir, config);
         this.lock = recovered.lock();
         this.epoch = recovered.epoch();
         this.manifests = recovered.manifests();
         this.encoder = new BatchEncoder(epoch);
+        this.retention = new Retention(config.retentionMillis(), config.retentionBytes());
         List<Segment> all = new ArrayList<>(recovered.sealed());
         all.add(recovered.active());
         this.segments = all.toArray(Segment[]::new);
@@ -93,18 +95,13 @@ public final class PartitionWriter extends PartitionLog {
         publish();
     }
 
-    /** What recovery hands the writer: the lock, the new epoch, and the partition's segments. */
-    record Recovered(FileLocks.Held lock, int epoch, Manifests manifests, List<Segment> sealed, Segment active,
-                     long startOffset, long nextOffset) {
-    }
-
     /**
      * Opens a partition for writing: takes its lock and a new writer epoch, recovers it and
      * leaves it ready to append into a new segment. See {@link PartitionRecovery}.
      */
     public static PartitionWriter open(String storeName, int partition, Path dir, LogConfig config) {
         String description = describe(storeName, partition);
-        Recovered recovered = PartitionRecovery.open(description, dir, config);
+        RecoveredPartition recovered = PartitionRecovery.open(description, dir, config);
         return new PartitionWriter(description, partition, dir, config, recovered);
     }
 
@@ -378,7 +375,7 @@ public final class PartitionWriter extends PartitionLog {
                     description, old.path(), e.getMessage());
         }
         List<Segment> sealed = new ArrayList<>(List.of(segments));
-        List<Segment> expired = expired(sealed, 0, System.currentTimeMillis());
+        List<Segment> expired = retention.expired(sealed, 0, System.currentTimeMillis());
         sealed.removeAll(expired);
         long newStart = expired.isEmpty() ? startOffset : expired.get(expired.size() - 1).summary().nextOffset();
         Segment fresh;
@@ -480,50 +477,13 @@ public final class PartitionWriter extends PartitionLog {
         return new Manifest(epoch, ++manifestSequence, clean, start, entries);
     }
 
-    /**
-     * The oldest of the sealed segments {@code candidates} that retention removes now, oldest
-     * first; {@code otherBytes} are the partition's bytes outside them (the active segment's).
-     */
-    private List<Segment> expired(List<Segment> candidates, long otherBytes, long nowMillis) {
-        List<Segment> expired = new ArrayList<>();
-        long total = otherBytes;
-        for (Segment segment : candidates) {
-            total += segment.summary().size();
-        }
-        for (Segment segment : candidates) {
-            SegmentSummary summary = segment.summary();
-            boolean tooOld = config.retentionMillis() >= 0
-                    && newestTimestamp(segment) < nowMillis - config.retentionMillis();
-            boolean tooBig = config.retentionBytes() >= 0 && total - summary.size() >= config.retentionBytes();
-            if (!tooOld && !tooBig) {
-                break;
-            }
-            expired.add(segment);
-            total -= summary.size();
-        }
-        return expired;
-    }
-
-    /** The segment's newest record timestamp, or, when its records carry none, when it was last written. */
-    private static long newestTimestamp(Segment segment) {
-        long max = segment.summary().maxTimestamp();
-        if (max >= 0) {
-            return max;
-        }
-        try {
-            return Files.getLastModifiedTime(segment.path()).toMillis();
-        } catch (IOException e) {
-            return segment.createdMillis();
-        }
-    }
-
     /** Deletes whole sealed segments beyond the retention limits; returns how many. */
     public int enforceRetention(long nowMillis) {
         writeLock.lock();
         try {
             checkWritable();
             List<Segment> sealed = new ArrayList<>(List.of(segments).subList(0, segments.length - 1));
-            List<Segment> expired = expired(sealed, activeSize, nowMillis);
+            List<Segment> expired = retention.expired(sealed, activeSize, nowMillis);
             if (expired.isEmpty()) {
                 return 0;
             }
