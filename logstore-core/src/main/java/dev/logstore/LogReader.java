@@ -94,15 +94,24 @@ public final class LogReader implements AutoCloseable {
         return this;
     }
 
-    /** Moves to the partition's start offset. */
+    /**
+     * Moves to the partition's start offset. Never out of range itself; if retention removes
+     * more before the next poll, that poll says so.
+     */
     public LogReader seekToStart() {
-        return seek(log.state().startOffset());
+        checkOpen();
+        unposition();
+        nextOffset = log.state().startOffset();
+        return this;
     }
 
     /** Moves to the end: the next poll returns only records appended from now on. */
     public LogReader seekToEnd() {
+        checkOpen();
         log.refresh();
-        return seek(log.state().nextOffset());
+        unposition();
+        nextOffset = log.state().nextOffset();
+        return this;
     }
 
     /**

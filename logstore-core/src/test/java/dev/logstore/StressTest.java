@@ -176,8 +176,7 @@ class StressTest {
                     records = reader.poll(1 + random.nextInt(50), 1 + random.nextInt(16 * 1024));
                 } catch (OffsetOutOfRangeException e) {
                     checkOutOfRange(who, reader.position(), e, writer, store);
-                    reader.seek(Math.max(e.startOffset(), writer.startOffset(0)));
-                    asked = reader.position();
+                    asked = reader.seekToStart().position();
                     continue;
                 }
                 checkSlice(who, asked, records);
