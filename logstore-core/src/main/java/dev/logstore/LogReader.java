@@ -57,6 +57,8 @@ public final class LogReader implements AutoCloseable {
     private long end;
     private long filePosition;
     private BatchHeader batch;
+    // The checked header of the batch at filePosition, as the last load() found it.
+    private BatchHeader loaded;
     private long nextOffset;
     private boolean closed;
 
@@ -274,7 +276,7 @@ public final class LogReader implements AutoCloseable {
             int index = load(maxBytes);
             BatchHeader header = batch;
             if (header == null) {
-                header = RecordDecoder.checkHeader(current, index, segment.path(), filePosition);
+                header = loaded;
                 if (taken > 0 && taken + header.sizeInBytes() > maxBytes) {
                     return handed; // the next batch is over budget: leave it for the next poll
                 }
@@ -378,6 +380,7 @@ public final class LogReader implements AutoCloseable {
             if (available >= Math.min(MAX_HEADER_SIZE, end - filePosition)) {
                 BatchHeader header = BatchHeader.readIfComplete(current, (int) index, available);
                 if (header != null && header.problem() == null && available >= header.sizeInBytes()) {
+                    loaded = header;
                     return (int) index;
                 }
             }
@@ -386,8 +389,10 @@ public final class LogReader implements AutoCloseable {
         // interrupt) must not leave old bytes that look like the new ones.
         current = null;
         currentSegment = null;
-        ByteBuffer target = buffer(maxBytes);
-        int want = (int) Math.min(end - filePosition, target.capacity());
+        // Read ahead as far as the caller's budget goes, so the next batches are already here;
+        // at least a header, to learn the batch's size.
+        ByteBuffer target = buffer(maxBytes, 0);
+        int want = (int) Math.min(end - filePosition, Math.max(MAX_HEADER_SIZE, Math.min(target.capacity(), maxBytes)));
         target.clear().limit(want);
         segment.readFully(target, filePosition);
         target.flip();
@@ -399,24 +404,31 @@ public final class LogReader implements AutoCloseable {
             segment.headerAt(filePosition, end); // throws: the segment ends inside a header
         }
         header = RecordDecoder.checkHeader(target, 0, segment.path(), filePosition);
-        if (header.sizeInBytes() > want) {
+        loaded = header;
+        int size = header.sizeInBytes();
+        if (size > want) {
             segment.headerAt(filePosition, end); // throws when the batch runs past the end
-            // A batch larger than the buffer: a buffer of its own, given back once it is handed out.
+            // Read the whole batch: into the reader's buffer, grown for it up to its limit, or
+            // into a buffer of its own, given back once the batch is handed out.
             current = null;
-            ByteBuffer large = ByteBuffer.allocateDirect(header.sizeInBytes());
-            segment.readFully(large, filePosition);
-            large.flip();
-            current = large;
+            target = size <= MAX_BUFFER ? buffer(maxBytes, size) : ByteBuffer.allocateDirect(size);
+            target.clear().limit(size);
+            segment.readFully(target, filePosition);
+            target.flip();
+            current = target;
         }
         return 0;
     }
 
-    /** The reader's buffer, sized by what the caller asks for. */
-    private ByteBuffer buffer(int maxBytes) {
-        int asked = Math.min(maxBytes, MAX_BUFFER);
+    /**
+     * The reader's buffer, sized by what the caller asks for ({@code maxBytes}, 4 KiB to 1 MiB)
+     * and the largest batch up to 1 MiB it had to hold ({@code atLeast}).
+     */
+    private ByteBuffer buffer(int maxBytes, int atLeast) {
+        int asked = Math.max(atLeast, Math.min(maxBytes, MAX_BUFFER));
         int wanted = Math.max(MIN_BUFFER, asked <= 1 ? 1 : Integer.highestOneBit(asked - 1) << 1);
         if (buffer == null || buffer.capacity() < wanted) {
-            buffer = ByteBuffer.allocateDirect(wanted);
+            buffer = ByteBuffer.allocateDirect(Math.min(wanted, MAX_BUFFER));
             if (current != null && current != buffer) {
                 current = null;
             }

@@ -25,8 +25,6 @@ import java.nio.file.StandardOpenOption;
  *       closed under it by another reader's interrupt opens it again and retries; a reader whose
  *       own thread is interrupted fails alone with an {@link InterruptedIOException}, leaving its
  *       interrupt flag set and the file untouched;</li>
- *   <li>a zero-copy {@link #transferTo} cannot be retried once bytes reached its target, so each
- *       transfer uses a channel of its own.</li>
  * </ul>
  */
 public final class SegmentFile implements PositionalReader, AutoCloseable {
@@ -65,38 +63,6 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
 
     // ---------------------------------------------------------------- reads
 
-    @FunctionalInterface
-    private interface ChannelOperation<T> {
-        T run(FileChannel channel) throws IOException;
-    }
-
-    /** Runs a restartable read on the shared read channel; see the class comment. */
-    private <T> T onReader(ChannelOperation<T> operation) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            if (Thread.currentThread().isInterrupted()) {
-                // Checked first: entering I/O interrupted would close the channel for everyone.
-                throw interrupted(null);
-            }
-            FileChannel channel = readChannel();
-            try {
-                return operation.run(channel);
-            } catch (ClosedByInterruptException e) {
-                throw interrupted(e);
-            } catch (ClosedChannelException e) {
-                // Closed under this thread: by the segment's close, or by another reader's interrupt.
-                if (closed) {
-                    throw e;
-                }
-                if (Thread.currentThread().isInterrupted()) {
-                    throw interrupted(e);
-                }
-                if (attempt == MAX_REOPENS) {
-                    throw e;
-                }
-            }
-        }
-    }
-
     private InterruptedIOException interrupted(IOException cause) {
         InterruptedIOException e = new InterruptedIOException("reading " + path + " was interrupted: the thread's "
                 + "interrupt flag is set. The file and other readers are unaffected; clear the flag (or read on "
@@ -134,40 +100,79 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     @Override
     public void readFully(ByteBuffer dst, long position) throws IOException {
         int start = dst.position();
-        onReader(channel -> {
-            dst.position(start);
-            Directories.readFully(channel, dst, position);
-            return null;
-        });
+        for (int attempt = 0; ; attempt++) {
+            FileChannel channel = readChannelFor(attempt);
+            try {
+                Directories.readFully(channel, dst, position);
+                return;
+            } catch (ClosedChannelException e) {
+                closedUnder(e, attempt);
+                dst.position(start); // read it all again
+            }
+        }
     }
 
     /** The file's size now (it grows while a writer in another process appends). */
     public long size() throws IOException {
-        return onReader(FileChannel::size);
+        for (int attempt = 0; ; attempt++) {
+            FileChannel channel = readChannelFor(attempt);
+            try {
+                return channel.size();
+            } catch (ClosedChannelException e) {
+                closedUnder(e, attempt);
+            }
+        }
     }
 
     /**
      * Sends {@code [position, position + count)} to {@code target} without copying it through user
-     * space, on a channel of its own; stops early when a non-blocking target takes no more.
+     * space; stops early when a non-blocking target takes no more.
+     *
+     * <p>A transfer call that moved bytes returns normally even when the channel is closed
+     * meanwhile; only one that moved nothing throws. So when another reader's interrupt closes the
+     * shared channel, the transfer goes on from where it was, on the channel opened again, and no
+     * byte reaches the target twice.
      *
      * @return the bytes sent
      */
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+        long done = 0;
+        for (int attempt = 0; done < count; ) {
+            FileChannel channel = readChannelFor(attempt);
+            long n;
+            try {
+                n = channel.transferTo(position + done, count - done, target);
+            } catch (ClosedChannelException e) {
+                closedUnder(e, attempt++);
+                continue;
+            }
+            if (n <= 0) {
+                break;
+            }
+            done += n;
+        }
+        return done;
+    }
+
+    /** The read channel for an attempt at I/O, refusing it on an interrupted thread (see the class comment). */
+    private FileChannel readChannelFor(int attempt) throws IOException {
         if (Thread.currentThread().isInterrupted()) {
+            // Checked first: entering I/O interrupted would close the channel for everyone.
             throw interrupted(null);
         }
-        try (FileChannel channel = opener.open(path, StandardOpenOption.READ)) {
-            long done = 0;
-            while (done < count) {
-                long n = channel.transferTo(position + done, count - done, target);
-                if (n <= 0) {
-                    break;
-                }
-                done += n;
-            }
-            return done;
-        } catch (ClosedByInterruptException e) {
+        return readChannel();
+    }
+
+    /**
+     * The read channel was closed under this thread: by this thread's interrupt (it fails), by the
+     * segment's close (it fails), or by another reader's interrupt (it tries again, on a new channel).
+     */
+    private void closedUnder(ClosedChannelException e, int attempt) throws IOException {
+        if (e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
             throw interrupted(e);
+        }
+        if (closed || attempt == MAX_REOPENS) {
+            throw e;
         }
     }
 
