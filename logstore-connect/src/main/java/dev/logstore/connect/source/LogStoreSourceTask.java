@@ -58,11 +58,10 @@ public final class LogStoreSourceTask extends SourceTask {
         rateLimit = config.getDouble(LogStoreSourceConfig.RATE_LIMIT);
         List<StorePartition> units = Arrays.stream(props.getOrDefault(LogStoreSourceConfig.TASK_ASSIGNMENT, "").split(","))
                 .filter(s -> !s.isBlank()).map(StorePartition::decode).toList();
-        List<Map<String, Object>> sourcePartitions = units.stream().map(StorePartition::sourcePartition).toList();
-        Map<Map<String, Object>, Map<String, Object>> committed = context.offsetStorageReader().offsets(sourcePartitions);
+        Map<StorePartition, Map<String, Object>> committed = CommittedOffsets.find(context.offsetStorageReader(), units);
         try {
             for (StorePartition unit : units) {
-                replays.add(openReplay(unit, committed == null ? null : committed.get(unit.sourcePartition())));
+                replays.add(openReplay(unit, committed.get(unit)));
             }
         } catch (RuntimeException e) {
             closeAll();

@@ -4,7 +4,7 @@ import dev.logstore.LogReader;
 import dev.logstore.record.Header;
 import dev.logstore.record.LogRecord;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.data.Schema;
@@ -88,7 +88,7 @@ final class PartitionReplay implements AutoCloseable {
         for (Header header : record.headers()) {
             headers.add(header.key(), new SchemaAndValue(Schema.OPTIONAL_BYTES_SCHEMA, header.value()));
         }
-        Map<String, Object> offset = new HashMap<>(2);
+        Map<String, Object> offset = new LinkedHashMap<>(4);
         offset.put(OFFSET_KEY, record.offset() + 1);
         if (end != Long.MAX_VALUE) {
             offset.put(END_KEY, end);

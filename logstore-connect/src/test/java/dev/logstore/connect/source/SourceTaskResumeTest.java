@@ -1,0 +1,81 @@
+package dev.logstore.connect.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.logstore.LogStore;
+import dev.logstore.record.Record;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTaskContext;
+import org.apache.kafka.connect.storage.OffsetStorageReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A source task started in a new JVM finds what an earlier one committed, whatever that JVM's map order was. */
+class SourceTaskResumeTest {
+
+    @TempDir
+    Path root;
+
+    private static SourceTaskContext context(OffsetStorageReader reader) {
+        return new SourceTaskContext() {
+            @Override
+            public Map<String, String> configs() {
+                return Map.of();
+            }
+
+            @Override
+            public OffsetStorageReader offsetStorageReader() {
+                return reader;
+            }
+
+            @Override
+            public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
+                return null;
+            }
+        };
+    }
+
+    @Test
+    void aTaskResumesAfterAnOffsetCommittedUnderEitherKeyOrder() throws Exception {
+        try (LogStore store = LogStore.open(root.resolve("orders"), 1)) {
+            for (int i = 0; i < 100; i++) {
+                store.append(0, List.of(Record.of(null, new byte[] {(byte) i}, 1_000 + i)));
+            }
+        }
+        FakeOffsetStorage storage = new FakeOffsetStorage("replay");
+        Map<String, Object> partitionFirst = new LinkedHashMap<>();
+        partitionFirst.put("partition", 0);
+        partitionFirst.put("store", "orders");
+        storage.commit(partitionFirst, Map.of("offset", 60L));
+
+        Map<String, String> props = new HashMap<>();
+        props.put("name", "replay");
+        props.put(LogStoreSourceConfig.LOGSTORE_DIR, root.toString());
+        props.put(LogStoreSourceConfig.TOPIC_FORMAT, "${topic}.replay");
+        props.put(LogStoreSourceConfig.END, "snapshot");
+        props.put(LogStoreSourceConfig.TASK_ASSIGNMENT, "orders:0");
+        LogStoreSourceTask task = new LogStoreSourceTask();
+        task.initialize(context(storage));
+        task.start(props);
+        try {
+            List<SourceRecord> replayed = new ArrayList<>();
+            List<SourceRecord> batch;
+            while ((batch = task.poll()) != null) {
+                replayed.addAll(batch);
+            }
+            assertEquals(40, replayed.size(), "offsets 60 to 99, none again");
+            assertEquals(61L, replayed.get(0).sourceOffset().get("offset"));
+            assertEquals(Map.of("store", "orders", "partition", 0), replayed.get(0).sourcePartition());
+            assertEquals("[\"replay\",{\"store\":\"orders\",\"partition\":0}]",
+                    storage.keyBytes(replayed.get(0).sourcePartition()), "committed from now on under the fixed order");
+        } finally {
+            task.stop();
+        }
+    }
+}
