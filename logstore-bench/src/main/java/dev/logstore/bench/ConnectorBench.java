@@ -216,6 +216,7 @@ public final class ConnectorBench {
         Map<String, String> config = connector("dev.logstore.connect.sink.LogStoreSinkConnector");
         config.put("topics", TOPIC);
         config.put("logstore.dir", archive.toString());
+        config.put("consumer.override.isolation.level", "read_committed");
         long start = System.nanoTime();
         cluster.configureConnector(name, config);
         return start;

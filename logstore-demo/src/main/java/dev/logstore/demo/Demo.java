@@ -143,7 +143,7 @@ public final class Demo implements Callable<Integer> {
 
         step("Archiving " + topic + " with LogStoreSinkConnector into " + archive);
         worker.createConnector("demo-archive", connector(SINK, Map.of("topics", topic, "tasks.max",
-                Integer.toString(partitions))));
+                Integer.toString(partitions), "consumer.override.isolation.level", "read_committed")));
         long[] ends = new long[partitions];
         long total = 0;
         for (int p = 0; p < partitions; p++) {

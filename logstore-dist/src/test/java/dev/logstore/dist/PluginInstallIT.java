@@ -104,6 +104,7 @@ class PluginInstallIT {
         sink.put("connector.class", SINK);
         sink.put("topics", topic);
         sink.put("logstore.dir", archive.toString());
+        sink.put("consumer.override.isolation.level", "read_committed");
         cluster.connect.configureConnector("archive", sink);
         cluster.awaitArchived(archive, topic, 3, Duration.ofSeconds(90));
         cluster.connect.deleteConnector("archive");

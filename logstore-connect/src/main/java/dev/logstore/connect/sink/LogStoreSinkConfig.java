@@ -18,6 +18,11 @@ public final class LogStoreSinkConfig extends AbstractConfig {
     public static final String PARTITION_MAPPING = "logstore.partition.mapping";
     public static final String PARTITIONS = "logstore.partitions";
     public static final String BEHAVIOR_ON_NULL_VALUES = "behavior.on.null.values";
+    public static final String REQUIRE_READ_COMMITTED = "logstore.require.read.committed";
+
+    /** The connector-level consumer override that makes the sink see only committed records. */
+    public static final String ISOLATION_OVERRIDE = "consumer.override.isolation.level";
+    public static final String READ_COMMITTED = "read_committed";
 
     public static final String MAPPING_KAFKA = "kafka";
     public static final String MAPPING_KEY_HASH = "key-hash";
@@ -54,8 +59,38 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                         ConfigDef.CaseInsensitiveValidString.in("keep", "ignore", "fail"), Importance.MEDIUM,
                         "Records with a null value (tombstones): 'keep' archives them, 'ignore' skips them, 'fail' "
                                 + "stops the task (or sends the record to the dead letter queue when one is set).",
-                        ARCHIVE_GROUP, 4, Width.SHORT, "Null values");
+                        ARCHIVE_GROUP, 4, Width.SHORT, "Null values")
+                .define(REQUIRE_READ_COMMITTED, Type.BOOLEAN, true, Importance.MEDIUM,
+                        "Refuse to start unless this connector sets " + ISOLATION_OVERRIDE + "=" + READ_COMMITTED
+                                + ". Connect's sink consumers read uncommitted records unless told otherwise, so "
+                                + "records of aborted transactions would be archived, and replayed, as committed. Set "
+                                + "false only when the worker's consumer.isolation.level is read_committed for every "
+                                + "connector (or the topics are never written transactionally).",
+                        ARCHIVE_GROUP, 5, Width.SHORT, "Require read_committed");
         return StoreSettings.define(definition);
+    }
+
+    /**
+     * What is wrong with the connector configuration {@code props} as to transactions: null when
+     * the sink will see only committed records (or was told the worker sees to it), else what to
+     * set. A sink cannot set its consumer's isolation level itself.
+     */
+    public static String readCommittedProblem(Map<String, String> props) {
+        String required = props.getOrDefault(REQUIRE_READ_COMMITTED, "true").trim();
+        if ("false".equalsIgnoreCase(required)) {
+            return null;
+        }
+        String isolation = props.get(ISOLATION_OVERRIDE);
+        if (isolation != null && READ_COMMITTED.equalsIgnoreCase(isolation.trim())) {
+            return null;
+        }
+        return "the sink would archive records of aborted transactions as if they were committed: Connect's sink "
+                + "consumers read uncommitted records unless told otherwise" + (isolation == null ? ""
+                : " (this connector sets " + ISOLATION_OVERRIDE + "=" + isolation + ")") + ". Set " + ISOLATION_OVERRIDE
+                + "=" + READ_COMMITTED + " in this connector's configuration (the worker's "
+                + "connector.client.config.override.policy must allow it, as its default 'All' does). If the worker "
+                + "already sets consumer.isolation.level=" + READ_COMMITTED + " for every connector, set "
+                + REQUIRE_READ_COMMITTED + "=false instead";
     }
 
     public Path archiveRoot() {

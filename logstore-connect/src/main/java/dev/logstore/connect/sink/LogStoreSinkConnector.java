@@ -35,6 +35,10 @@ public final class LogStoreSinkConnector extends SinkConnector {
     @Override
     public void start(Map<String, String> props) {
         new LogStoreSinkConfig(props);
+        String problem = LogStoreSinkConfig.readCommittedProblem(props);
+        if (problem != null) {
+            throw new ConnectException("Not starting: " + problem);
+        }
         this.props = Map.copyOf(props);
     }
 
@@ -74,6 +78,10 @@ public final class LogStoreSinkConnector extends SinkConnector {
             StoreSettings.addError(values, LogStoreSinkConfig.PARTITION_MAPPING, "key-hash mapping writes every topic "
                     + "partition into shared store partitions, which only one task can own; set tasks.max=1 or use "
                     + "partition mapping 'kafka'");
+        }
+        String isolation = LogStoreSinkConfig.readCommittedProblem(connectorConfigs);
+        if (isolation != null) {
+            StoreSettings.addError(values, LogStoreSinkConfig.REQUIRE_READ_COMMITTED, isolation);
         }
         String topics = connectorConfigs.getOrDefault("topics", "");
         for (String topic : topics.split(",")) {

@@ -56,6 +56,7 @@ class FailoverIT {
         sink.put("tasks.max", "3");
         sink.put("topics", topic);
         sink.put("logstore.dir", root.toString());
+        sink.put("consumer.override.isolation.level", "read_committed");
         cluster.connect.configureConnector("failover-sink", sink);
         cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("failover-sink", 3, "sink running");
         ExecutorService producer = Executors.newSingleThreadExecutor();

@@ -56,6 +56,7 @@ class SinkConnectorIT {
         config.put("tasks.max", Integer.toString(tasks));
         config.put("topics", topics);
         config.put("logstore.dir", root.toString());
+        config.put("consumer.override.isolation.level", "read_committed");
         return config;
     }
 

@@ -85,6 +85,94 @@ class SourceConnectorIT {
         return written;
     }
 
+    /** The connector configuration in {@code config/<file>} as a user copies it, with the given keys replaced. */
+    private static Map<String, String> exampleConfig(String file, Map<String, String> replaced) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(java.nio.file.Files.readString(Path.of("..", "config", file)));
+        Map<String, String> config = new java.util.HashMap<>();
+        json.get("config").fields().forEachRemaining(field -> config.put(field.getKey(), field.getValue().asText()));
+        config.putAll(replaced);
+        return config;
+    }
+
+    @Test
+    void aTopicWithAbortedTransactionsIsArchivedAndReplayedAsItsCommittedRecordsOnly() throws Exception {
+        String topic = "ledger-tx";
+        cluster.connect.kafka().createTopic(topic, 2);
+        int committed = 0;
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = cluster.connect.kafka()
+                .createProducer(Map.of("transactional.id", "ledger-writer", "enable.idempotence", true))) {
+            producer.initTransactions();
+            for (int t = 0; t < 16; t++) {
+                boolean abort = t % 4 == 3;
+                producer.beginTransaction();
+                for (int i = 0; i < 40; i++) {
+                    int n = t * 40 + i;
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, n % 2, null,
+                            ("k" + n % 7).getBytes(), n % 11 == 0 ? null : ((abort ? "aborted-" : "v-") + n).getBytes()));
+                }
+                if (abort) {
+                    producer.abortTransaction();
+                } else {
+                    producer.commitTransaction();
+                    committed += 40;
+                }
+            }
+        }
+        // The sink as config/logstore-sink.json has it: read_committed, so aborted records never arrive.
+        cluster.connect.configureConnector("archive-ledger-tx", exampleConfig("logstore-sink.json", Map.of(
+                "topics", topic, "logstore.dir", root.toString(), "tasks.max", "2",
+                "errors.deadletterqueue.topic.replication.factor", "1")));
+        List<List<ConsumerRecord<byte[], byte[]>>> inTopic = cluster.readTopic(topic, 2);
+        int expected = committed;
+        assertEquals(expected, inTopic.get(0).size() + inTopic.get(1).size());
+        ConnectCluster.await(Duration.ofSeconds(90), "the committed records archived", () ->
+                ConnectCluster.readArchive(root.resolve(topic), 0).size()
+                        + ConnectCluster.readArchive(root.resolve(topic), 1).size() >= expected);
+        cluster.connect.deleteConnector("archive-ledger-tx");
+        for (int p = 0; p < 2; p++) {
+            List<LogRecord> archived = ConnectCluster.readArchive(root.resolve(topic), p);
+            ConnectCluster.assertArchiveEqualsTopic(inTopic.get(p), archived, "archive partition " + p);
+            for (LogRecord record : archived) {
+                assertTrue(record.value() == null || !new String(record.value()).startsWith("aborted-"),
+                        "an aborted record was archived at offset " + record.offset());
+            }
+        }
+
+        // Replayed with config/logstore-source.json: the replay holds the same committed records.
+        cluster.connect.configureConnector("replay-ledger-tx", exampleConfig("logstore-source.json", Map.of(
+                "logstore.dir", root.toString(), "logstore.stores", topic,
+                "target.bootstrap.servers", cluster.connect.kafka().bootstrapServers())));
+        String replay = topic + ".replay";
+        ConnectCluster.await(Duration.ofSeconds(90), "the replay to hold every committed record", () ->
+                cluster.recordCount(replay, 2) >= expected);
+        cluster.assertCountStays(replay, 2, expected, Duration.ofSeconds(2));
+        cluster.connect.deleteConnector("replay-ledger-tx");
+        List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic(replay, 2);
+        for (int p = 0; p < 2; p++) {
+            ConnectCluster.assertTopicEqualsArchive(replayed.get(p), ConnectCluster.readArchive(root.resolve(topic), p),
+                    "replay partition " + p);
+        }
+    }
+
+    @Test
+    void aSinkWithoutReadCommittedIsRefusedSayingWhatToSet() {
+        Map<String, String> sink = ConnectCluster.byteConverters();
+        sink.put("connector.class", LogStoreSinkConnector.class.getName());
+        sink.put("topics", "anything");
+        sink.put("logstore.dir", root.toString());
+        sink.put("name", "uncommitted-sink");
+        org.apache.kafka.connect.runtime.rest.entities.ConfigInfos result = cluster.connect.validateConnectorConfig(
+                LogStoreSinkConnector.class.getSimpleName(), sink);
+        String errors = result.configs().stream().flatMap(info -> info.configValue().errors().stream())
+                .reduce("", (a, b) -> a + b);
+        assertTrue(errors.contains("consumer.override.isolation.level=read_committed"), errors);
+        assertTrue(errors.contains("logstore.require.read.committed=false"), errors);
+        sink.put("consumer.override.isolation.level", "read_committed");
+        assertEquals(0, cluster.connect.validateConnectorConfig(LogStoreSinkConnector.class.getSimpleName(), sink)
+                .errorCount());
+    }
+
     @Test
     void archiveThenReplayIntoARenamedTopicReproducesEveryPartition() throws Exception {
         String topic = "payments";
@@ -94,6 +182,7 @@ class SourceConnectorIT {
         sink.put("connector.class", LogStoreSinkConnector.class.getName());
         sink.put("topics", topic);
         sink.put("logstore.dir", root.toString());
+        sink.put("consumer.override.isolation.level", "read_committed");
         cluster.connect.configureConnector("archive-payments", sink);
         cluster.awaitArchived(root, topic, 3, Duration.ofSeconds(90));
         cluster.connect.deleteConnector("archive-payments");
