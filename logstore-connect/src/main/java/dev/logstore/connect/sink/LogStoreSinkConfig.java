@@ -19,6 +19,7 @@ public final class LogStoreSinkConfig extends AbstractConfig {
     public static final String PARTITIONS = "logstore.partitions";
     public static final String BEHAVIOR_ON_NULL_VALUES = "behavior.on.null.values";
     public static final String REQUIRE_READ_COMMITTED = "logstore.require.read.committed";
+    public static final String LOCK_WAIT_MS = "logstore.lock.wait.ms";
 
     /** The connector-level consumer override that makes the sink see only committed records. */
     public static final String ISOLATION_OVERRIDE = "consumer.override.isolation.level";
@@ -66,7 +67,12 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                                 + "records of aborted transactions would be archived, and replayed, as committed. Set "
                                 + "false only when the worker's consumer.isolation.level is read_committed for every "
                                 + "connector (or the topics are never written transactionally).",
-                        ARCHIVE_GROUP, 5, Width.SHORT, "Require read_committed");
+                        ARCHIVE_GROUP, 5, Width.SHORT, "Require read_committed")
+                .define(LOCK_WAIT_MS, Type.LONG, 60_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
+                        "How long a task waits for a partition's archive that another writer still holds (the "
+                                + "task that had the partition before a rebalance, still closing) before it fails. "
+                                + "It tries again with growing pauses, up to 5 s apart, and logs while it waits.",
+                        ARCHIVE_GROUP, 6, Width.SHORT, "Lock wait");
         return StoreSettings.define(definition);
     }
 
@@ -103,6 +109,10 @@ public final class LogStoreSinkConfig extends AbstractConfig {
 
     public int keyHashPartitions() {
         return getInt(PARTITIONS);
+    }
+
+    public long lockWaitMillis() {
+        return getLong(LOCK_WAIT_MS);
     }
 
     public NullValues nullValues() {

@@ -2,6 +2,8 @@ package dev.logstore.connect.sink;
 
 import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
+import dev.logstore.StoreLockedException;
+import dev.logstore.WriterFencedException;
 import dev.logstore.connect.Version;
 import dev.logstore.connect.config.ArchivePaths;
 import dev.logstore.connect.config.StoreSettings;
@@ -15,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -65,6 +69,12 @@ public final class LogStoreSinkTask extends SinkTask {
     private final List<Future<Void>> reported = new ArrayList<>();
     private ErrantRecordReporter reporter;
     private ArchiveWriter writer;
+    private UnaryOperator<TopicPartitionArchive> archiveWrapper = UnaryOperator.identity();
+    /**
+     * Set when a commit found the archive could not be made durable. Connect only logs an
+     * exception from preCommit and goes on, so the next call fails the task with it.
+     */
+    private ConnectException failed;
 
     @Override
     public String version() {
@@ -84,10 +94,16 @@ public final class LogStoreSinkTask extends SinkTask {
                 config.keyHashMapping() ? "key-hash" : "kafka");
     }
 
+    /** For tests: wraps every archive the task opens (to inject failures). */
+    void wrapArchives(UnaryOperator<TopicPartitionArchive> wrapper) {
+        archiveWrapper = wrapper;
+    }
+
     @Override
     public void open(Collection<TopicPartition> partitions) {
+        checkNotFailed();
         for (TopicPartition tp : partitions) {
-            Assigned state = new Assigned(tp, openArchive(tp));
+            Assigned state = new Assigned(tp, archiveWrapper.apply(openWaitingForTheLock(tp)));
             long resume = state.archive.resumeOffset();
             if (resume >= 0) {
                 context.offset(tp, resume);
@@ -96,6 +112,47 @@ public final class LogStoreSinkTask extends SinkTask {
                 log.info("{}: archive ends at offset {}; resuming there", tp, resume);
             }
             assigned.put(tp, state);
+        }
+    }
+
+    /**
+     * Opens the archive of {@code tp}, waiting while another writer still holds it: after a
+     * rebalance the task that had the partition may still be closing it (a long fsync, a slow
+     * stop). Tries again with growing pauses until {@code logstore.lock.wait.ms} have passed.
+     */
+    private TopicPartitionArchive openWaitingForTheLock(TopicPartition tp) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
+        long pause = 100;
+        long nextLog = 0;
+        while (true) {
+            try {
+                return openArchive(tp);
+            } catch (ConnectException e) {
+                if (!(e.getCause() instanceof StoreLockedException) || e.getCause() instanceof WriterFencedException) {
+                    throw e;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ConnectException(tp + ": its archive is still open for writing by another writer after "
+                            + config.lockWaitMillis() + " ms: " + e.getCause().getMessage() + ". Usually the task that "
+                            + "had this partition before a rebalance is still stopping; if another connector archives "
+                            + "the same topic into the same archive, stop it. Then restart this task "
+                            + "(POST /connectors/<name>/tasks/<id>/restart). " + LogStoreSinkConfig.LOCK_WAIT_MS
+                            + " sets how long to wait", e.getCause());
+                }
+                if (System.nanoTime() >= nextLog) {
+                    log.info("{}: the archive is still held by another writer ({}); waiting up to {} ms more", tp,
+                            e.getCause().getMessage(), TimeUnit.NANOSECONDS.toMillis(left));
+                    nextLog = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                }
+                try {
+                    Thread.sleep(Math.min(pause, TimeUnit.NANOSECONDS.toMillis(left) + 1));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new ConnectException(tp + ": interrupted while waiting for its archive", interrupted);
+                }
+                pause = Math.min(pause * 2, 5_000);
+            }
         }
     }
 
@@ -115,8 +172,18 @@ public final class LogStoreSinkTask extends SinkTask {
         }
     }
 
+    /** Fails the task once a commit could not make the archive durable; see {@link #failed}. */
+    private void checkNotFailed() {
+        if (failed != null) {
+            throw new ConnectException("Stopping: an earlier offset commit could not make the archive durable, and "
+                    + "what the archive holds since is unknown. Fix the cause and restart the task; it resumes where "
+                    + "the archive ends. The failure: " + failed.getMessage(), failed);
+        }
+    }
+
     @Override
     public void put(Collection<SinkRecord> records) {
+        checkNotFailed();
         Map<TopicPartition, List<SinkRecord>> byPartition = new LinkedHashMap<>();
         for (SinkRecord record : records) {
             byPartition.computeIfAbsent(new TopicPartition(record.originalTopic(), record.originalKafkaPartition()),
@@ -215,20 +282,26 @@ public final class LogStoreSinkTask extends SinkTask {
 
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+        checkNotFailed();
         Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
-        writer.drain();
-        awaitReported();
-        for (Assigned state : assigned.values()) {
-            if (state.handled < 0) {
-                continue;
+        try {
+            writer.drain();
+            awaitReported();
+            for (Assigned state : assigned.values()) {
+                if (state.handled < 0) {
+                    continue;
+                }
+                try {
+                    state.archive.flush();
+                } catch (LogStoreException e) {
+                    throw new ConnectException("Cannot flush the archive of " + state.topicPartition + ": "
+                            + e.getMessage(), e);
+                }
+                durable.put(state.topicPartition, new OffsetAndMetadata(state.handled));
             }
-            try {
-                state.archive.flush();
-            } catch (LogStoreException e) {
-                throw new ConnectException("Cannot flush the archive of " + state.topicPartition + ": "
-                        + e.getMessage(), e);
-            }
-            durable.put(state.topicPartition, new OffsetAndMetadata(state.handled));
+        } catch (ConnectException e) {
+            failed = e;
+            throw e;
         }
         return durable;
     }

@@ -90,6 +90,90 @@ class LogStoreSinkTaskTest {
         earlier.stop();
     }
 
+    /** An archive whose flush fails once, as an fsync that reports an I/O error does. */
+    private static TopicPartitionArchive failingFlush(TopicPartitionArchive archive, boolean[] fail) {
+        return new TopicPartitionArchive() {
+            @Override
+            public long resumeOffset() {
+                return archive.resumeOffset();
+            }
+
+            @Override
+            public void append(long[] kafkaOffsets, List<dev.logstore.record.Record> records) {
+                archive.append(kafkaOffsets, records);
+            }
+
+            @Override
+            public void flush() {
+                if (fail[0]) {
+                    fail[0] = false;
+                    throw new dev.logstore.PartitionFailedException("fsync of the segment failed: Input/output error",
+                            null);
+                }
+                archive.flush();
+            }
+
+            @Override
+            public void close() {
+                archive.close();
+            }
+        };
+    }
+
+    @Test
+    void aFailedFlushFailsTheTaskAtItsNextCallAlthoughConnectSwallowsThePreCommitError() {
+        boolean[] fail = {true};
+        LogStoreSinkTask task = task(new FakeSinkTaskContext(false), Map.of());
+        task.wrapArchives(archive -> failingFlush(archive, fail));
+        task.open(List.of(TP0));
+        task.put(List.of(record(TP0, 0, null, bytes("a"))));
+        ConnectException flush = assertThrows(ConnectException.class, () -> task.preCommit(Map.of()));
+        assertTrue(flush.getMessage().contains("Input/output error"), flush.getMessage());
+        // Connect logs that, rewinds and calls put again: the task must stop there, not go on.
+        ConnectException next = assertThrows(ConnectException.class,
+                () -> task.put(List.of(record(TP0, 1, null, bytes("b")))));
+        assertTrue(next.getMessage().contains("an earlier offset commit could not make the archive durable"),
+                next.getMessage());
+        assertThrows(ConnectException.class, () -> task.preCommit(Map.of()), "nothing is committed any more");
+    }
+
+    @Test
+    void aPartitionStillHeldByItsPreviousTaskIsWaitedFor() throws Exception {
+        LogStore previous = LogStore.builder(root.resolve("orders")).partitions(1).growPartitions()
+                .ownedPartitions(java.util.Set.of(0)).open();
+        previous.append(0, 0, List.of(dev.logstore.record.Record.of(null, bytes("a"), 1)));
+        Thread closer = new Thread(() -> {
+            try {
+                Thread.sleep(700);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            previous.close();
+        });
+        FakeSinkTaskContext context = new FakeSinkTaskContext(false);
+        LogStoreSinkTask task = task(context, Map.of(LogStoreSinkConfig.LOCK_WAIT_MS, "20000"));
+        long start = System.nanoTime();
+        closer.start();
+        task.open(List.of(TP0));
+        closer.join();
+        assertTrue(System.nanoTime() - start >= 600_000_000L, "the task waited for the previous owner to close");
+        assertEquals(1L, context.rewinds.get(TP0), "and resumed where the previous owner left the archive");
+        task.put(List.of(record(TP0, 1, null, bytes("b"))));
+        assertEquals(2, task.preCommit(Map.of()).get(TP0).offset());
+    }
+
+    @Test
+    void aPartitionHeldPastTheWaitFailsTheTaskSayingWhatToDo() {
+        try (LogStore other = LogStore.builder(root.resolve("orders")).partitions(1).growPartitions()
+                .ownedPartitions(java.util.Set.of(0)).open()) {
+            LogStoreSinkTask task = task(new FakeSinkTaskContext(false), Map.of(LogStoreSinkConfig.LOCK_WAIT_MS, "300"));
+            ConnectException e = assertThrows(ConnectException.class, () -> task.open(List.of(TP0)));
+            assertTrue(e.getMessage().contains("still open for writing by another writer after 300 ms"), e.getMessage());
+            assertTrue(e.getMessage().contains("restart this task"), e.getMessage());
+            assertEquals(0, other.nextOffset(0));
+        }
+    }
+
     @Test
     void recordsAreArchivedAtTheirKafkaOffsetsWithEverything() {
         FakeSinkTaskContext context = new FakeSinkTaskContext(false);
