@@ -39,6 +39,9 @@ public final class ConfigReference {
             return "(required)";
         }
         Object value = key.defaultValue;
+        if (value == null) {
+            return "(none)";
+        }
         String text = value instanceof List<?> list ? String.join(",", list.stream().map(String::valueOf).toList())
                 : String.valueOf(value);
         return text.isEmpty() ? "\"\"" : "`" + text + "`";

@@ -77,15 +77,75 @@ public final class LogStoreSourceConfig extends AbstractConfig {
         }
     };
 
+    /** A regular expression that compiles. */
+    private static final ConfigDef.Validator REGEX = new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value instanceof String regex && !regex.isBlank()) {
+                try {
+                    Pattern.compile(regex);
+                } catch (PatternSyntaxException e) {
+                    throw new ConfigException(name, value, "not a valid Java regular expression: " + e.getDescription());
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a Java regular expression";
+        }
+    };
+
+    /** An offset (0 or more), or nothing. */
+    private static final ConfigDef.Validator OPTIONAL_OFFSET = new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value instanceof Long offset && offset < 0) {
+                throw new ConfigException(name, value, "an offset must be 0 or more");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "[0,...], or empty";
+        }
+    };
+
+    /** What to do when no topic format is given. */
+    static final String TOPIC_FORMAT_REQUIRED = "is required: set it to " + TOPIC_PLACEHOLDER + ".replay (any name "
+            + "with " + TOPIC_PLACEHOLDER + ") to replay beside the archived topics, or to " + TOPIC_PLACEHOLDER
+            + " to restore into the archived topics themselves (then no sink may archive those topics into this "
+            + "archive, or the replay is archived again and, while following, replayed again)";
+
+    /** A target topic format that gives valid topic names (null: not given, which the config refuses). */
+    private static final ConfigDef.Validator TOPIC_FORMAT_VALIDATOR = new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value == null) {
+                return;
+            }
+            String format = value.toString().trim();
+            if (format.isEmpty()) {
+                throw new ConfigException(name, value, TOPIC_FORMAT_REQUIRED);
+            }
+            String problem = ArchivePaths.problemWithStoreName(format.replace(TOPIC_PLACEHOLDER, "t"));
+            if (problem != null) {
+                throw new ConfigException(name, value, "gives invalid topic names: " + problem);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a topic name, " + TOPIC_PLACEHOLDER + " standing for the store's";
+        }
+    };
+
     public static final ConfigDef CONFIG_DEF = definition();
 
     public LogStoreSourceConfig(Map<String, String> props) {
         super(CONFIG_DEF, props);
-        storesPattern();
-        String format = getString(TOPIC_FORMAT);
-        String problem = ArchivePaths.problemWithStoreName(format.replace(TOPIC_PLACEHOLDER, "t"));
-        if (problem != null) {
-            throw new ConfigException(TOPIC_FORMAT, format, "gives invalid topic names: " + problem);
+        if (getString(TOPIC_FORMAT) == null) {
+            throw new ConfigException(TOPIC_FORMAT, null, TOPIC_FORMAT_REQUIRED);
         }
     }
 
@@ -101,16 +161,19 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                 .define(STORES, Type.LIST, "", STORE_NAMES, Importance.HIGH, "Stores to replay, by name. Empty (with an empty "
                                 + STORES_REGEX + ") replays every store in the archive.",
                         GROUP_ARCHIVE, ++archive, Width.LONG, "Stores")
-                .define(STORES_REGEX, Type.STRING, "", Importance.MEDIUM, "Replay the stores whose name matches this "
+                .define(STORES_REGEX, Type.STRING, "", REGEX, Importance.MEDIUM, "Replay the stores whose name matches this "
                                 + "Java regular expression (in addition to " + STORES + ").",
                         GROUP_ARCHIVE, ++archive, Width.MEDIUM, "Stores pattern")
                 .define(DISCOVERY_INTERVAL_MS, Type.LONG, 10_000L, ConfigDef.Range.atLeast(100), Importance.LOW,
                         "How often the connector looks for new stores and partitions while following "
                                 + "(" + END + "=follow); tasks are reconfigured when they appear.",
                         GROUP_ARCHIVE, ++archive, Width.SHORT, "Discovery interval")
-                .define(TOPIC_FORMAT, Type.STRING, TOPIC_PLACEHOLDER, Importance.HIGH, "Target topic of a store; "
-                                + TOPIC_PLACEHOLDER + " is replaced by the store (original topic) name, e.g. "
-                                + "'${topic}.replay'.", GROUP_REPLAY, ++replay, Width.MEDIUM, "Target topic format")
+                .define(TOPIC_FORMAT, Type.STRING, null, TOPIC_FORMAT_VALIDATOR, Importance.HIGH, "Target topic of a "
+                                + "store; " + TOPIC_PLACEHOLDER + " is replaced by the store (original topic) name. "
+                                + "Required, with no default, so that replaying into the archived topics is a choice: '${topic}.replay' replays beside the archived topics, '${topic}' restores "
+                                + "into them (then no sink may archive those topics into the same archive, or the "
+                                + "replay is archived again).", GROUP_REPLAY, ++replay, Width.MEDIUM,
+                        "Target topic format")
                 .define(PARTITION_MAPPING, Type.STRING, "preserve",
                         ConfigDef.CaseInsensitiveValidString.in("preserve", "key-hash", "round-robin"), Importance.MEDIUM,
                         "Target partition of a record: 'preserve' keeps the store partition (the target topic needs at "
@@ -122,11 +185,11 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                         "Where a replay with no committed position starts: the archive's first record, "
                                 + START_OFFSET + ", or the first record at or after " + START_TIMESTAMP + ".",
                         GROUP_REPLAY, ++replay, Width.SHORT, "Start")
-                .define(START_OFFSET, Type.LONG, 0L, ConfigDef.Range.atLeast(0), Importance.LOW,
-                        "Archive offset to start at when " + START + "=offset (in every partition).",
+                .define(START_OFFSET, Type.LONG, null, OPTIONAL_OFFSET, Importance.LOW,
+                        "Archive offset to start at when " + START + "=offset (in every partition); required then.",
                         GROUP_REPLAY, ++replay, Width.SHORT, "Start offset")
-                .define(START_TIMESTAMP, Type.LONG, 0L, Importance.LOW, "Timestamp (ms since the epoch) to start at "
-                                + "when " + START + "=timestamp.", GROUP_REPLAY, ++replay, Width.SHORT, "Start timestamp")
+                .define(START_TIMESTAMP, Type.LONG, null, Importance.LOW, "Timestamp (ms since the epoch) to start "
+                                + "at when " + START + "=timestamp; required then.", GROUP_REPLAY, ++replay, Width.SHORT, "Start timestamp")
                 .define(END, Type.STRING, "follow",
                         ConfigDef.CaseInsensitiveValidString.in("follow", "snapshot", "offset", "timestamp"),
                         Importance.MEDIUM, "Where a replay ends: 'follow' never ends and streams new records as the "
@@ -134,11 +197,11 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                                 + "'offset' stops before " + END_OFFSET + "; 'timestamp' stops before the first record "
                                 + "at or after " + END_TIMESTAMP + ". A finished replay idles until it is deleted.",
                         GROUP_REPLAY, ++replay, Width.SHORT, "End")
-                .define(END_OFFSET, Type.LONG, Long.MAX_VALUE, ConfigDef.Range.atLeast(0), Importance.LOW,
-                        "With " + END + "=offset: replay records with offsets below this one.",
+                .define(END_OFFSET, Type.LONG, null, OPTIONAL_OFFSET, Importance.LOW,
+                        "With " + END + "=offset (required then): replay records with offsets below this one.",
                         GROUP_REPLAY, ++replay, Width.SHORT, "End offset")
-                .define(END_TIMESTAMP, Type.LONG, Long.MAX_VALUE, Importance.LOW, "With " + END + "=timestamp: stop "
-                                + "before the first record whose timestamp (ms) is at or after this one.",
+                .define(END_TIMESTAMP, Type.LONG, null, Importance.LOW, "With " + END + "=timestamp (required then): "
+                                + "stop before the first record whose timestamp (ms) is at or after this one.",
                         GROUP_REPLAY, ++replay, Width.SHORT, "End timestamp")
                 .define(BATCH_SIZE, Type.INT, 1000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,
                         "Most records one poll returns.", GROUP_REPLAY, ++replay, Width.SHORT, "Batch size")
@@ -151,12 +214,14 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                 .define(POLL_TIMEOUT_MS, Type.LONG, 500L, ConfigDef.Range.between(1, 60_000), Importance.LOW,
                         "How long a poll waits for new records before returning none.", GROUP_REPLAY, ++replay,
                         Width.SHORT, "Poll timeout")
-                .define(TARGET_BOOTSTRAP, Type.STRING, "", Importance.MEDIUM, "Bootstrap servers of the target Kafka "
-                                + "cluster. When set, the connector creates missing target topics with the store's "
-                                + "partition count and checks that existing ones have enough partitions; settings "
-                                + "prefixed '" + TARGET_ADMIN_PREFIX + "' (security and the like) go to its admin "
-                                + "client. When empty, target topics must exist or be created by the worker's "
-                                + "topic.creation settings.", GROUP_TARGET, ++target, Width.LONG, "Target bootstrap servers")
+                .define(TARGET_BOOTSTRAP, Type.STRING, "", Importance.MEDIUM, "Bootstrap servers of the Kafka cluster "
+                                + "that receives the replay, for managing its topics: the connector creates missing "
+                                + "target topics with the store's partition count and checks that existing ones have "
+                                + "enough partitions; settings prefixed '" + TARGET_ADMIN_PREFIX + "' (security and "
+                                + "the like) go to its admin client. The records themselves go where the worker's "
+                                + "producer sends them: to replay into another cluster than the worker's, set "
+                                + "producer.override.bootstrap.servers to the same servers. When empty, target topics "
+                                + "must exist or be created by the worker's topic.creation settings.", GROUP_TARGET, ++target, Width.LONG, "Target bootstrap servers")
                 .define(TARGET_REPLICATION_FACTOR, Type.SHORT, (short) -1, Importance.LOW,
                         "Replication factor of target topics the connector creates; -1 for the broker's default.",
                         GROUP_TARGET, ++target, Width.SHORT, "Target replication factor");

@@ -4,17 +4,21 @@ import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
 import dev.logstore.connect.Version;
 import dev.logstore.connect.config.ArchivePaths;
+import dev.logstore.connect.config.StoreSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.ExactlyOnceSupport;
@@ -48,6 +52,10 @@ public final class LogStoreSourceConnector extends SourceConnector {
     public void start(Map<String, String> props) {
         this.props = Map.copyOf(props);
         this.config = new LogStoreSourceConfig(props);
+        Map<String, String> problems = SourceChecks.problems(config, props);
+        if (!problems.isEmpty()) {
+            throw new ConnectException("Not starting: " + String.join("; ", problems.values()));
+        }
         stores = StoreCatalog.scan(config);
         TargetTopics.ensure(config, stores);
         if (stores.isEmpty()) {
@@ -114,6 +122,25 @@ public final class LogStoreSourceConnector extends SourceConnector {
     @Override
     public ConfigDef config() {
         return LogStoreSourceConfig.CONFIG_DEF;
+    }
+
+    /** Adds the mistakes no single setting shows ({@link SourceChecks}) to the per-setting ones. */
+    @Override
+    public Config validate(Map<String, String> connectorConfigs) {
+        Config result = super.validate(connectorConfigs);
+        Map<String, ConfigValue> values = new LinkedHashMap<>();
+        result.configValues().forEach(value -> values.put(value.name(), value));
+        if (connectorConfigs.get(LogStoreSourceConfig.TOPIC_FORMAT) == null) {
+            StoreSettings.addError(values, LogStoreSourceConfig.TOPIC_FORMAT, LogStoreSourceConfig.TOPIC_FORMAT + " "
+                    + LogStoreSourceConfig.TOPIC_FORMAT_REQUIRED);
+        }
+        boolean parsed = values.values().stream().allMatch(value -> value.errorMessages().isEmpty());
+        if (!parsed) {
+            return new Config(new ArrayList<>(values.values()));
+        }
+        SourceChecks.problems(new LogStoreSourceConfig(connectorConfigs), connectorConfigs)
+                .forEach((key, problem) -> StoreSettings.addError(values, key, problem));
+        return new Config(new ArrayList<>(values.values()));
     }
 
     /** Source offsets are archive positions, which a task can always resume from exactly. */

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Makes sure every target topic can take its store's records: creates missing topics with the
  * store's partition count, and refuses an existing topic with too few partitions for
- * {@code partition.mapping=preserve}.
+ * {@code partition.mapping=preserve} or {@code round-robin}, which both send records to as many
+ * partitions as the store has.
  */
 final class TargetTopics {
 
@@ -62,7 +63,7 @@ final class TargetTopics {
             }
             Set<String> preexisting = new HashSet<>(needed.keySet());
             preexisting.retainAll(existing);
-            if (config.mapping() == LogStoreSourceConfig.Mapping.PRESERVE && !preexisting.isEmpty()) {
+            if (config.mapping() != LogStoreSourceConfig.Mapping.KEY_HASH && !preexisting.isEmpty()) {
                 // Topics created above have the right count; only those found existing need a look.
                 Map<String, TopicDescription> described = admin.describeTopics(preexisting).allTopicNames()
                         .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -71,7 +72,8 @@ final class TargetTopics {
                     int wanted = needed.get(topic);
                     if (has < wanted) {
                         throw new ConnectException("Target topic " + topic + " has " + has + " partitions, but "
-                                + "partition.mapping=preserve needs " + wanted + " (one per store partition). "
+                                + "partition.mapping=" + config.getString(LogStoreSourceConfig.PARTITION_MAPPING)
+                                + " needs " + wanted + " (one per store partition). "
                                 + "Add partitions to the topic, replay into another topic (" + LogStoreSourceConfig.TOPIC_FORMAT
                                 + "), or use partition.mapping=key-hash");
                     }

@@ -92,13 +92,57 @@ class BadInputTest {
         "rate.limit.records.per.second;-1",
         "poll.timeout.ms;0",
         "store.discovery.interval.ms;1",
-        "target.replication.factor;lots"})
+        "target.replication.factor;lots",
+        "logstore.stores.regex;orders[",
+        "topic.format;''",
+        "topic.format;${topic}/replay"})
     void everySourceKeyRejectsWrongValuesByName(String key, String value) {
-        Map<String, String> config = base(work.toString());
-        config.remove("topics");
+        Map<String, String> config = sourceBase();
         config.put(key, value);
         Map<String, List<String>> errors = errors(new LogStoreSourceConnector(), config);
         assertTrue(errors.containsKey(key), key + "=" + value + " must be refused on that key: " + errors);
+    }
+
+    private Map<String, String> sourceBase() {
+        Map<String, String> config = base(work.toString());
+        config.remove("topics");
+        config.put("topic.format", "${topic}.replay");
+        return config;
+    }
+
+    @ParameterizedTest(name = "source {0}")
+    @CsvSource(delimiter = ';', value = {
+        "replay.end=offset without replay.end.offset;replay.end=offset;replay.end.offset;never ends",
+        "replay.end=timestamp without replay.end.timestamp;replay.end=timestamp;replay.end.timestamp;stop before",
+        "replay.start=offset without replay.start.offset;replay.start=offset;replay.start.offset;start at",
+        "replay.start=timestamp without replay.start.timestamp;replay.start=timestamp;replay.start.timestamp;start at",
+        "a start at the end;replay.start=offset,replay.start.offset=60,replay.end=offset,replay.end.offset=60;"
+                + "replay.end.offset;nothing would be replayed",
+        "a start after the end;replay.start=timestamp,replay.start.timestamp=9,replay.end=timestamp,"
+                + "replay.end.timestamp=5;replay.end.timestamp;nothing would be replayed",
+        "one topic for every store;topic.format=everything;topic.format;every selected store",
+        "records and topics on two clusters;target.bootstrap.servers=a:9092,producer.override.bootstrap.servers=b:9092;"
+                + "target.bootstrap.servers;producer.override.bootstrap.servers"})
+    void sourceMistakesAcrossSettingsAreRefusedByValidateAndAtStart(String what, String settings, String key,
+                                                                     String says) {
+        Map<String, String> config = sourceBase();
+        for (String setting : settings.split(",")) {
+            String[] pair = setting.split("=", 2);
+            config.put(pair[0], pair[1]);
+        }
+        Map<String, List<String>> errors = errors(new LogStoreSourceConnector(), config);
+        assertTrue(errors.containsKey(key), what + " must be refused on " + key + ": " + errors);
+        assertTrue(errors.get(key).get(0).contains(says), errors.get(key).get(0));
+        ConnectException e = assertThrows(ConnectException.class, () -> new LogStoreSourceConnector().start(config));
+        assertTrue(e.getMessage().contains(says), e.getMessage());
+    }
+
+    @Test
+    void aTopicFormatWithoutThePlaceholderIsFineForOneNamedStore() {
+        Map<String, String> config = sourceBase();
+        config.put("logstore.stores", "orders");
+        config.put("topic.format", "orders-restored");
+        assertEquals(Map.of(), errors(new LogStoreSourceConnector(), config));
     }
 
     @Test
@@ -129,6 +173,7 @@ class BadInputTest {
         LogStore.open(outside, 1).close();
         Map<String, String> source = base(root.toString());
         source.remove("topics");
+        source.put("topic.format", "${topic}.replay");
         LogStoreSourceConnector connector = new LogStoreSourceConnector();
         connector.start(source);
         assertEquals(List.of(), connector.taskConfigs(2));
