@@ -37,6 +37,7 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     public static final String TARGET_BOOTSTRAP = "target.bootstrap.servers";
     public static final String TARGET_REPLICATION_FACTOR = "target.replication.factor";
     public static final String TARGET_ADMIN_PREFIX = "target.admin.";
+    public static final String REPLAY_PLAN_DIR = "replay.plan.dir";
 
     /** Task-only key: the (store, partition) pairs a task replays, as "store:partition,...". */
     public static final String TASK_ASSIGNMENT = "task.assignment";
@@ -203,6 +204,12 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                 .define(END_TIMESTAMP, Type.LONG, null, Importance.LOW, "With " + END + "=timestamp (required then): "
                                 + "stop before the first record whose timestamp (ms) is at or after this one.",
                         GROUP_REPLAY, ++replay, Width.SHORT, "End timestamp")
+                .define(REPLAY_PLAN_DIR, Type.STRING, "", Importance.LOW, "Directory for the replay plan: where "
+                                + "each store partition's replay starts and ends, decided once when the replay begins "
+                                + "(so 'snapshot' is the archive's end at that moment, across restarts) and kept as "
+                                + "<name>.properties. Empty: <" + LOGSTORE_DIR + ">/.replay-plans. It must be writable "
+                                + "and, in a multi-worker cluster, shared.", GROUP_REPLAY, ++replay, Width.LONG,
+                        "Replay plan directory")
                 .define(BATCH_SIZE, Type.INT, 1000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,
                         "Most records one poll returns.", GROUP_REPLAY, ++replay, Width.SHORT, "Batch size")
                 .define(BATCH_MAX_BYTES, Type.INT, 4 << 20, ConfigDef.Range.atLeast(1024), Importance.LOW,
@@ -260,6 +267,29 @@ public final class LogStoreSourceConfig extends AbstractConfig {
 
     public String targetTopic(String store) {
         return getString(TOPIC_FORMAT).replace(TOPIC_PLACEHOLDER, store);
+    }
+
+    /** Where replay plans are kept. */
+    public Path replayPlanDirectory() {
+        String dir = getString(REPLAY_PLAN_DIR);
+        return dir == null || dir.isBlank() ? archiveRoot().resolve(".replay-plans") : Path.of(dir).normalize();
+    }
+
+    /** The settings that decide a replay's range, as one string: a plan made from others is made again. */
+    public String replayRangeSettings() {
+        StringBuilder text = new StringBuilder(START).append('=').append(start().name().toLowerCase(Locale.ROOT));
+        switch (start()) {
+            case OFFSET -> text.append(' ').append(START_OFFSET).append('=').append(getLong(START_OFFSET));
+            case TIMESTAMP -> text.append(' ').append(START_TIMESTAMP).append('=').append(getLong(START_TIMESTAMP));
+            default -> { }
+        }
+        text.append(' ').append(END).append('=').append(end().name().toLowerCase(Locale.ROOT));
+        switch (end()) {
+            case OFFSET -> text.append(' ').append(END_OFFSET).append('=').append(getLong(END_OFFSET));
+            case TIMESTAMP -> text.append(' ').append(END_TIMESTAMP).append('=').append(getLong(END_TIMESTAMP));
+            default -> { }
+        }
+        return text.toString();
     }
 
     public Mapping mapping() {

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
@@ -41,6 +40,8 @@ public final class LogStoreSourceConnector extends SourceConnector {
     private Map<String, String> props;
     private LogStoreSourceConfig config;
     private volatile Map<String, Integer> stores = Map.of();
+    private volatile ReplayPlan plan;
+    private String name;
     private ScheduledExecutorService discovery;
 
     @Override
@@ -56,7 +57,9 @@ public final class LogStoreSourceConnector extends SourceConnector {
         if (!problems.isEmpty()) {
             throw new ConnectException("Not starting: " + String.join("; ", problems.values()));
         }
+        name = props.getOrDefault("name", "logstore-source");
         stores = StoreCatalog.scan(config);
+        plan = ReplayPlan.prepare(config, name, stores);
         TargetTopics.ensure(config, stores);
         if (stores.isEmpty()) {
             log.warn("No store in {} matches the configuration yet", config.archiveRoot());
@@ -78,6 +81,7 @@ public final class LogStoreSourceConnector extends SourceConnector {
             if (!now.equals(stores)) {
                 log.info("Archive {} changed from {} to {}; reconfiguring tasks", config.archiveRoot(), stores, now);
                 TargetTopics.ensure(config, now);
+                plan = ReplayPlan.prepare(config, name, now);
                 stores = now;
                 context.requestTaskReconfiguration();
             }
@@ -94,9 +98,13 @@ public final class LogStoreSourceConnector extends SourceConnector {
     @Override
     public List<Map<String, String>> taskConfigs(int maxTasks) {
         List<StorePartition> units = new ArrayList<>();
+        ReplayPlan current = plan;
         stores.forEach((store, partitions) -> {
             for (int p = 0; p < partitions; p++) {
-                units.add(new StorePartition(store, p));
+                StorePartition unit = new StorePartition(store, p);
+                if (current.range(unit) != null) {
+                    units.add(unit);
+                }
             }
         });
         if (units.isEmpty()) {
@@ -105,8 +113,9 @@ public final class LogStoreSourceConnector extends SourceConnector {
         List<Map<String, String>> configs = new ArrayList<>();
         for (List<StorePartition> group : ConnectorUtils.groupPartitions(units, Math.min(maxTasks, units.size()))) {
             Map<String, String> task = new HashMap<>(props);
-            task.put(LogStoreSourceConfig.TASK_ASSIGNMENT,
-                    group.stream().map(StorePartition::encode).collect(Collectors.joining(",")));
+            Map<StorePartition, ReplayPlan.Range> share = new java.util.LinkedHashMap<>();
+            group.forEach(unit -> share.put(unit, current.range(unit)));
+            task.put(LogStoreSourceConfig.TASK_ASSIGNMENT, ReplayPlan.encode(share));
             configs.add(task);
         }
         return configs;
@@ -157,6 +166,7 @@ public final class LogStoreSourceConnector extends SourceConnector {
     @Override
     public boolean alterOffsets(Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
         LogStoreSourceConfig checked = new LogStoreSourceConfig(connectorConfig);
+        List<StorePartition> reset = new ArrayList<>();
         for (Map.Entry<Map<String, ?>, Map<String, ?>> entry : offsets.entrySet()) {
             StorePartition unit;
             try {
@@ -166,6 +176,7 @@ public final class LogStoreSourceConnector extends SourceConnector {
             }
             Map<String, ?> offset = entry.getValue();
             if (offset == null) {
+                reset.add(unit);
                 continue;
             }
             Object position = offset.get(PartitionReplay.OFFSET_KEY);
@@ -175,6 +186,8 @@ public final class LogStoreSourceConnector extends SourceConnector {
             }
             checkAgainstArchive(checked, unit, number.longValue());
         }
+        // A reset partition starts over as configured: its planned range is made again at the next start.
+        ReplayPlan.forget(checked, connectorConfig.getOrDefault("name", "logstore-source"), reset);
         return true;
     }
 

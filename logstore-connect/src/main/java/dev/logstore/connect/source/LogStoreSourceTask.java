@@ -56,12 +56,13 @@ public final class LogStoreSourceTask extends SourceTask {
         maxBytes = config.getInt(LogStoreSourceConfig.BATCH_MAX_BYTES);
         pollTimeoutMs = config.getLong(LogStoreSourceConfig.POLL_TIMEOUT_MS);
         rateLimit = config.getDouble(LogStoreSourceConfig.RATE_LIMIT);
-        List<StorePartition> units = Arrays.stream(props.getOrDefault(LogStoreSourceConfig.TASK_ASSIGNMENT, "").split(","))
-                .filter(s -> !s.isBlank()).map(StorePartition::decode).toList();
+        Map<StorePartition, ReplayPlan.Range> plan =
+                ReplayPlan.decode(props.getOrDefault(LogStoreSourceConfig.TASK_ASSIGNMENT, ""));
+        List<StorePartition> units = List.copyOf(plan.keySet());
         Map<StorePartition, Map<String, Object>> committed = CommittedOffsets.find(context.offsetStorageReader(), units);
         try {
             for (StorePartition unit : units) {
-                replays.add(openReplay(unit, committed.get(unit)));
+                replays.add(openReplay(unit, plan.get(unit), committed.get(unit)));
             }
         } catch (RuntimeException e) {
             closeAll();
@@ -78,26 +79,19 @@ public final class LogStoreSourceTask extends SourceTask {
         log.info("LogStore source task replaying {} from {}", units, config.archiveRoot());
     }
 
-    private PartitionReplay openReplay(StorePartition unit, Map<String, Object> committed) {
+    private PartitionReplay openReplay(StorePartition unit, ReplayPlan.Range range, Map<String, Object> committed) {
         LogStore store = stores.computeIfAbsent(unit.store(), name ->
                 LogStore.builder(ArchivePaths.storeDirectory(config.archiveRoot(), name)).readOnly().open());
         LogReader reader = store.reader(unit.partition());
-        long end;
         Object committedOffset = committed == null ? null : committed.get(PartitionReplay.OFFSET_KEY);
         if (committedOffset instanceof Number position) {
             seekAtLeastStart(reader, unit, position.longValue());
-            Object committedEnd = committed.get(PartitionReplay.END_KEY);
-            end = committedEnd instanceof Number number ? number.longValue() : end(store, unit);
-            log.info("{}: resuming at committed offset {}", unit, position);
+            log.info("{}: resuming at committed offset {}; the replay ends before {}", unit, position,
+                    range.end() == Long.MAX_VALUE ? "nothing (following)" : range.end());
         } else {
-            end = end(store, unit);
-            switch (config.start()) {
-                case OFFSET -> seekAtLeastStart(reader, unit, config.getLong(LogStoreSourceConfig.START_OFFSET));
-                case TIMESTAMP -> reader.seekToTimestamp(config.getLong(LogStoreSourceConfig.START_TIMESTAMP));
-                default -> reader.seekToStart();
-            }
+            seekAtLeastStart(reader, unit, range.start());
         }
-        return new PartitionReplay(unit, reader, end, config.targetTopic(unit.store()), config.mapping(),
+        return new PartitionReplay(unit, reader, range.end(), config.targetTopic(unit.store()), config.mapping(),
                 store.partitionCount());
     }
 
@@ -109,20 +103,6 @@ public final class LogStoreSourceTask extends SourceTask {
         } else {
             reader.seek(offset);
         }
-    }
-
-    /** The exclusive end offset of a replay of {@code unit}, as configured. */
-    private long end(LogStore store, StorePartition unit) {
-        return switch (config.end()) {
-            case FOLLOW -> Long.MAX_VALUE;
-            case SNAPSHOT -> store.nextOffset(unit.partition());
-            case OFFSET -> config.getLong(LogStoreSourceConfig.END_OFFSET);
-            case TIMESTAMP -> {
-                try (LogReader probe = store.reader(unit.partition())) {
-                    yield probe.seekToTimestamp(config.getLong(LogStoreSourceConfig.END_TIMESTAMP)).position();
-                }
-            }
-        };
     }
 
     @Override

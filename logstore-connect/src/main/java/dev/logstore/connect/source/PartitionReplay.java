@@ -20,7 +20,6 @@ import org.apache.kafka.connect.source.SourceRecord;
 final class PartitionReplay implements AutoCloseable {
 
     static final String OFFSET_KEY = "offset";
-    static final String END_KEY = "end";
 
     private final StorePartition unit;
     private final LogReader reader;
@@ -90,9 +89,6 @@ final class PartitionReplay implements AutoCloseable {
         }
         Map<String, Object> offset = new LinkedHashMap<>(4);
         offset.put(OFFSET_KEY, record.offset() + 1);
-        if (end != Long.MAX_VALUE) {
-            offset.put(END_KEY, end);
-        }
         return new SourceRecord(sourcePartition, offset, topic, targetPartition(), Schema.OPTIONAL_BYTES_SCHEMA,
                 record.key(), Schema.OPTIONAL_BYTES_SCHEMA, record.value(),
                 record.timestamp() < 0 ? null : record.timestamp(), headers);

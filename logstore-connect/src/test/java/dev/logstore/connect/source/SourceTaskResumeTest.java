@@ -59,7 +59,7 @@ class SourceTaskResumeTest {
         props.put(LogStoreSourceConfig.LOGSTORE_DIR, root.toString());
         props.put(LogStoreSourceConfig.TOPIC_FORMAT, "${topic}.replay");
         props.put(LogStoreSourceConfig.END, "snapshot");
-        props.put(LogStoreSourceConfig.TASK_ASSIGNMENT, "orders:0");
+        props.put(LogStoreSourceConfig.TASK_ASSIGNMENT, "orders:0:0:100");
         LogStoreSourceTask task = new LogStoreSourceTask();
         task.initialize(context(storage));
         task.start(props);

@@ -1,0 +1,122 @@
+package dev.logstore.connect.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.LogStore;
+import dev.logstore.record.Record;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceConnectorContext;
+import org.apache.kafka.connect.storage.OffsetStorageReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A replay's start and end are decided once, when it begins, and held across restarts. */
+class ReplayPlanTest {
+
+    @TempDir
+    Path root;
+
+    private void append(int count) {
+        try (LogStore store = LogStore.builder(root.resolve("orders")).partitions(2).open()) {
+            for (int p = 0; p < 2; p++) {
+                long next = store.nextOffset(p);
+                for (int i = 0; i < count; i++) {
+                    store.append(p, List.of(Record.of(null, new byte[] {1}, 1_000 + next + i)));
+                }
+            }
+        }
+    }
+
+    private Map<String, String> config(Map<String, String> extra) {
+        Map<String, String> props = new HashMap<>();
+        props.put("name", "replay-orders");
+        props.put(LogStoreSourceConfig.LOGSTORE_DIR, root.toString());
+        props.put(LogStoreSourceConfig.TOPIC_FORMAT, "${topic}.replay");
+        props.put(LogStoreSourceConfig.END, "snapshot");
+        props.putAll(extra);
+        return props;
+    }
+
+    /** The ranges the connector hands its tasks after a (re)start with {@code props}. */
+    private static Map<StorePartition, ReplayPlan.Range> planned(Map<String, String> props) {
+        LogStoreSourceConnector connector = new LogStoreSourceConnector();
+        connector.initialize(new SourceConnectorContext() {
+            @Override
+            public OffsetStorageReader offsetStorageReader() {
+                return null;
+            }
+
+            @Override
+            public void requestTaskReconfiguration() {
+            }
+
+            @Override
+            public void raiseError(Exception e) {
+            }
+
+            @Override
+            public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
+                return null;
+            }
+        });
+        connector.start(props);
+        try {
+            Map<StorePartition, ReplayPlan.Range> all = new HashMap<>();
+            for (Map<String, String> task : connector.taskConfigs(2)) {
+                all.putAll(ReplayPlan.decode(task.get(LogStoreSourceConfig.TASK_ASSIGNMENT)));
+            }
+            return all;
+        } finally {
+            connector.stop();
+        }
+    }
+
+    @Test
+    void aSnapshotIsTheArchivesEndWhenTheReplayBeganAcrossRestarts() {
+        append(10);
+        Map<StorePartition, ReplayPlan.Range> first = planned(config(Map.of()));
+        assertEquals(new ReplayPlan.Range(0, 10), first.get(new StorePartition("orders", 0)));
+        assertEquals(new ReplayPlan.Range(0, 10), first.get(new StorePartition("orders", 1)));
+        assertTrue(Files.exists(root.resolve(".replay-plans/replay-orders.properties")));
+        append(5);
+        assertEquals(first, planned(config(Map.of())), "a restarted connector keeps the snapshot it began with");
+    }
+
+    @Test
+    void aChangedEndIsHonouredAndAResetPartitionIsPlannedAgain() {
+        append(10);
+        planned(config(Map.of()));
+        append(10);
+        Map<StorePartition, ReplayPlan.Range> changed = planned(config(Map.of(LogStoreSourceConfig.END, "offset",
+                LogStoreSourceConfig.END_OFFSET, "15")));
+        assertEquals(new ReplayPlan.Range(0, 15), changed.get(new StorePartition("orders", 0)));
+
+        Map<String, String> snapshot = config(Map.of());
+        assertEquals(new ReplayPlan.Range(0, 20), planned(snapshot).get(new StorePartition("orders", 1)),
+                "back to a snapshot: a new one, of the archive as it is now");
+        append(4);
+        Map<Map<String, ?>, Map<String, ?>> reset = new HashMap<>();
+        reset.put(new StorePartition("orders", 1).sourcePartition(), null);
+        assertTrue(new LogStoreSourceConnector().alterOffsets(snapshot, reset));
+        Map<StorePartition, ReplayPlan.Range> after = planned(snapshot);
+        assertEquals(new ReplayPlan.Range(0, 20), after.get(new StorePartition("orders", 0)));
+        assertEquals(new ReplayPlan.Range(0, 24), after.get(new StorePartition("orders", 1)),
+                "the reset partition's snapshot is taken again");
+    }
+
+    @Test
+    void anUnwritablePlanDirectorySaysWhatToSet() throws Exception {
+        append(1);
+        Path file = Files.writeString(root.resolve("not-a-directory"), "x");
+        ConnectException e = assertThrows(ConnectException.class,
+                () -> planned(config(Map.of(LogStoreSourceConfig.REPLAY_PLAN_DIR, file.toString()))));
+        assertTrue(e.getMessage().contains(LogStoreSourceConfig.REPLAY_PLAN_DIR), e.getMessage());
+    }
+}
