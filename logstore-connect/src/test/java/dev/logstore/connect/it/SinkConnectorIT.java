@@ -132,13 +132,16 @@ class SinkConnectorIT {
         cluster.produceVaried(topic, 1, 0, 100);
         cluster.connect.configureConnector("archive-shared", sinkConfig(topic, 1));
         awaitArchived(topic, 1);
-        cluster.connect.configureConnector("archive-shared-again", sinkConfig(topic, 1));
+        Map<String, String> again = sinkConfig(topic, 1);
+        again.put("logstore.lock.wait.ms", "1500");
+        cluster.connect.configureConnector("archive-shared-again", again);
         await(Duration.ofSeconds(60), "the second connector's task to fail", () -> {
             var status = cluster.connect.connectorStatus("archive-shared-again");
             return !status.tasks().isEmpty() && "FAILED".equals(status.tasks().get(0).state());
         });
         String trace = cluster.connect.connectorStatus("archive-shared-again").tasks().get(0).trace();
         assertTrue(trace.contains("is already open for writing"), trace);
+        assertTrue(trace.contains("still open for writing by another writer after 1500 ms"), trace);
         cluster.produceVaried(topic, 1, 100, 100);
         awaitArchived(topic, 1);
         assertArchiveEqualsTopic(topic, 1);
