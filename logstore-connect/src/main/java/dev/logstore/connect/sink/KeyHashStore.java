@@ -141,6 +141,11 @@ final class KeyHashStore implements AutoCloseable {
             }
 
             @Override
+            public void handledUpTo(long next) {
+                KeyHashStore.this.handledUpTo(kafkaPartition, next);
+            }
+
+            @Override
             public void close() {
                 release();
             }
@@ -164,6 +169,13 @@ final class KeyHashStore implements AutoCloseable {
         durable.putAll(appended);
         appended.clear();
         writeCheckpoint();
+    }
+
+    private synchronized void handledUpTo(int kafkaPartition, long next) {
+        if (next > durable.getOrDefault(kafkaPartition, -1L) && !appended.containsKey(kafkaPartition)) {
+            durable.put(kafkaPartition, next);
+            writeCheckpoint();
+        }
     }
 
     private void writeCheckpoint() {

@@ -288,16 +288,21 @@ public final class LogStoreSinkTask extends SinkTask {
             writer.drain();
             awaitReported();
             for (Assigned state : assigned.values()) {
-                if (state.handled < 0) {
+                // Everything put() was given is archived or deliberately skipped; Connect's own
+                // position also counts records a transform dropped and transaction markers.
+                OffsetAndMetadata delivered = currentOffsets.get(state.topicPartition);
+                long handled = Math.max(state.handled, delivered == null ? -1 : delivered.offset());
+                if (handled < 0) {
                     continue;
                 }
                 try {
                     state.archive.flush();
+                    state.archive.handledUpTo(handled);
                 } catch (LogStoreException e) {
                     throw new ConnectException("Cannot flush the archive of " + state.topicPartition + ": "
                             + e.getMessage(), e);
                 }
-                durable.put(state.topicPartition, new OffsetAndMetadata(state.handled));
+                durable.put(state.topicPartition, new OffsetAndMetadata(handled));
             }
         } catch (ConnectException e) {
             failed = e;

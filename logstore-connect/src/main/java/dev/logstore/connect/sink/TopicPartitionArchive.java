@@ -15,6 +15,13 @@ interface TopicPartitionArchive extends AutoCloseable {
     /** Forces what was appended to disk; returns when it is there. */
     void flush();
 
+    /**
+     * After a flush: every Kafka offset below {@code next} was handled, archived or deliberately
+     * not (a tombstone ignored, a record sent to the dead letter queue or dropped by a transform,
+     * a transaction marker), so a restart resumes there instead of delivering those again.
+     */
+    void handledUpTo(long next);
+
     @Override
     void close();
 }

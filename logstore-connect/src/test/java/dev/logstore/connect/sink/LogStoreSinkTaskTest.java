@@ -114,10 +114,48 @@ class LogStoreSinkTaskTest {
             }
 
             @Override
+            public void handledUpTo(long next) {
+                archive.handledUpTo(next);
+            }
+
+            @Override
             public void close() {
                 archive.close();
             }
         };
+    }
+
+    @Test
+    void recordsThatNeverReachTheArchiveAreCommittedPastAndNotDeliveredAgain() {
+        FakeSinkTaskContext context = new FakeSinkTaskContext(false);
+        LogStoreSinkTask task = task(context, Map.of(LogStoreSinkConfig.BEHAVIOR_ON_NULL_VALUES, "ignore"));
+        task.open(List.of(TP0, TP1));
+        // Offset 1 is an ignored tombstone; a transform dropped offsets 2 and 3 (Connect's position
+        // says 4); partition 1 got nothing but dropped records.
+        task.put(List.of(record(TP0, 0, null, bytes("a")), record(TP0, 1, bytes("k"), null)));
+        Map<TopicPartition, OffsetAndMetadata> position = Map.of(TP0, new OffsetAndMetadata(4),
+                TP1, new OffsetAndMetadata(7));
+        Map<TopicPartition, OffsetAndMetadata> committed = task.preCommit(position);
+        assertEquals(4, committed.get(TP0).offset(), "committed past what was deliberately not archived");
+        assertEquals(7, committed.get(TP1).offset());
+        task.stop();
+        tasks.remove(task);
+        assertEquals(1, archived(0).size());
+
+        FakeSinkTaskContext again = new FakeSinkTaskContext(false);
+        LogStoreSinkTask second = task(again, Map.of(LogStoreSinkConfig.BEHAVIOR_ON_NULL_VALUES, "ignore"));
+        second.open(List.of(TP0, TP1));
+        assertEquals(4L, again.rewinds.get(TP0), "the skipped records are not delivered again after a rebalance");
+        assertEquals(7L, again.rewinds.get(TP1));
+        second.put(List.of(record(TP0, 4, null, bytes("e"))));
+        assertEquals(5, second.preCommit(Map.of()).get(TP0).offset());
+        second.stop();
+        tasks.remove(second);
+
+        // Once later records are archived, the note about skipped ones is out of date and ignored.
+        FakeSinkTaskContext third = new FakeSinkTaskContext(false);
+        task(third, Map.of()).open(List.of(TP0));
+        assertEquals(5L, third.rewinds.get(TP0));
     }
 
     @Test
