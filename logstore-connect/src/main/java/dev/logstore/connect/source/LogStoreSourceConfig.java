@@ -38,6 +38,7 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     public static final String TARGET_REPLICATION_FACTOR = "target.replication.factor";
     public static final String TARGET_ADMIN_PREFIX = "target.admin.";
     public static final String REPLAY_PLAN_DIR = "replay.plan.dir";
+    public static final String ON_REMOVED_RECORDS = "replay.on.removed.records";
 
     /** Task-only key: the (store, partition) pairs a task replays, as "store:partition,...". */
     public static final String TASK_ASSIGNMENT = "task.assignment";
@@ -210,6 +211,13 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                                 + "<name>.properties. Empty: <" + LOGSTORE_DIR + ">/.replay-plans. It must be writable "
                                 + "and, in a multi-worker cluster, shared.", GROUP_REPLAY, ++replay, Width.LONG,
                         "Replay plan directory")
+                .define(ON_REMOVED_RECORDS, Type.STRING, "fail", ConfigDef.CaseInsensitiveValidString.in("fail", "skip"),
+                        Importance.MEDIUM, "What a replay does when archive retention removed records before they "
+                                + "were replayed (a slow replay, a long pause, a start below the archive's start): "
+                                + "'fail' stops the task saying which offsets are gone; 'skip' goes on from the "
+                                + "archive's start offset, logs a warning and counts the records skipped "
+                                + "(records-skipped). The same while running and after a restart.",
+                        GROUP_REPLAY, ++replay, Width.SHORT, "On removed records")
                 .define(BATCH_SIZE, Type.INT, 1000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,
                         "Most records one poll returns.", GROUP_REPLAY, ++replay, Width.SHORT, "Batch size")
                 .define(BATCH_MAX_BYTES, Type.INT, 4 << 20, ConfigDef.Range.atLeast(1024), Importance.LOW,
@@ -219,7 +227,8 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                         "Most records per second each task emits; 0 for no limit.", GROUP_REPLAY, ++replay,
                         Width.SHORT, "Rate limit")
                 .define(POLL_TIMEOUT_MS, Type.LONG, 500L, ConfigDef.Range.between(1, 60_000), Importance.LOW,
-                        "How long a poll waits for new records before returning none.", GROUP_REPLAY, ++replay,
+                        "How long a poll waits for new records before returning none (at most 1 s, so the "
+                                + "worker can commit offsets and stop the task promptly).", GROUP_REPLAY, ++replay,
                         Width.SHORT, "Poll timeout")
                 .define(TARGET_BOOTSTRAP, Type.STRING, "", Importance.MEDIUM, "Bootstrap servers of the Kafka cluster "
                                 + "that receives the replay, for managing its topics: the connector creates missing "
@@ -290,6 +299,11 @@ public final class LogStoreSourceConfig extends AbstractConfig {
             default -> { }
         }
         return text.toString();
+    }
+
+    /** True when records retention removed before they were replayed are skipped (else the task fails). */
+    public boolean skipRemovedRecords() {
+        return "skip".equalsIgnoreCase(getString(ON_REMOVED_RECORDS));
     }
 
     public Mapping mapping() {

@@ -43,6 +43,10 @@ public final class LogStoreSourceTask extends SourceTask {
     private int cursor;
     private boolean announcedFinish;
     private volatile boolean stopping;
+    private RemovedRecords removed;
+
+    /** The longest a poll waits (for records, a rate limit, a finished replay), so Connect can commit and stop. */
+    private static final long MAX_WAIT_MS = 1_000;
 
     @Override
     public String version() {
@@ -56,6 +60,7 @@ public final class LogStoreSourceTask extends SourceTask {
         maxBytes = config.getInt(LogStoreSourceConfig.BATCH_MAX_BYTES);
         pollTimeoutMs = config.getLong(LogStoreSourceConfig.POLL_TIMEOUT_MS);
         rateLimit = config.getDouble(LogStoreSourceConfig.RATE_LIMIT);
+        removed = new RemovedRecords(config.skipRemovedRecords());
         Map<StorePartition, ReplayPlan.Range> plan =
                 ReplayPlan.decode(props.getOrDefault(LogStoreSourceConfig.TASK_ASSIGNMENT, ""));
         List<StorePartition> units = List.copyOf(plan.keySet());
@@ -73,6 +78,8 @@ public final class LogStoreSourceTask extends SourceTask {
         Map<String, TaskMetrics.Gauge> gauges = new LinkedHashMap<>();
         gauges.put("records-replayed", new TaskMetrics.Gauge("Records this task has replayed since it started",
                 () -> replayedTotal));
+        gauges.put("records-skipped", new TaskMetrics.Gauge("Offsets skipped because archive retention removed them "
+                + "before they were replayed (" + LogStoreSourceConfig.ON_REMOVED_RECORDS + "=skip)", removed::skipped));
         gauges.put("replay-finished", new TaskMetrics.Gauge("1 when every partition of a bounded replay reached its "
                 + "end, else 0", () -> allFinished ? 1 : 0));
         metrics = TaskMetrics.register(context, tags, gauges);
@@ -92,14 +99,14 @@ public final class LogStoreSourceTask extends SourceTask {
             seekAtLeastStart(reader, unit, range.start());
         }
         return new PartitionReplay(unit, reader, range.end(), config.targetTopic(unit.store()), config.mapping(),
-                store.partitionCount());
+                store.partitionCount(), removed);
     }
 
-    private static void seekAtLeastStart(LogReader reader, StorePartition unit, long offset) {
+    private void seekAtLeastStart(LogReader reader, StorePartition unit, long offset) {
         reader.seekToStart();
-        if (offset < reader.position()) {
-            log.warn("{}: offset {} is no longer in the archive (retention); starting at its first offset {}", unit,
-                    offset, reader.position());
+        long start = reader.position();
+        if (offset < start) {
+            removed.onRemoved(unit, offset, start);
         } else {
             reader.seek(offset);
         }
@@ -107,6 +114,9 @@ public final class LogStoreSourceTask extends SourceTask {
 
     @Override
     public List<SourceRecord> poll() throws InterruptedException {
+        if (!awaitPermit()) {
+            return null;
+        }
         List<SourceRecord> out = new ArrayList<>();
         synchronized (lock) {
             if (stopping) {
@@ -128,7 +138,7 @@ public final class LogStoreSourceTask extends SourceTask {
                 throw new ConnectException("Replay failed: " + e.getMessage(), e);
             }
         }
-        throttle(out.size());
+        spendPermits(out.size());
         return out;
     }
 
@@ -140,27 +150,36 @@ public final class LogStoreSourceTask extends SourceTask {
                 log.info("LogStore replay finished: {} records from {} replayed; the connector can be deleted",
                         replayedTotal, replays.stream().map(PartitionReplay::unit).toList());
             }
-            TimeUnit.MILLISECONDS.sleep(pollTimeoutMs);
+            TimeUnit.MILLISECONDS.sleep(Math.min(pollTimeoutMs, MAX_WAIT_MS));
             return;
         }
         for (PartitionReplay replay : replays) {
             if (!replay.finished()) {
-                replay.awaitData(pollTimeoutMs);
+                replay.awaitData(Math.min(pollTimeoutMs, MAX_WAIT_MS));
                 return;
             }
         }
     }
 
-    private void throttle(int records) throws InterruptedException {
+    /**
+     * With a rate limit: waits for the next permit, but at most {@link #MAX_WAIT_MS}; false when it
+     * is not due yet (the poll then returns nothing, and Connect may commit or stop meanwhile).
+     */
+    private boolean awaitPermit() throws InterruptedException {
         if (rateLimit <= 0) {
-            return;
+            return true;
         }
-        long now = System.nanoTime();
-        long start = Math.max(now, nextPermitNanos);
-        nextPermitNanos = start + (long) (records * 1e9 / rateLimit);
-        long wait = start - now;
+        long wait = nextPermitNanos - System.nanoTime();
         if (wait > 0) {
-            TimeUnit.NANOSECONDS.sleep(wait);
+            TimeUnit.NANOSECONDS.sleep(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(MAX_WAIT_MS)));
+        }
+        return nextPermitNanos - System.nanoTime() <= 0;
+    }
+
+    /** Records emitted use up permits: the next poll waits until they are earned. */
+    private void spendPermits(int records) {
+        if (rateLimit > 0) {
+            nextPermitNanos = Math.max(System.nanoTime(), nextPermitNanos) + (long) (records * 1e9 / rateLimit);
         }
     }
 

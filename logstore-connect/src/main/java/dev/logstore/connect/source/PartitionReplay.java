@@ -1,6 +1,7 @@
 package dev.logstore.connect.source;
 
 import dev.logstore.LogReader;
+import dev.logstore.OffsetOutOfRangeException;
 import dev.logstore.record.Header;
 import dev.logstore.record.LogRecord;
 import java.time.Duration;
@@ -28,10 +29,12 @@ final class PartitionReplay implements AutoCloseable {
     private final LogStoreSourceConfig.Mapping mapping;
     private final int storePartitions;
     private final Map<String, Object> sourcePartition;
+    private final RemovedRecords removed;
     private long roundRobin;
 
     PartitionReplay(StorePartition unit, LogReader reader, long end, String topic, LogStoreSourceConfig.Mapping mapping,
-                    int storePartitions) {
+                    int storePartitions, RemovedRecords removed) {
+        this.removed = removed;
         this.unit = unit;
         this.reader = reader;
         this.end = end;
@@ -64,8 +67,16 @@ final class PartitionReplay implements AutoCloseable {
         if (finished()) {
             return 0;
         }
+        List<LogRecord> records;
+        try {
+            records = reader.poll(max, maxBytes);
+        } catch (OffsetOutOfRangeException e) {
+            removed.onRemoved(unit, reader.position(), e.startOffset());
+            reader.seek(e.startOffset());
+            records = reader.poll(max, maxBytes);
+        }
         int added = 0;
-        for (LogRecord record : reader.poll(max, maxBytes)) {
+        for (LogRecord record : records) {
             if (record.offset() >= end) {
                 // Past the end: leave the reader there so finished() holds from now on.
                 reader.seek(end);
