@@ -60,16 +60,27 @@ public final class LogStore implements AutoCloseable {
     private volatile PartitionLog[] partitions;
     private final Object partitionsLock = new Object();
     private Object metadataSeen;
-    // Set once, right after construction, by the builder.
+    private final Opening opening;
+    private final Object ownership = new Object();
+    // Started by the builder, or by the first own() that needs it; under ownership after construction.
     private volatile BackgroundWork background;
     private final AtomicInteger roundRobin = new AtomicInteger();
     private volatile boolean closed;
 
-    private LogStore(Path dir, LogConfig config, PartitionLog[] partitions) {
+    /** How the store was opened: what later calls to {@link #own} may do, and what background work it needs. */
+    private record Opening(boolean readOnly, boolean grow, Duration flushEvery, Duration retentionEvery,
+                           String threadName) {
+        boolean needsBackground() {
+            return flushEvery != null || retentionEvery != null;
+        }
+    }
+
+    private LogStore(Path dir, LogConfig config, PartitionLog[] partitions, Opening opening) {
         this.dir = dir;
         this.name = dir.toString();
         this.config = config;
         this.partitions = partitions;
+        this.opening = opening;
     }
 
     /**
@@ -321,6 +332,75 @@ public final class LogStore implements AutoCloseable {
         return deleted;
     }
 
+    /**
+     * Opens {@code partition} for writing through this handle: takes its lock and a new writer
+     * epoch, recovers it, and starts a new segment, as opening the store with it among its
+     * {@linkplain Builder#ownedPartitions owned partitions} would. A store opened with
+     * {@link Builder#growPartitions()} grows to hold the partition. Does nothing for a partition
+     * this handle already writes. Readers of the partition through this handle must be opened
+     * again afterwards.
+     *
+     * @throws StoreLockedException when another writer has the partition
+     */
+    public void own(int partition) {
+        checkOpen();
+        if (opening.readOnly()) {
+            throw new LogStoreException("Store " + name + " is open read-only; open it for writing to own partitions");
+        }
+        if (partition < 0) {
+            throw new IllegalArgumentException("Store " + name + ": partition " + partition + " is negative");
+        }
+        synchronized (ownership) {
+            checkOpen();
+            if (partition < partitions.length && partitions[partition] instanceof PartitionWriter) {
+                return;
+            }
+            if (partition >= partitionCount()) {
+                if (!opening.grow()) {
+                    throw new IllegalArgumentException("Store " + name + " has partitions 0 to " + (partitionCount() - 1)
+                            + "; there is no partition " + partition + " to own. Open the store with growPartitions() "
+                            + "to add it");
+                }
+                StoreMetadata.grow(config.opener(), dir, partition + 1);
+                grown();
+            }
+            PartitionWriter writer = PartitionWriter.open(name, partition, dir.resolve(partitionDirectoryName(partition)),
+                    config);
+            PartitionLog replaced;
+            synchronized (partitionsLock) {
+                replaced = partitions[partition];
+                partitions[partition] = writer;
+            }
+            if (replaced != null) {
+                replaced.close();
+            }
+            if (background == null && opening.needsBackground()) {
+                background = BackgroundWork.start(opening.threadName(), name, this::writers, opening.flushEvery(),
+                        opening.retentionEvery());
+            }
+        }
+    }
+
+    /**
+     * Closes this handle's writer of {@code partition} cleanly (forced, manifest marked clean) and
+     * lets go of its lock, so another writer can take it; the partition stays readable here.
+     * Does nothing for a partition this handle does not write.
+     */
+    public void disown(int partition) {
+        synchronized (ownership) {
+            PartitionLog current;
+            synchronized (partitionsLock) {
+                if (partition < 0 || partition >= partitions.length
+                        || !(partitions[partition] instanceof PartitionWriter)) {
+                    return;
+                }
+                current = partitions[partition];
+                partitions[partition] = null;
+            }
+            current.close();
+        }
+    }
+
     private PartitionWriter writer(int partition) {
         PartitionLog partitionLog = partition(partition);
         if (partitionLog instanceof PartitionWriter writer) {
@@ -445,6 +525,7 @@ public final class LogStore implements AutoCloseable {
         private Duration retentionCheckInterval = Duration.ofMinutes(5);
         private CorruptionPolicy corruptionPolicy = CorruptionPolicy.FAIL;
         private FileOpener opener = FileOpener.DEFAULT;
+        private String threadName;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "store directory must not be null").toAbsolutePath().normalize();
@@ -539,6 +620,15 @@ public final class LogStore implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Name of the store's background thread (durability interval and retention), to tell it
+         * apart from other stores' in thread dumps; default {@code logstore-background-<dir name>}.
+         */
+        public Builder threadName(String name) {
+            this.threadName = Objects.requireNonNull(name, "thread name");
+            return this;
+        }
+
         /** Opens every file through {@code opener}: a seam for tests that inject I/O failures. */
         Builder fileOpener(FileOpener opener) {
             this.opener = Objects.requireNonNull(opener, "opener");
@@ -590,11 +680,13 @@ public final class LogStore implements AutoCloseable {
             }
             boolean flushes = durability.mode() == Durability.Mode.INTERVAL;
             boolean retains = retentionAge != null || retentionBytes >= 0;
-            LogStore store = new LogStore(dir, config, logs);
-            if (anyWritable && (flushes || retains)) {
-                store.background = BackgroundWork.start("logstore-background-" + dir.getFileName(), dir.toString(),
-                        store::writers, flushes ? durability.interval() : null,
-                        retains ? retentionCheckInterval : null);
+            Opening opening = new Opening(readOnly, growPartitions, flushes ? durability.interval() : null,
+                    retains ? retentionCheckInterval : null,
+                    threadName != null ? threadName : "logstore-background-" + dir.getFileName());
+            LogStore store = new LogStore(dir, config, logs, opening);
+            if (anyWritable && opening.needsBackground()) {
+                store.background = BackgroundWork.start(opening.threadName(), dir.toString(), store::writers,
+                        opening.flushEvery(), opening.retentionEvery());
             }
             return store;
         }

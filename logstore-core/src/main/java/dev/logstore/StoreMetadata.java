@@ -83,6 +83,30 @@ record StoreMetadata(int formatVersion, int partitions, String partitioner) {
         return new StoreMetadata(FORMAT_VERSION, partitions, partitioner);
     }
 
+    /**
+     * Grows the store at {@code storeDir} to at least {@code count} partitions (creating their
+     * directories first), under the metadata lock; another handle may have grown it already.
+     */
+    static StoreMetadata grow(FileOpener opener, Path storeDir, int count) {
+        try {
+            return locked(opener, storeDir, () -> {
+                StoreMetadata existing = read(storeDir);
+                if (existing != null && existing.partitions() >= count) {
+                    return existing;
+                }
+                for (int p = 0; p < count; p++) {
+                    java.nio.file.Files.createDirectories(storeDir.resolve(LogStore.partitionDirectoryName(p)));
+                }
+                StoreMetadata grown = new StoreMetadata(FORMAT_VERSION, count, PARTITIONER);
+                grown.write(storeDir);
+                return grown;
+            });
+        } catch (IOException e) {
+            throw new LogStoreException("Cannot grow store " + storeDir + " to " + count + " partitions: "
+                    + e.getMessage() + ". Check that the directory is writable", e);
+        }
+    }
+
     /** Runs {@code action} holding the store's metadata lock (waits for other processes and threads). */
     static <T> T locked(FileOpener opener, Path storeDir, IOAction<T> action) throws IOException {
         try (FileLocks.Held ignored = FileLocks.lock(opener, storeDir.resolve(LOCK_FILE_NAME))) {

@@ -12,7 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
-import java.util.Set;
 import org.apache.kafka.connect.errors.ConnectException;
 
 /**
@@ -30,19 +29,16 @@ final class KafkaMappedArchive implements TopicPartitionArchive {
 
     private final LogStore store;
     private final int partition;
+    private final Runnable release;
     private final Path handledFile;
     private long recordedHandled = -1;
 
-    private KafkaMappedArchive(LogStore store, int partition) {
+    /** The archive of store partition {@code partition}, which {@code store} owns; {@code release} gives it back. */
+    KafkaMappedArchive(LogStore store, int partition, Runnable release) {
         this.store = store;
         this.partition = partition;
+        this.release = release;
         this.handledFile = store.directory().resolve("sink-handled-" + partition + ".properties");
-    }
-
-    /** Opens the store of the topic owning only {@code partition}, growing it to hold that partition. */
-    static KafkaMappedArchive open(LogStore.Builder builder, int partition) {
-        LogStore store = builder.partitions(partition + 1).growPartitions().ownedPartitions(Set.of(partition)).open();
-        return new KafkaMappedArchive(store, partition);
     }
 
     @Override
@@ -105,6 +101,6 @@ final class KafkaMappedArchive implements TopicPartitionArchive {
 
     @Override
     public void close() {
-        store.close();
+        release.run();
     }
 }

@@ -66,6 +66,9 @@ public final class LogStoreSinkTask extends SinkTask {
     private LogStoreSinkConfig config;
     private final Map<TopicPartition, Assigned> assigned = new HashMap<>();
     private final Map<String, KeyHashStore> keyHashStores = new HashMap<>();
+    private final Map<String, KafkaMappedStore> kafkaMappedStores = new HashMap<>();
+    /** Names this task's threads apart from other tasks': "connector-id" when run by Connect. */
+    private String label;
     private final List<Future<Void>> reported = new ArrayList<>();
     private ErrantRecordReporter reporter;
     private ArchiveWriter writer;
@@ -89,7 +92,10 @@ public final class LogStoreSinkTask extends SinkTask {
         } catch (NoSuchMethodError | NoClassDefFoundError e) {
             reporter = null;
         }
-        writer = new ArchiveWriter("logstore-sink-writer-" + props.getOrDefault("name", "task"));
+        String thread = Thread.currentThread().getName();
+        label = thread.startsWith("task-thread-") ? thread.substring("task-thread-".length())
+                : props.getOrDefault("name", "sink") + "-" + thread;
+        writer = new ArchiveWriter("logstore-sink-writer-" + label);
         log.info("LogStore sink task archiving into {} ({} mapping)", config.archiveRoot(),
                 config.keyHashMapping() ? "key-hash" : "kafka");
     }
@@ -158,7 +164,8 @@ public final class LogStoreSinkTask extends SinkTask {
 
     private TopicPartitionArchive openArchive(TopicPartition tp) {
         Path dir = ArchivePaths.storeDirectory(config.archiveRoot(), tp.topic());
-        LogStore.Builder builder = StoreSettings.apply(config, LogStore.builder(dir));
+        LogStore.Builder builder = StoreSettings.apply(config, LogStore.builder(dir))
+                .threadName("logstore-sink-" + label + "-" + tp.topic());
         try {
             if (config.keyHashMapping()) {
                 KeyHashStore store = keyHashStores.computeIfAbsent(tp.topic(),
@@ -166,7 +173,12 @@ public final class LogStoreSinkTask extends SinkTask {
                 return store.archiveFor(tp.partition());
             }
             KeyHashStore.refuseUnderKafkaMapping(dir);
-            return KafkaMappedArchive.open(builder, tp.partition());
+            KafkaMappedStore store = kafkaMappedStores.get(tp.topic());
+            if (store == null) {
+                store = KafkaMappedStore.open(builder, tp.partition());
+                kafkaMappedStores.put(tp.topic(), store);
+            }
+            return store.archiveFor(tp.partition());
         } catch (LogStoreException e) {
             throw new ConnectException("Cannot open the archive of " + tp + " in " + dir + ": " + e.getMessage(), e);
         }
@@ -348,6 +360,13 @@ public final class LogStoreSinkTask extends SinkTask {
             store.close();
             return true;
         });
+        kafkaMappedStores.values().removeIf(store -> {
+            if (store.inUse()) {
+                return false;
+            }
+            store.close();
+            return true;
+        });
     }
 
     private void closeQuietly(Assigned state) {
@@ -366,5 +385,7 @@ public final class LogStoreSinkTask extends SinkTask {
         }
         keyHashStores.values().forEach(KeyHashStore::close);
         keyHashStores.clear();
+        kafkaMappedStores.values().forEach(KafkaMappedStore::close);
+        kafkaMappedStores.clear();
     }
 }

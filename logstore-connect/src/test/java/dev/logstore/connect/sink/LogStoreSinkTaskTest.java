@@ -213,6 +213,29 @@ class LogStoreSinkTaskTest {
     }
 
     @Test
+    void aTaskUsesOneStoreHandleAndThreadPerTopicHoweverManyPartitionsItIsAssigned() {
+        TopicPartition tp2 = new TopicPartition("orders", 2);
+        LogStoreSinkTask task = task(new FakeSinkTaskContext(false), Map.of("logstore.retention.ms", "86400000"));
+        task.open(List.of(TP0, TP1, tp2));
+        task.put(List.of(record(TP0, 0, null, bytes("a")), record(TP1, 0, null, bytes("b")), record(tp2, 0, null,
+                bytes("c"))));
+        task.preCommit(Map.of());
+        long threads = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("logstore-sink-") && t.getName().endsWith("-orders")).count();
+        assertEquals(1, threads, "one background thread for the topic's store");
+        assertEquals(1, Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("logstore-sink-writer-")).count());
+        task.close(List.of(TP1));
+        // A partition given back is free for another writer at once.
+        try (LogStore other = LogStore.builder(root.resolve("orders")).partitions(3).ownedPartitions(java.util.Set.of(1))
+                .open()) {
+            assertEquals(1, other.nextOffset(1));
+        }
+        task.put(List.of(record(TP0, 1, null, bytes("a2"))));
+        assertEquals(2, task.preCommit(Map.of()).get(TP0).offset());
+    }
+
+    @Test
     void recordsAreArchivedAtTheirKafkaOffsetsWithEverything() {
         FakeSinkTaskContext context = new FakeSinkTaskContext(false);
         LogStoreSinkTask task = task(context, Map.of());
