@@ -7,48 +7,68 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gauges a task publishes through the worker's plugin metrics (KIP-877, Connect 4.1 and later).
- * On older runtimes the API is missing; registration then does nothing, so the plugin still loads
- * and runs there. Only {@link PluginMetricsBinding} touches the newer classes, and only when
- * called.
+ * A task's gauges, on every runtime the plugin supports: in the worker's plugin metrics (KIP-877,
+ * Connect 4.1 and later; in JMX as {@code kafka.connect:type=plugins,connector=...,task=...}), and
+ * where the runtime has none, in a JMX MBean of LogStore's own
+ * ({@code dev.logstore:type=<sink|source>-task,connector=...,task=...}). Only
+ * {@link PluginMetricsBinding} touches the newer API, and only when called, so the plugin loads on
+ * older runtimes.
  */
 public final class TaskMetrics implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TaskMetrics.class);
-    private static final TaskMetrics NONE = new TaskMetrics(null);
 
-    /** One gauge: its description and how to read it. */
-    public record Gauge(String description, Supplier<Number> value) {
-    }
+    private final MetricsRegistry registry;
 
-    private final AutoCloseable binding;
-
-    private TaskMetrics(AutoCloseable binding) {
-        this.binding = binding;
+    private TaskMetrics(MetricsRegistry registry) {
+        this.registry = registry;
     }
 
     /**
-     * Registers {@code gauges} with the plugin metrics of {@code context} (a task context), or
-     * does nothing where the runtime has no plugin metrics.
+     * The metrics of a task.
+     *
+     * @param context  the task's context
+     * @param kind     "sink" or "source"
+     * @param taskTags the connector and task, for the JMX name (plugin metrics add their own)
      */
-    public static TaskMetrics register(Object context, LinkedHashMap<String, String> tags, Map<String, Gauge> gauges) {
+    public static TaskMetrics open(Object context, String kind, LinkedHashMap<String, String> taskTags) {
+        MetricsRegistry registry = null;
         try {
-            AutoCloseable binding = PluginMetricsBinding.bind(context, tags, gauges);
-            return binding == null ? NONE : new TaskMetrics(binding);
+            registry = PluginMetricsBinding.bind(context);
         } catch (NoSuchMethodError | NoClassDefFoundError | AbstractMethodError e) {
-            log.debug("Plugin metrics are not available in this Connect runtime; LogStore task metrics are off", e);
-            return NONE;
+            log.debug("Plugin metrics are not available in this Connect runtime; LogStore publishes its own MBean", e);
         }
+        return new TaskMetrics(registry != null ? registry : new JmxRegistry(kind, taskTags));
+    }
+
+    /** Adds a task-wide gauge. */
+    public void gauge(String name, String description, Supplier<Number> value) {
+        registry.add(name, description, Map.of(), value);
+    }
+
+    /** Adds a gauge of one topic or store partition. */
+    public void gauge(String name, String description, String topic, int partition, Supplier<Number> value) {
+        registry.add(name, description, partitionTags(topic, partition), value);
+    }
+
+    /** Removes a partition's gauge (the partition was revoked). */
+    public void remove(String name, String topic, int partition) {
+        registry.remove(name, partitionTags(topic, partition));
+    }
+
+    private static Map<String, String> partitionTags(String topic, int partition) {
+        LinkedHashMap<String, String> tags = new LinkedHashMap<>();
+        tags.put("topic", topic);
+        tags.put("partition", Integer.toString(partition));
+        return tags;
     }
 
     @Override
     public void close() {
-        if (binding != null) {
-            try {
-                binding.close();
-            } catch (Exception e) {
-                log.debug("Removing task metrics failed", e);
-            }
+        try {
+            registry.close();
+        } catch (RuntimeException e) {
+            log.debug("Removing task metrics failed", e);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.logstore.connect.sink;
 
 import dev.logstore.LogStore;
+import dev.logstore.PartitionInfo;
 import dev.logstore.io.Directories;
 import dev.logstore.record.Record;
 import java.io.IOException;
@@ -97,6 +98,11 @@ final class KafkaMappedArchive implements TopicPartitionArchive {
         } catch (IOException e) {
             throw new ConnectException("Cannot write " + handledFile + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public PartitionInfo info() {
+        return store.partitionInfo(partition);
     }
 
     @Override

@@ -141,6 +141,11 @@ final class KeyHashStore implements AutoCloseable {
             }
 
             @Override
+            public dev.logstore.PartitionInfo info() {
+                return null;
+            }
+
+            @Override
             public void handledUpTo(long next) {
                 KeyHashStore.this.handledUpTo(kafkaPartition, next);
             }

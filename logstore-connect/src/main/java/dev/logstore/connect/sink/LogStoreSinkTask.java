@@ -7,6 +7,7 @@ import dev.logstore.WriterFencedException;
 import dev.logstore.connect.Version;
 import dev.logstore.connect.config.ArchivePaths;
 import dev.logstore.connect.config.StoreSettings;
+import dev.logstore.connect.metrics.TaskMetrics;
 import dev.logstore.record.Record;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -57,6 +59,10 @@ public final class LogStoreSinkTask extends SinkTask {
          */
         long rewoundTo = -1;
 
+        // Written by the writer thread, read by metrics.
+        volatile long lastArchivedOffset = -1;
+        volatile long lastArchivedTimestamp = -1;
+
         Assigned(TopicPartition topicPartition, TopicPartitionArchive archive) {
             this.topicPartition = topicPartition;
             this.archive = archive;
@@ -78,6 +84,13 @@ public final class LogStoreSinkTask extends SinkTask {
      * exception from preCommit and goes on, so the next call fails the task with it.
      */
     private ConnectException failed;
+    private TaskMetrics metrics;
+    private final AtomicLong recordsArchived = new AtomicLong();
+    private final AtomicLong bytesArchived = new AtomicLong();
+    private final AtomicLong recordsNotArchived = new AtomicLong();
+    private final AtomicLong fsyncs = new AtomicLong();
+    private final AtomicLong fsyncNanos = new AtomicLong();
+    private final AtomicLong fsyncNanosMax = new AtomicLong();
 
     @Override
     public String version() {
@@ -96,6 +109,19 @@ public final class LogStoreSinkTask extends SinkTask {
         label = thread.startsWith("task-thread-") ? thread.substring("task-thread-".length())
                 : props.getOrDefault("name", "sink") + "-" + thread;
         writer = new ArchiveWriter("logstore-sink-writer-" + label);
+        LinkedHashMap<String, String> tags = new LinkedHashMap<>();
+        tags.put("connector", props.getOrDefault("name", "sink"));
+        tags.put("task", label);
+        metrics = TaskMetrics.open(context, "sink", tags);
+        metrics.gauge("records-archived", "Records this task has archived since it started", recordsArchived::get);
+        metrics.gauge("bytes-archived", "Key and value bytes this task has archived since it started",
+                bytesArchived::get);
+        metrics.gauge("records-not-archived", "Records handled without archiving them (tombstones ignored, records "
+                + "sent to the dead letter queue)", recordsNotArchived::get);
+        metrics.gauge("fsync-count", "Archive flushes at offset commits", fsyncs::get);
+        metrics.gauge("fsync-time-avg-ms", "Average time of a flush at an offset commit (ms)",
+                () -> fsyncs.get() == 0 ? 0.0 : fsyncNanos.get() / 1e6 / fsyncs.get());
+        metrics.gauge("fsync-time-max-ms", "Longest flush at an offset commit (ms)", () -> fsyncNanosMax.get() / 1e6);
         log.info("LogStore sink task archiving into {} ({} mapping)", config.archiveRoot(),
                 config.keyHashMapping() ? "key-hash" : "kafka");
     }
@@ -118,6 +144,32 @@ public final class LogStoreSinkTask extends SinkTask {
                 log.info("{}: archive ends at offset {}; resuming there", tp, resume);
             }
             assigned.put(tp, state);
+            addPartitionMetrics(state);
+        }
+    }
+
+    private void addPartitionMetrics(Assigned state) {
+        TopicPartition tp = state.topicPartition;
+        metrics.gauge("last-archived-offset", "Kafka offset of the last record archived (-1 before the first)",
+                tp.topic(), tp.partition(), () -> state.lastArchivedOffset);
+        metrics.gauge("last-archived-record-time", "Timestamp (ms) of the last record archived (-1 before the first)",
+                tp.topic(), tp.partition(), () -> state.lastArchivedTimestamp);
+        metrics.gauge("archive-segments", "Segment files of the partition's archive (-1 for key-hash mapping)",
+                tp.topic(), tp.partition(), () -> {
+                    dev.logstore.PartitionInfo info = state.archive.info();
+                    return info == null ? -1 : info.segments();
+                });
+        metrics.gauge("archive-bytes", "Bytes of the partition's archive (-1 for key-hash mapping)",
+                tp.topic(), tp.partition(), () -> {
+                    dev.logstore.PartitionInfo info = state.archive.info();
+                    return info == null ? -1 : info.sizeInBytes();
+                });
+    }
+
+    private void removePartitionMetrics(TopicPartition tp) {
+        for (String name : new String[] {"last-archived-offset", "last-archived-record-time", "archive-segments",
+                                          "archive-bytes"}) {
+            metrics.remove(name, tp.topic(), tp.partition());
         }
     }
 
@@ -223,6 +275,8 @@ public final class LogStoreSinkTask extends SinkTask {
             if (stored != null) {
                 offsets[converted.size()] = offset;
                 converted.add(stored);
+            } else {
+                recordsNotArchived.incrementAndGet();
             }
             state.handled = offset + 1;
         }
@@ -232,6 +286,15 @@ public final class LogStoreSinkTask extends SinkTask {
             writer.submit(() -> {
                 try {
                     archive.append(kafkaOffsets, converted);
+                    long bytes = 0;
+                    for (Record record : converted) {
+                        bytes += (record.key() == null ? 0 : record.key().length)
+                                + (record.value() == null ? 0 : record.value().length);
+                    }
+                    recordsArchived.addAndGet(converted.size());
+                    bytesArchived.addAndGet(bytes);
+                    state.lastArchivedOffset = kafkaOffsets[kafkaOffsets.length - 1];
+                    state.lastArchivedTimestamp = converted.get(converted.size() - 1).timestamp();
                 } catch (LogStoreException e) {
                     throw new ConnectException("Cannot archive records of " + tp + ": " + e.getMessage(), e);
                 }
@@ -308,7 +371,12 @@ public final class LogStoreSinkTask extends SinkTask {
                     continue;
                 }
                 try {
+                    long started = System.nanoTime();
                     state.archive.flush();
+                    long took = System.nanoTime() - started;
+                    fsyncs.incrementAndGet();
+                    fsyncNanos.addAndGet(took);
+                    fsyncNanosMax.accumulateAndGet(took, Math::max);
                     state.archive.handledUpTo(handled);
                 } catch (LogStoreException e) {
                     throw new ConnectException("Cannot flush the archive of " + state.topicPartition + ": "
@@ -350,6 +418,7 @@ public final class LogStoreSinkTask extends SinkTask {
         for (TopicPartition tp : partitions) {
             Assigned state = assigned.remove(tp);
             if (state != null) {
+                removePartitionMetrics(tp);
                 closeQuietly(state);
             }
         }
@@ -387,5 +456,8 @@ public final class LogStoreSinkTask extends SinkTask {
         keyHashStores.clear();
         kafkaMappedStores.values().forEach(KafkaMappedStore::close);
         kafkaMappedStores.clear();
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 }

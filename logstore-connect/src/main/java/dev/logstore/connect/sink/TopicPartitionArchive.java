@@ -1,5 +1,6 @@
 package dev.logstore.connect.sink;
 
+import dev.logstore.PartitionInfo;
 import dev.logstore.record.Record;
 import java.util.List;
 
@@ -21,6 +22,9 @@ interface TopicPartitionArchive extends AutoCloseable {
      * a transaction marker), so a restart resumes there instead of delivering those again.
      */
     void handledUpTo(long next);
+
+    /** Offsets, bytes and segments of the store partition, or null when it is shared with other topic partitions. */
+    PartitionInfo info();
 
     @Override
     void close();

@@ -73,16 +73,23 @@ public final class LogStoreSourceTask extends SourceTask {
             closeAll();
             throw e instanceof ConnectException ? e : new ConnectException("Cannot start the replay: " + e.getMessage(), e);
         }
-        LinkedHashMap<String, String> tags = new LinkedHashMap<>();
-        tags.put("stores", String.join(",", stores.keySet()));
-        Map<String, TaskMetrics.Gauge> gauges = new LinkedHashMap<>();
-        gauges.put("records-replayed", new TaskMetrics.Gauge("Records this task has replayed since it started",
-                () -> replayedTotal));
-        gauges.put("records-skipped", new TaskMetrics.Gauge("Offsets skipped because archive retention removed them "
-                + "before they were replayed (" + LogStoreSourceConfig.ON_REMOVED_RECORDS + "=skip)", removed::skipped));
-        gauges.put("replay-finished", new TaskMetrics.Gauge("1 when every partition of a bounded replay reached its "
-                + "end, else 0", () -> allFinished ? 1 : 0));
-        metrics = TaskMetrics.register(context, tags, gauges);
+        metrics = TaskMetrics.open(context, "source", taskTags(props));
+        metrics.gauge("records-replayed", "Records this task has replayed since it started", () -> replayedTotal);
+        metrics.gauge("bytes-replayed", "Key and value bytes this task has replayed since it started",
+                () -> replays.stream().mapToLong(PartitionReplay::bytesReplayed).sum());
+        metrics.gauge("records-skipped", "Offsets skipped because archive retention removed them before they were "
+                + "replayed (" + LogStoreSourceConfig.ON_REMOVED_RECORDS + "=skip)", removed::skipped);
+        metrics.gauge("replay-finished", "1 when every partition of a bounded replay reached its end, else 0",
+                () -> allFinished ? 1 : 0);
+        for (PartitionReplay replay : replays) {
+            StorePartition unit = replay.unit();
+            LogStore store = stores.get(unit.store());
+            metrics.gauge("replay-position", "The next archive offset to replay", unit.store(), unit.partition(),
+                    replay::position);
+            metrics.gauge("remaining-records", "Archive offsets left to replay: to the planned end, or while "
+                    + "following to the archive's end (an upper bound on the records: offsets may have gaps)",
+                    unit.store(), unit.partition(), () -> replay.remaining(store));
+        }
         log.info("LogStore source task replaying {} from {}", units, config.archiveRoot());
     }
 
@@ -110,6 +117,17 @@ public final class LogStoreSourceTask extends SourceTask {
         } else {
             reader.seek(offset);
         }
+    }
+
+    /** The connector and task, as the JMX name of runtimes without plugin metrics needs them. */
+    static LinkedHashMap<String, String> taskTags(Map<String, String> props) {
+        String thread = Thread.currentThread().getName();
+        LinkedHashMap<String, String> tags = new LinkedHashMap<>();
+        String connector = props.getOrDefault("name", "source");
+        tags.put("connector", connector);
+        tags.put("task", thread.startsWith("task-thread-" + connector + "-")
+                ? thread.substring(("task-thread-" + connector + "-").length()) : thread);
+        return tags;
     }
 
     @Override

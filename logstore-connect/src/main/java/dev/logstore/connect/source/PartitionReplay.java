@@ -31,6 +31,9 @@ final class PartitionReplay implements AutoCloseable {
     private final Map<String, Object> sourcePartition;
     private final RemovedRecords removed;
     private long roundRobin;
+    // Read by metrics threads.
+    private volatile long position;
+    private volatile long bytesReplayed;
 
     PartitionReplay(StorePartition unit, LogReader reader, long end, String topic, LogStoreSourceConfig.Mapping mapping,
                     int storePartitions, RemovedRecords removed) {
@@ -43,6 +46,7 @@ final class PartitionReplay implements AutoCloseable {
         this.storePartitions = storePartitions;
         this.sourcePartition = unit.sourcePartition();
         this.roundRobin = unit.partition();
+        this.position = reader.position();
     }
 
     StorePartition unit() {
@@ -54,8 +58,19 @@ final class PartitionReplay implements AutoCloseable {
         return reader.position() >= end;
     }
 
+    /** The next archive offset to replay (as of the last poll). */
     long position() {
-        return reader.position();
+        return position;
+    }
+
+    long bytesReplayed() {
+        return bytesReplayed;
+    }
+
+    /** Offsets left to replay: to the planned end, or while following to the archive's end. */
+    long remaining(dev.logstore.LogStore store) {
+        long to = end != Long.MAX_VALUE ? end : store.nextOffset(unit.partition());
+        return Math.max(0, to - position);
     }
 
     long end() {
@@ -76,6 +91,7 @@ final class PartitionReplay implements AutoCloseable {
             records = reader.poll(max, maxBytes);
         }
         int added = 0;
+        long bytes = 0;
         for (LogRecord record : records) {
             if (record.offset() >= end) {
                 // Past the end: leave the reader there so finished() holds from now on.
@@ -83,8 +99,11 @@ final class PartitionReplay implements AutoCloseable {
                 break;
             }
             out.add(toSourceRecord(record));
+            bytes += (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
             added++;
         }
+        bytesReplayed += bytes;
+        position = reader.position();
         return added;
     }
 

@@ -86,6 +86,27 @@ class SinkConnectorIT {
         cluster.produceVaried(topic, 3, 600, 150);
         awaitArchived(topic, 3);
         assertArchiveEqualsTopic(topic, 3);
+
+        // The task's metrics, as the worker publishes them (plugin metrics, in JMX).
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        await(Duration.ofSeconds(30), "the sink's metrics", () -> {
+            try {
+                long archived = 0;
+                for (javax.management.ObjectName name : server.queryNames(new javax.management.ObjectName(
+                        "kafka.connect:type=plugins,connector=archive-orders,*"), null)) {
+                    if (name.getKeyProperty("partition") == null) {
+                        archived += ((Number) server.getAttribute(name, "records-archived")).longValue();
+                        assertTrue(((Number) server.getAttribute(name, "fsync-count")).longValue() > 0);
+                    } else if (name.getKeyProperty("partition").equals("0")) {
+                        assertEquals(cluster.endOffset(topic, 0) - 1,
+                                ((Number) server.getAttribute(name, "last-archived-offset")).longValue());
+                    }
+                }
+                return archived == 750;
+            } catch (javax.management.JMException e) {
+                return false;
+            }
+        });
         cluster.connect.deleteConnector("archive-orders");
     }
 

@@ -119,6 +119,11 @@ class LogStoreSinkTaskTest {
             }
 
             @Override
+            public dev.logstore.PartitionInfo info() {
+                return archive.info();
+            }
+
+            @Override
             public void close() {
                 archive.close();
             }
@@ -233,6 +238,34 @@ class LogStoreSinkTaskTest {
         }
         task.put(List.of(record(TP0, 1, null, bytes("a2"))));
         assertEquals(2, task.preCommit(Map.of()).get(TP0).offset());
+    }
+
+    @Test
+    void onARuntimeWithoutPluginMetricsTheTaskPublishesAJmxMBeanOfItsOwn() throws Exception {
+        LogStoreSinkTask task = task(new FakeSinkTaskContext(false), Map.of("name", "archive-jmx",
+                LogStoreSinkConfig.BEHAVIOR_ON_NULL_VALUES, "ignore"));
+        task.open(List.of(TP0));
+        task.put(List.of(record(TP0, 0, bytes("k"), bytes("value")), record(TP0, 1, null, null),
+                record(TP0, 2, null, bytes("v2"))));
+        task.preCommit(Map.of());
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        java.util.Set<javax.management.ObjectName> names = server.queryNames(
+                new javax.management.ObjectName("dev.logstore:type=sink-task,connector=\"archive-jmx\",*"), null);
+        assertEquals(1, names.size(), names.toString());
+        javax.management.ObjectName name = names.iterator().next();
+        assertEquals(2L, server.getAttribute(name, "records-archived"));
+        assertEquals(8L, server.getAttribute(name, "bytes-archived"));
+        assertEquals(1L, server.getAttribute(name, "records-not-archived"));
+        assertEquals(1L, server.getAttribute(name, "fsync-count"));
+        assertEquals(2L, server.getAttribute(name, "last-archived-offset.orders-0"));
+        assertEquals(1002L, server.getAttribute(name, "last-archived-record-time.orders-0"));
+        assertEquals(1, ((Number) server.getAttribute(name, "archive-segments.orders-0")).intValue());
+        task.close(List.of(TP0));
+        assertThrows(javax.management.AttributeNotFoundException.class,
+                () -> server.getAttribute(name, "last-archived-offset.orders-0"), "a revoked partition's gauges go");
+        task.stop();
+        tasks.remove(task);
+        assertFalse(server.isRegistered(name), "the MBean goes with the task");
     }
 
     @Test
