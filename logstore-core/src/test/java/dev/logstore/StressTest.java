@@ -142,7 +142,7 @@ class StressTest {
         }
         assertTrue(violations.isEmpty(), "violations: " + violations);
         assertTrue(checkedReads.get() > 1000, "reads checked: " + checkedReads.get());
-        assertTrue(writtenCount > 10_000, "records written: " + writtenCount);
+        assertTrue(writtenCount > 1_000, "records written: " + writtenCount);
     }
 
     private Void write(LogStore store) {
