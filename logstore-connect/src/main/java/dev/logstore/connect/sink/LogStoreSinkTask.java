@@ -248,10 +248,20 @@ public final class LogStoreSinkTask extends SinkTask {
     @Override
     public void put(Collection<SinkRecord> records) {
         checkNotFailed();
+        // Records come in runs of one partition: look a partition up once per run, not per record.
         Map<TopicPartition, List<SinkRecord>> byPartition = new LinkedHashMap<>();
+        String runTopic = null;
+        int runPartition = -1;
+        List<SinkRecord> run = null;
         for (SinkRecord record : records) {
-            byPartition.computeIfAbsent(new TopicPartition(record.originalTopic(), record.originalKafkaPartition()),
-                    tp -> new ArrayList<>()).add(record);
+            String topic = record.originalTopic();
+            int partition = record.originalKafkaPartition();
+            if (run == null || partition != runPartition || !topic.equals(runTopic)) {
+                runTopic = topic;
+                runPartition = partition;
+                run = byPartition.computeIfAbsent(new TopicPartition(topic, partition), tp -> new ArrayList<>());
+            }
+            run.add(record);
         }
         byPartition.forEach(this::archive);
     }

@@ -28,10 +28,16 @@ final class SinkRecordConverter {
     }
 
     static Record toRecord(SinkRecord record) {
-        List<Header> headers = new ArrayList<>();
-        for (org.apache.kafka.connect.header.Header header : record.headers()) {
-            headers.add(new Header(header.key(), bytes(record, header.value(), "header '" + header.key() + "'",
-                    "header.converter")));
+        org.apache.kafka.connect.header.Headers connectHeaders = record.headers();
+        List<Header> headers;
+        if (connectHeaders.isEmpty()) {
+            headers = List.of();
+        } else {
+            headers = new ArrayList<>(connectHeaders.size());
+            for (org.apache.kafka.connect.header.Header header : connectHeaders) {
+                headers.add(new Header(header.key(), bytes(record, header.value(), "header '" + header.key() + "'",
+                        "header.converter")));
+            }
         }
         Long timestamp = record.timestamp();
         return new Record(bytes(record, record.key(), "key", "key.converter"),
