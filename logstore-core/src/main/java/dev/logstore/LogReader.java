@@ -132,6 +132,7 @@ public final class LogReader implements AutoCloseable {
             }
             Segment candidate = state.segment(i);
             if (!candidate.tryRetain()) {
+                log.checkOpen();
                 return seekToTimestamp(timestamp); // removed by retention meanwhile: look again
             }
             try {
@@ -215,6 +216,13 @@ public final class LogReader implements AutoCloseable {
         }
         try {
             return readInto(handler, maxRecords, maxBytes);
+        } catch (CorruptLogException e) {
+            if (e.getMessage().contains(log.description())) {
+                throw e;
+            }
+            throw new CorruptLogException(log.description() + ": " + e.getMessage() + ". Records from offset "
+                    + nextOffset + " on cannot be read past it. `logstore verify` lists all the damage in the store; "
+                    + "restore the segment from a copy", e.file(), e.position());
         } catch (IOException e) {
             LogStoreException failure = log.readFailure(segment, nextOffset, e);
             if (failure instanceof OffsetOutOfRangeException) {
@@ -323,6 +331,7 @@ public final class LogReader implements AutoCloseable {
      * or moves to the next segment, or (a follower) looks at the files once per poll.
      */
     private Advance advance(boolean refreshed) {
+        log.checkOpen();
         LogState state = log.state();
         int i = state.indexOf(segment);
         if (i < 0) {
@@ -348,6 +357,7 @@ public final class LogReader implements AutoCloseable {
             }
             Segment next = state.segment(i + 1);
             if (!next.tryRetain()) {
+                log.checkOpen(); // let go of by a close: the reader is done
                 return Advance.MOVED; // removed meanwhile: the next snapshot says so
             }
             segment.release();

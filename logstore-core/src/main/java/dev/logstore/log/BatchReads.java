@@ -61,8 +61,9 @@ public final class BatchReads {
             if (found != RETRY) {
                 return found;
             }
-            // A segment of this snapshot was removed by retention before it could be retained:
-            // decide again from the current snapshot, which knows.
+            // A segment of this snapshot was removed by retention (or the log closed) before it
+            // could be retained: decide again from the current snapshot, which knows.
+            log.checkOpen();
             state = log.state();
         }
     }

@@ -139,6 +139,6 @@ public record Manifest(int epoch, long sequence, boolean clean, long startOffset
 
     private static CorruptLogException corrupt(Path file, String why) {
         return new CorruptLogException(file + " is not a valid partition manifest: " + why + ". Restore the file "
-                + "from a copy", file, 0);
+                + "from a copy; if LogStore did not write it (a stray file of that name), remove it", file, 0);
     }
 }

@@ -52,7 +52,8 @@ final class Manifests {
             return -1;
         }
         try {
-            return Integer.parseInt(name.substring(PREFIX.length()));
+            int epoch = Integer.parseInt(name.substring(PREFIX.length()));
+            return epoch > 0 ? epoch : -1;
         } catch (NumberFormatException e) {
             return -1;
         }
@@ -83,12 +84,16 @@ final class Manifests {
     }
 
     /**
-     * The newest claimed epoch at or above {@code atLeast} (which must be claimed, or 0), found by
-     * asking for the next epoch until it does not exist.
+     * The newest claimed epoch at or above {@code atLeast}, found by asking for the next epoch
+     * until it does not exist. When the file of {@code atLeast} itself is gone, newer writers have
+     * come and removed it, perhaps more than one: then a listing finds the newest.
      */
-    int newestClaimed(int atLeast) {
+    int newestClaimed(int atLeast) throws IOException {
+        if (atLeast > 0 && !claimed(atLeast)) {
+            return newestClaimed();
+        }
         int epoch = atLeast;
-        while (claimed(epoch + 1)) {
+        while (epoch < Integer.MAX_VALUE && claimed(epoch + 1)) {
             epoch++;
         }
         return epoch;
@@ -132,15 +137,23 @@ final class Manifests {
         return Manifest.decode(ByteBuffer.wrap(bytes), file);
     }
 
-    /** The newest complete manifest at or below {@code epoch}, or null when there is none. */
+    /**
+     * The newest complete manifest at or below {@code epoch}, or null when there is none: the
+     * manifest of {@code epoch} itself, or else the newest one a listing finds (claims of writers
+     * that never completed their open lie between).
+     */
     Manifest newestComplete(int epoch) throws IOException {
-        for (int e = epoch; e > 0; e--) {
-            Manifest manifest = read(e);
-            if (manifest != null) {
-                return manifest;
-            }
-            if (!claimed(e) && e < epoch) {
-                return null; // removed: nothing older is left either
+        Manifest manifest = read(epoch);
+        if (manifest != null) {
+            return manifest;
+        }
+        int[] listed = listEpochs();
+        for (int i = listed.length - 1; i >= 0; i--) {
+            if (listed[i] < epoch) {
+                manifest = read(listed[i]);
+                if (manifest != null) {
+                    return manifest;
+                }
             }
         }
         return null;

@@ -2,11 +2,14 @@ package dev.logstore.log;
 
 import dev.logstore.CorruptLogException;
 import dev.logstore.LogStoreException;
+import dev.logstore.LogStoreInterruptedException;
 import dev.logstore.segment.Segment;
 import dev.logstore.segment.SegmentIndexes;
 import dev.logstore.segment.SegmentScanner;
 import dev.logstore.segment.SegmentSummary;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -84,16 +87,28 @@ public final class PartitionFollower extends PartitionLog {
         if (closed) {
             return;
         }
+        if (Thread.currentThread().isInterrupted()) {
+            // Checked first: file I/O on an interrupted thread would fail anyway, less clearly.
+            throw interrupted(null);
+        }
         refreshLock.lock();
         try {
             if (!closed) {
                 follow();
             }
+        } catch (InterruptedIOException | ClosedByInterruptException e) {
+            throw interrupted(e);
         } catch (IOException e) {
             throw new LogStoreException(description + ": cannot follow " + dir + ": " + e.getMessage(), e);
         } finally {
             refreshLock.unlock();
         }
+    }
+
+    private LogStoreInterruptedException interrupted(IOException cause) {
+        return new LogStoreInterruptedException(description + ": looking for new data in " + dir + " was "
+                + "interrupted: the thread's interrupt flag is set. The store and other readers are unaffected; clear "
+                + "the flag (or read on another thread) and read again", cause);
     }
 
     private void follow() throws IOException {
@@ -123,16 +138,7 @@ public final class PartitionFollower extends PartitionLog {
 
     /** The newest complete manifest; null when only claims exist. */
     private Manifest readNewest(int newest) throws IOException {
-        for (int epoch = newest; epoch > 0; epoch--) {
-            Manifest read = manifests.read(epoch);
-            if (read != null) {
-                return read;
-            }
-            if (epoch < newest && !manifests.claimed(epoch)) {
-                return null;
-            }
-        }
-        return null;
+        return manifests.newestComplete(newest);
     }
 
     /** Makes the follower's segments those of {@code next}, reusing the ones it already has. */

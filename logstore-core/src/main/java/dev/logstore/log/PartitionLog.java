@@ -4,6 +4,7 @@ import dev.logstore.LogStoreException;
 import dev.logstore.LogStoreInterruptedException;
 import dev.logstore.OffsetOutOfRangeException;
 import dev.logstore.PartitionInfo;
+import dev.logstore.segment.InterruptedTransferException;
 import dev.logstore.segment.Segment;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -113,19 +114,27 @@ public abstract class PartitionLog implements AutoCloseable {
     /** The exception a reader throws for an I/O error on {@code segment}. */
     public LogStoreException readFailure(Segment segment, IOException e) {
         String where = segment == null ? dir.toString() : segment.path().toString();
-        if (e instanceof InterruptedIOException) {
+        if (e instanceof InterruptedIOException interrupted) {
+            String sent = interrupted instanceof InterruptedTransferException ? " The transfer had sent at least "
+                    + interrupted.bytesTransferred + " bytes to its target, perhaps more, and may have stopped inside a "
+                    + "batch: that target's stream is not known to be whole, so do not go on with it." : "";
             return new LogStoreInterruptedException(description + ": reading " + where + " was interrupted: the "
                     + "thread's interrupt flag is set. The store and other readers are unaffected; clear the flag (or "
-                    + "read on another thread) and read again", e);
+                    + "read on another thread) and read again." + sent, e);
         }
         if (e instanceof NoSuchFileException) {
-            return new LogStoreException(description + ": " + where + " is gone (removed by retention, or by hand); "
-                    + "read again from the start offset", e);
+            if (segment != null && state.indexOf(segment) >= 0) {
+                return new LogStoreException(description + ": " + where + " is missing, although the partition's "
+                        + "manifest names it: it was removed by hand. Restore it from a copy", e);
+            }
+            return new LogStoreException(description + ": " + where + " is gone (removed by retention); read again "
+                    + "from the start offset", e);
         }
         return new LogStoreException(description + ": cannot read " + where + ": " + e.getMessage(), e);
     }
 
-    void checkOpen() {
+    /** Throws when the log is closed: readers stop there rather than wait for segments a close let go of. */
+    public void checkOpen() {
         if (closed) {
             throw new LogStoreException(description + " is closed; open the store again to use it");
         }

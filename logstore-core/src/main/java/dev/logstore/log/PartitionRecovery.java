@@ -70,7 +70,14 @@ final class PartitionRecovery {
     static RecoveredPartition open(String description, Path dir, LogConfig config) {
         FileLocks.Held lock;
         try {
-            Files.createDirectories(dir);
+            if (!Files.isDirectory(dir)) {
+                // The store's metadata counts this partition (its directory is made first), so a
+                // missing directory was removed behind the store's back: refuse, or the partition
+                // would start over at offset 0 without a word.
+                throw new LogStoreException("Cannot open " + description + ": its directory " + dir + " is missing, "
+                        + "although the store has this partition. Restore it from a copy; to start the partition "
+                        + "over, empty, create the directory");
+            }
             lock = FileLocks.tryLock(config.opener(), dir.resolve(LOCK_FILE));
         } catch (FileLocks.BusyException e) {
             throw new StoreLockedException(description + " is already open for writing by another LogStore in "
@@ -116,6 +123,11 @@ final class PartitionRecovery {
 
     private RecoveredPartition recover(FileLocks.Held lock) throws IOException {
         int previous = manifests.newestClaimed();
+        if (previous == Integer.MAX_VALUE) {
+            throw new LogStoreException(description + ": " + manifests.file(previous) + " claims the largest writer "
+                    + "epoch there is, so no writer can open the partition again. A file of that name is not one "
+                    + "LogStore wrote in the ordinary course: if it is a stray file, remove it");
+        }
         int epoch = previous + 1;
         try {
             manifests.claim(epoch);

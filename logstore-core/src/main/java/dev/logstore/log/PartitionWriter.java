@@ -102,7 +102,18 @@ public final class PartitionWriter extends PartitionLog {
     public static PartitionWriter open(String storeName, int partition, Path dir, LogConfig config) {
         String description = describe(storeName, partition);
         RecoveredPartition recovered = PartitionRecovery.open(description, dir, config);
-        return new PartitionWriter(description, partition, dir, config, recovered);
+        try {
+            return new PartitionWriter(description, partition, dir, config, recovered);
+        } catch (RuntimeException | Error e) {
+            recovered.sealed().forEach(segment -> segment.retire(false));
+            recovered.active().retire(false);
+            try {
+                recovered.lock().close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -528,6 +539,7 @@ public final class PartitionWriter extends PartitionLog {
             if (failure == null) {
                 try {
                     active.file().force();
+                    durableOffset.accumulateAndGet(nextOffset, Math::max);
                     try {
                         active.writeIndexFiles(activeSize);
                     } catch (IOException e) {

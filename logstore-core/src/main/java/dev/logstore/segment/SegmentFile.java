@@ -138,12 +138,23 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
         long done = 0;
         for (int attempt = 0; done < count; ) {
+            if (done > 0 && Thread.currentThread().isInterrupted()) {
+                return done; // what was sent is reported; the caller's next call hears of the interrupt
+            }
             FileChannel channel = readChannelFor(attempt);
             long n;
             try {
                 n = channel.transferTo(position + done, count - done, target);
             } catch (ClosedChannelException e) {
-                closedUnder(e, attempt++);
+                try {
+                    closedUnder(e, attempt++);
+                } catch (InterruptedIOException interrupted) {
+                    // Java does not say how many bytes the interrupted call moved.
+                    InterruptedTransferException cut = new InterruptedTransferException("transferring from " + path
+                            + " was interrupted", (int) Math.min(Integer.MAX_VALUE, done));
+                    cut.initCause(e);
+                    throw cut;
+                }
                 continue;
             }
             if (n <= 0) {
@@ -178,10 +189,11 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
 
     // ---------------------------------------------------------------- the writer's side
 
+    /** The write channel; a closed-channel error once the segment was sealed or closed (a roll or close raced). */
     private FileChannel writeChannel() throws IOException {
         FileChannel channel = writer;
         if (channel == null) {
-            throw new IllegalStateException(path + " is not open for writing");
+            throw new ClosedChannelException();
         }
         return channel;
     }
