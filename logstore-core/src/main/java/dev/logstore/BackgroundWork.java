@@ -20,6 +20,7 @@ final class BackgroundWork implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BackgroundWork.class);
 
     private final String storeName;
+    private final String threadName;
     private final Supplier<List<PartitionWriter>> writers;
     private final ScheduledExecutorService executor;
     private final long retentionEveryMillis;
@@ -28,6 +29,7 @@ final class BackgroundWork implements AutoCloseable {
     private BackgroundWork(String threadName, String storeName, Supplier<List<PartitionWriter>> writers,
                            long retentionEveryMillis) {
         this.storeName = storeName;
+        this.threadName = threadName;
         this.writers = writers;
         this.retentionEveryMillis = retentionEveryMillis;
         this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -58,17 +60,18 @@ final class BackgroundWork implements AutoCloseable {
     private void round(boolean flush) {
         List<PartitionWriter> current = writers.get();
         if (flush) {
-            for (PartitionWriter writer : current) {
+            List<PartitionWriter> dirty = current.stream().filter(PartitionWriter::dirty).toList();
+            // One fsync per dirty partition: in parallel, so thousands fit in one interval.
+            Parallel.forEach(threadName + "-flush", dirty.size(), i -> {
+                PartitionWriter writer = dirty.get(i);
                 try {
-                    if (writer.dirty()) {
-                        writer.flush();
-                    }
+                    writer.flush();
                 } catch (RuntimeException e) {
                     if (!writer.isClosed()) {
                         log.error("Periodic flush of {} failed", writer.description(), e);
                     }
                 }
-            }
+            });
         }
         long now = System.currentTimeMillis();
         if (retentionEveryMillis > 0 && now - lastRetention >= retentionEveryMillis) {

@@ -308,9 +308,8 @@ public final class LogStore implements AutoCloseable {
      */
     public void flush() {
         checkOpen();
-        for (PartitionWriter writer : writers()) {
-            writer.flush();
-        }
+        List<PartitionWriter> writers = writers();
+        Parallel.forEach("logstore-flush-" + dir.getFileName(), writers.size(), i -> writers.get(i).flush());
     }
 
     /** Forces everything appended to {@code partition} to disk; see {@link #flush()}. */
@@ -482,21 +481,8 @@ public final class LogStore implements AutoCloseable {
         if (work != null) {
             work.close();
         }
-        LogStoreException failure = null;
-        for (PartitionLog partitionLog : open) {
-            try {
-                partitionLog.close();
-            } catch (LogStoreException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        // Each writer forces its segment and commits a manifest: in parallel, not one after another.
+        Parallel.forEach("logstore-close-" + dir.getFileName(), open.size(), i -> open.get(i).close());
     }
 
     @Override
@@ -526,6 +512,7 @@ public final class LogStore implements AutoCloseable {
         private CorruptionPolicy corruptionPolicy = CorruptionPolicy.FAIL;
         private FileOpener opener = FileOpener.DEFAULT;
         private String threadName;
+        private int maxOpenReadFiles = 1024;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "store directory must not be null").toAbsolutePath().normalize();
@@ -629,6 +616,19 @@ public final class LogStore implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Most segment files the store keeps open for reading at once (default 1024): beyond that
+         * the one opened longest ago is closed, and opened again when read again. Writers hold one
+         * more descriptor per partition they write (its active segment) and one for its lock.
+         */
+        public Builder maxOpenReadFiles(int files) {
+            if (files < 1) {
+                throw new IllegalArgumentException("at least one open read file must be allowed, not " + files);
+            }
+            this.maxOpenReadFiles = files;
+            return this;
+        }
+
         /** Opens every file through {@code opener}: a seam for tests that inject I/O failures. */
         Builder fileOpener(FileOpener opener) {
             this.opener = Objects.requireNonNull(opener, "opener");
@@ -646,7 +646,8 @@ public final class LogStore implements AutoCloseable {
         /** Opens (or creates) the store. */
         public LogStore open() {
             LogConfig config = new LogConfig(segmentBytes, segmentAge.toMillis(), indexIntervalBytes, durability,
-                    retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy, opener);
+                    retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy, opener,
+                    new dev.logstore.log.Encoders(), new dev.logstore.segment.ReadChannelPool(maxOpenReadFiles));
             StoreMetadata metadata = resolveMetadata();
             if (owned != null) {
                 for (int p : owned) {
@@ -659,12 +660,18 @@ public final class LogStore implements AutoCloseable {
             PartitionLog[] logs = new PartitionLog[metadata.partitions()];
             boolean anyWritable = false;
             try {
+                List<Integer> toOpen = new ArrayList<>();
                 for (int p = 0; p < logs.length; p++) {
                     if (!readOnly && (owned == null || owned.contains(p))) {
-                        logs[p] = PartitionWriter.open(dir.toString(), p, dir.resolve(partitionDirectoryName(p)), config);
-                        anyWritable = true;
+                        toOpen.add(p);
                     }
                 }
+                anyWritable = !toOpen.isEmpty();
+                // Recovery and the first manifest of each partition are fsyncs: in parallel.
+                Parallel.forEach("logstore-open-" + dir.getFileName(), toOpen.size(), i -> {
+                    int p = toOpen.get(i);
+                    logs[p] = PartitionWriter.open(dir.toString(), p, dir.resolve(partitionDirectoryName(p)), config);
+                });
             } catch (Throwable e) {
                 // An Error too: whatever was opened must let go of its locks.
                 for (PartitionLog opened : logs) {

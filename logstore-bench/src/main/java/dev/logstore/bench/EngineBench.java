@@ -58,6 +58,7 @@ public final class EngineBench {
         long recoveryMb = 1024;
         Path out = null;
         List<String> only = SECTIONS;
+        int scalePartitions = 10_000;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[++i]);
@@ -67,12 +68,13 @@ public final class EngineBench {
                 case "--recovery-mb" -> recoveryMb = Long.parseLong(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--only" -> only = sections(args[++i]);
+                case "--partitions" -> scalePartitions = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + "; options: --dir, "
-                        + "--total-mb, --seconds, --rounds, --recovery-mb, --only, --out");
+                        + "--total-mb, --seconds, --rounds, --recovery-mb, --only, --partitions, --out");
             }
         }
         String command = "bin/bench engine --total-mb " + totalMb + " --seconds " + seconds + " --rounds " + rounds
-                + " --recovery-mb " + recoveryMb + (only.equals(SECTIONS) ? "" : " --only " + String.join(",", only));
+                + " --recovery-mb " + recoveryMb + " --partitions " + scalePartitions + (only.equals(SECTIONS) ? "" : " --only " + String.join(",", only));
         if (out == null) {
             // A partial run never overwrites the full results.
             out = only.equals(SECTIONS) ? Path.of("logstore-bench/results/engine.md")
@@ -97,6 +99,9 @@ public final class EngineBench {
             if (only.contains("recovery")) {
                 bench.recovery();
             }
+            if (only.contains("scale")) {
+                new ScaleBench(dir, scalePartitions, bench.report).run();
+            }
         } finally {
             Dirs.deleteTree(dir);
         }
@@ -104,7 +109,7 @@ public final class EngineBench {
         System.out.println("results written to " + out);
     }
 
-    private static final List<String> SECTIONS = List.of("appends", "writers", "reads", "seeks", "recovery");
+    private static final List<String> SECTIONS = List.of("appends", "writers", "reads", "seeks", "recovery", "scale");
 
     private static List<String> sections(String list) {
         List<String> chosen = Arrays.stream(list.split(",")).map(String::trim).toList();

@@ -3,6 +3,7 @@ package dev.logstore.log;
 import dev.logstore.CorruptionPolicy;
 import dev.logstore.Durability;
 import dev.logstore.io.FileOpener;
+import dev.logstore.segment.ReadChannelPool;
 
 /**
  * Settings of one partition log, as resolved by the store's builder.
@@ -15,8 +16,10 @@ import dev.logstore.io.FileOpener;
  * @param retentionBytes     delete the oldest sealed segments while the partition is larger; -1 keeps all
  * @param corruptionPolicy   what to do with damaged data found on open
  * @param opener             how files are opened (a seam for fault injection)
+ * @param encoders           the store's batch encoders, shared by its partitions
+ * @param readChannels       the cap on the store's open read channels
  */
 public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
                         long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy,
-                        FileOpener opener) {
+                        FileOpener opener, Encoders encoders, ReadChannelPool readChannels) {
 }

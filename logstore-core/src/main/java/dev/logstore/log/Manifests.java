@@ -106,8 +106,9 @@ final class Manifests {
     }
 
     /**
-     * Claims {@code epoch}: creates its file exclusively and forces the directory, so the claim
-     * survives a crash before the writer writes anything.
+     * Claims {@code epoch}: creates its file exclusively. Visible to every other writer and reader
+     * at once; durable with the directory force of the epoch's first manifest, which follows before
+     * the writer acknowledges anything (a crash before that loses nothing it acknowledged).
      *
      * @throws java.nio.file.FileAlreadyExistsException when another writer claimed it first
      */
@@ -115,7 +116,6 @@ final class Manifests {
         try (FileChannel ignored = opener.open(file(epoch), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             // an empty file is a claim
         }
-        Directories.fsync(opener, dir);
     }
 
     /**

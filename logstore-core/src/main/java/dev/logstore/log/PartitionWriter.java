@@ -10,7 +10,6 @@ import dev.logstore.LogStoreInterruptedException;
 import dev.logstore.PartitionFailedException;
 import dev.logstore.WriterFencedException;
 import dev.logstore.io.FileLocks;
-import dev.logstore.record.BatchEncoder;
 import dev.logstore.record.Record;
 import dev.logstore.segment.Segment;
 import dev.logstore.segment.SegmentSummary;
@@ -61,7 +60,6 @@ public final class PartitionWriter extends PartitionLog {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock syncLock = new ReentrantLock();
     private final AppendSignal appendSignal = new AppendSignal();
-    private final BatchEncoder encoder;
     private final AtomicLong durableOffset = new AtomicLong();
     private final Retention retention;
 
@@ -83,7 +81,6 @@ public final class PartitionWriter extends PartitionLog {
         this.lock = recovered.lock();
         this.epoch = recovered.epoch();
         this.manifests = recovered.manifests();
-        this.encoder = new BatchEncoder(epoch);
         this.retention = new Retention(config.retentionMillis(), config.retentionBytes());
         List<Segment> all = new ArrayList<>(recovered.sealed());
         all.add(recovered.active());
@@ -182,7 +179,7 @@ public final class PartitionWriter extends PartitionLog {
                 lastEpochCheckNanos = now;
                 checkEpoch();
             }
-            ByteBuffer batch = encoder.encode(base, offsets, records);
+            ByteBuffer batch = config.encoders().get().encode(epoch, base, offsets, records);
             long maxTimestamp = batch.getLong(MAX_TIMESTAMP_OFFSET);
             int size = batch.remaining();
             maybeRoll(base, last, size);
@@ -391,7 +388,7 @@ public final class PartitionWriter extends PartitionLog {
         long newStart = expired.isEmpty() ? startOffset : expired.get(expired.size() - 1).summary().nextOffset();
         Segment fresh;
         try {
-            fresh = Segment.create(config.opener(), dir, base, epoch, config.indexIntervalBytes());
+            fresh = Segment.create(config.opener(), config.readChannels(), dir, base, epoch, config.indexIntervalBytes());
         } catch (IOException e) {
             old.seal(null);
             throw failStop("cannot create the next segment " + Segment.fileName(base, Segment.LOG_SUFFIX) + " in " + dir,
@@ -426,7 +423,7 @@ public final class PartitionWriter extends PartitionLog {
         Segment old = active;
         Segment fresh;
         try {
-            fresh = Segment.create(config.opener(), dir, base, epoch, config.indexIntervalBytes());
+            fresh = Segment.create(config.opener(), config.readChannels(), dir, base, epoch, config.indexIntervalBytes());
         } catch (IOException e) {
             throw failStop("cannot create segment " + Segment.fileName(base, Segment.LOG_SUFFIX) + " in " + dir, e);
         }

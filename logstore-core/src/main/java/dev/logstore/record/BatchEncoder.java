@@ -44,6 +44,14 @@ public final class BatchEncoder {
      * @return a view of the encoded batch from position 0 to its size; valid until the next call
      */
     public ByteBuffer encode(long baseOffset, long[] offsets, List<Record> records) {
+        return encode(writerEpoch, baseOffset, offsets, records);
+    }
+
+    /**
+     * Encodes {@code records} as one batch of writer epoch {@code epoch}, whatever epoch the
+     * encoder was made with: one encoder can serve every partition a thread appends to.
+     */
+    public ByteBuffer encode(int epoch, long baseOffset, long[] offsets, List<Record> records) {
         int count = records.size();
         if (count == 0) {
             throw new IllegalArgumentException("a batch needs at least one record");
@@ -92,7 +100,7 @@ public final class BatchEncoder {
                 .putInt(LENGTH_OFFSET, (int) size - LOG_OVERHEAD)
                 .put(MAGIC_OFFSET, MAGIC)
                 .put(ATTRIBUTES_OFFSET, (byte) 0)
-                .putInt(WRITER_EPOCH_OFFSET, writerEpoch)
+                .putInt(WRITER_EPOCH_OFFSET, epoch)
                 .putInt(LAST_OFFSET_DELTA_OFFSET, lastOffsetDelta)
                 .putLong(FIRST_TIMESTAMP_OFFSET, firstTimestamp)
                 .putLong(MAX_TIMESTAMP_OFFSET, maxTimestamp)

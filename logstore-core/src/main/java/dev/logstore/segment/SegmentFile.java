@@ -34,27 +34,29 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
 
     private final Path path;
     private final FileOpener opener;
+    private final ReadChannelPool pool;
     private final Object readerLock = new Object();
     private volatile FileChannel reader;
     private volatile FileChannel writer;
     private volatile boolean closed;
 
-    private SegmentFile(Path path, FileOpener opener, FileChannel writer) {
+    private SegmentFile(Path path, FileOpener opener, ReadChannelPool pool, FileChannel writer) {
         this.path = path;
         this.opener = opener;
+        this.pool = pool;
         this.writer = writer;
     }
 
     /** Creates a new, empty file with a write channel; fails if the file exists. The caller forces the directory. */
-    public static SegmentFile create(FileOpener opener, Path path) throws IOException {
+    public static SegmentFile create(FileOpener opener, ReadChannelPool pool, Path path) throws IOException {
         FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        return new SegmentFile(path, opener, channel);
+        return new SegmentFile(path, opener, pool, channel);
     }
 
     /** An existing file, to read; nothing is opened before the first read. */
-    public static SegmentFile existing(FileOpener opener, Path path) {
-        return new SegmentFile(path, opener, null);
+    public static SegmentFile existing(FileOpener opener, ReadChannelPool pool, Path path) {
+        return new SegmentFile(path, opener, pool, null);
     }
 
     public Path path() {
@@ -84,10 +86,29 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
             }
             channel = reader;
             if (channel == null || !channel.isOpen()) {
+                if (channel != null) {
+                    pool.closed(); // closed by an interrupt: counted out before a new one is counted in
+                }
+                reader = null;
                 channel = opener.open(path, StandardOpenOption.READ);
                 reader = channel;
+                pool.opened(this);
             }
             return channel;
+        }
+    }
+
+    /**
+     * Closes the read channel to give its descriptor back ({@link ReadChannelPool}); a reader
+     * using it opens it again. Safe at any time.
+     */
+    void closeReader() {
+        synchronized (readerLock) {
+            if (reader != null) {
+                closeQuietly(reader);
+                reader = null;
+                pool.closed();
+            }
         }
     }
 
@@ -249,10 +270,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        synchronized (readerLock) {
-            closeQuietly(reader);
-            reader = null;
-        }
+        closeReader();
         closeQuietly(writer);
         writer = null;
     }

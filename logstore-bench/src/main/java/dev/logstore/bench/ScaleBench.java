@@ -1,0 +1,123 @@
+package dev.logstore.bench;
+
+import dev.logstore.Durability;
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.record.Record;
+import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * A whole cluster's topics in one archive: opening, appending to, closing and reopening a store of
+ * many partitions, with the descriptors, heap and direct memory it takes. Each figure is a bound or
+ * a time, beside what the process held before the store was opened.
+ */
+final class ScaleBench {
+
+    private final Path dir;
+    private final int partitions;
+    private final Report report;
+
+    ScaleBench(Path dir, int partitions, Report report) {
+        this.dir = dir;
+        this.partitions = partitions;
+        this.report = report;
+    }
+
+    /** What the process holds now: open descriptors, heap in use after a GC, direct memory. */
+    private record Footprint(long descriptors, long heapBytes, long directBytes) {
+        static Footprint now() {
+            System.gc();
+            long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+            long direct = 0;
+            for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+                if (pool.getName().equals("direct")) {
+                    direct = pool.getMemoryUsed();
+                }
+            }
+            long descriptors;
+            try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+                descriptors = fds.count();
+            } catch (IOException e) {
+                descriptors = -1;
+            }
+            return new Footprint(descriptors, heap, direct);
+        }
+
+        String minus(Footprint before) {
+            return String.format(Locale.ROOT, "%d | %.1f | %.1f", descriptors - before.descriptors,
+                    (heapBytes - before.heapBytes) / 1048576.0, (directBytes - before.directBytes) / 1048576.0);
+        }
+    }
+
+    private static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    private LogStore.Builder builder(Path store) {
+        return LogStore.builder(store).partitions(partitions).durability(Durability.onFlush());
+    }
+
+    void run() throws IOException {
+        Path store = dir.resolve("scale");
+        List<Record> one = List.of(Record.of(null, new byte[100], System.currentTimeMillis()));
+        List<String> rows = new ArrayList<>();
+        Footprint base = Footprint.now();
+
+        long start = System.nanoTime();
+        LogStore created = builder(store).open();
+        rows.add(row("create and open for writing", seconds(start), Footprint.now().minus(base)));
+        start = System.nanoTime();
+        for (int p = 0; p < partitions; p++) {
+            created.append(p, one);
+        }
+        double appendAll = seconds(start);
+        rows.add(row("append one record to every partition", appendAll, Footprint.now().minus(base)));
+        start = System.nanoTime();
+        created.close();
+        rows.add(row("close (every partition forced, manifest marked clean)", seconds(start),
+                Footprint.now().minus(base)));
+
+        start = System.nanoTime();
+        LogStore reopened = builder(store).open();
+        rows.add(row("reopen for writing after a clean close", seconds(start), Footprint.now().minus(base)));
+        for (int p = 0; p < partitions; p++) {
+            reopened.append(p, one);
+        }
+        start = System.nanoTime();
+        reopened.flush();
+        rows.add(row("flush every partition (one record each)", seconds(start), Footprint.now().minus(base)));
+        start = System.nanoTime();
+        reopened.close();
+        rows.add(row("close again", seconds(start), Footprint.now().minus(base)));
+
+        start = System.nanoTime();
+        try (LogStore follower = LogStore.builder(store).readOnly().open()) {
+            long records = 0;
+            for (int p = 0; p < partitions; p++) {
+                try (LogReader reader = follower.reader(p)) {
+                    records += reader.poll(10, 4096).size();
+                }
+            }
+            if (records != 2L * partitions) {
+                throw new IllegalStateException("read " + records + " records, expected " + 2L * partitions);
+            }
+            rows.add(row("open read-only and read every partition", seconds(start), Footprint.now().minus(base)));
+        }
+        Dirs.deleteTree(store);
+        report.section("Scale: one store of " + partitions + " partitions", "| Operation | Seconds | Descriptors held "
+                + "(+) | Heap MiB (+) | Direct MiB (+) |", rows, "Descriptors, heap (after a GC) and direct memory are "
+                + "what the process held after the operation, beyond what it held before the store was opened.");
+    }
+
+    private static String row(String what, double seconds, String footprint) {
+        return String.format(Locale.ROOT, "| %s | %.2f | %s |", what, seconds, footprint);
+    }
+}
