@@ -38,20 +38,36 @@ final class JmxRegistry implements MetricsRegistry, DynamicMBean {
     JmxRegistry(String kind, Map<String, String> taskTags) {
         StringBuilder text = new StringBuilder("dev.logstore:type=").append(kind).append("-task");
         taskTags.forEach((key, value) -> text.append(',').append(key).append('=').append(ObjectName.quote(value)));
-        ObjectName objectName;
-        try {
-            objectName = new ObjectName(text.toString());
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            if (server.isRegistered(objectName)) {
-                server.unregisterMBean(objectName); // left by a task of the same name that did not close
+        this.name = register(text.toString());
+    }
+
+    /**
+     * Registers under {@code base}, or, while another task of the same name still holds that (a
+     * restarted task whose predecessor has not stopped yet), under {@code base,instance=<n>}. Each
+     * instance unregisters only its own name, so neither removes the other's metrics.
+     */
+    private ObjectName register(String base) {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        for (int instance = 1; instance <= 100; instance++) {
+            String text = instance == 1 ? base : base + ",instance=" + instance;
+            try {
+                ObjectName objectName = new ObjectName(text);
+                server.registerMBean(this, objectName);
+                registered = true;
+                if (instance > 1) {
+                    log.info("JMX metrics {} are still registered by an earlier instance of the task; this one's are "
+                            + "{}", base, text);
+                }
+                return objectName;
+            } catch (javax.management.InstanceAlreadyExistsException e) {
+                // taken by an instance that has not closed yet: try the next one
+            } catch (JMException e) {
+                log.warn("Cannot register the JMX metrics {}: {}", text, e.getMessage());
+                return null;
             }
-            server.registerMBean(this, objectName);
-            registered = true;
-        } catch (JMException e) {
-            log.warn("Cannot register the JMX metrics {}: {}", text, e.getMessage());
-            objectName = null;
         }
-        this.name = objectName;
+        log.warn("Cannot register the JMX metrics {}: 100 instances of the task hold that name", base);
+        return null;
     }
 
     static String attribute(String name, Map<String, String> tags) {

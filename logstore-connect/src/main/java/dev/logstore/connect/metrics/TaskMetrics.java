@@ -41,6 +41,19 @@ public final class TaskMetrics implements AutoCloseable {
         return new TaskMetrics(registry != null ? registry : new JmxRegistry(kind, taskTags));
     }
 
+    /**
+     * The connector and task, for the JMX name: the task id from the thread Connect runs the task
+     * on ({@code task-thread-<connector>-<id>}), or the thread's name elsewhere.
+     */
+    public static LinkedHashMap<String, String> taskTags(String connector) {
+        String thread = Thread.currentThread().getName();
+        String prefix = "task-thread-" + connector + "-";
+        LinkedHashMap<String, String> tags = new LinkedHashMap<>();
+        tags.put("connector", connector);
+        tags.put("task", thread.startsWith(prefix) ? thread.substring(prefix.length()) : thread);
+        return tags;
+    }
+
     /** Adds a task-wide gauge. */
     public void gauge(String name, String description, Supplier<Number> value) {
         registry.add(name, description, Map.of(), value);

@@ -69,8 +69,9 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                                 + "connector (or the topics are never written transactionally).",
                         ARCHIVE_GROUP, 5, Width.SHORT, "Require read_committed")
                 .define(LOCK_WAIT_MS, Type.LONG, 60_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
-                        "How long a task waits for a partition's archive that another writer still holds (the "
-                                + "task that had the partition before a rebalance, still closing) before it fails. "
+                        "How long a task waits for partition archives that another writer still holds (the task "
+                                + "that had them before a rebalance, still closing) before it fails; one wait for all "
+                                + "the partitions a rebalance assigns. "
                                 + "It tries again with growing pauses, up to 5 s apart, and logs while it waits.",
                         ARCHIVE_GROUP, 6, Width.SHORT, "Lock wait");
         return StoreSettings.define(definition);

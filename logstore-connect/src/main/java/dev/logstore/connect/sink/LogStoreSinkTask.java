@@ -109,10 +109,7 @@ public final class LogStoreSinkTask extends SinkTask {
         label = thread.startsWith("task-thread-") ? thread.substring("task-thread-".length())
                 : props.getOrDefault("name", "sink") + "-" + thread;
         writer = new ArchiveWriter("logstore-sink-writer-" + label);
-        LinkedHashMap<String, String> tags = new LinkedHashMap<>();
-        tags.put("connector", props.getOrDefault("name", "sink"));
-        tags.put("task", label);
-        metrics = TaskMetrics.open(context, "sink", tags);
+        metrics = TaskMetrics.open(context, "sink", TaskMetrics.taskTags(props.getOrDefault("name", "sink")));
         metrics.gauge("records-archived", "Records this task has archived since it started", recordsArchived::get);
         metrics.gauge("bytes-archived", "Key and value bytes this task has archived since it started",
                 bytesArchived::get);
@@ -134,8 +131,11 @@ public final class LogStoreSinkTask extends SinkTask {
     @Override
     public void open(Collection<TopicPartition> partitions) {
         checkNotFailed();
+        // One wait for the whole assignment: the partitions of a task that is still closing are
+        // released together, and a minute per partition would hold the rebalance for long.
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
         for (TopicPartition tp : partitions) {
-            Assigned state = new Assigned(tp, archiveWrapper.apply(openWaitingForTheLock(tp)));
+            Assigned state = new Assigned(tp, archiveWrapper.apply(openWaitingForTheLock(tp, deadline)));
             long resume = state.archive.resumeOffset();
             if (resume >= 0) {
                 context.offset(tp, resume);
@@ -176,10 +176,10 @@ public final class LogStoreSinkTask extends SinkTask {
     /**
      * Opens the archive of {@code tp}, waiting while another writer still holds it: after a
      * rebalance the task that had the partition may still be closing it (a long fsync, a slow
-     * stop). Tries again with growing pauses until {@code logstore.lock.wait.ms} have passed.
+     * stop). Tries again with growing pauses until {@code deadline} ({@code logstore.lock.wait.ms}
+     * after the assignment arrived).
      */
-    private TopicPartitionArchive openWaitingForTheLock(TopicPartition tp) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
+    private TopicPartitionArchive openWaitingForTheLock(TopicPartition tp, long deadline) {
         long pause = 100;
         long nextLog = 0;
         while (true) {
@@ -276,6 +276,11 @@ public final class LogStoreSinkTask extends SinkTask {
         }
         long[] offsets = new long[records.size()];
         List<Record> converted = new ArrayList<>(records.size());
+        // How far this run gets is only recorded once its records are queued for the writer: a
+        // record that fails to convert part way leaves the earlier ones of the run unqueued, and
+        // a commit must not report them as handled.
+        long handled = state.handled;
+        int notArchived = 0;
         for (SinkRecord record : records) {
             long offset = record.originalKafkaOffset();
             if (offset < state.next) {
@@ -286,9 +291,9 @@ public final class LogStoreSinkTask extends SinkTask {
                 offsets[converted.size()] = offset;
                 converted.add(stored);
             } else {
-                recordsNotArchived.incrementAndGet();
+                notArchived++;
             }
-            state.handled = offset + 1;
+            handled = offset + 1;
         }
         if (!converted.isEmpty()) {
             long[] kafkaOffsets = java.util.Arrays.copyOf(offsets, converted.size());
@@ -310,8 +315,10 @@ public final class LogStoreSinkTask extends SinkTask {
                 }
             });
         }
-        if (state.handled > state.next) {
-            state.next = state.handled;
+        recordsNotArchived.addAndGet(notArchived);
+        state.handled = handled;
+        if (handled > state.next) {
+            state.next = handled;
         }
     }
 
@@ -432,20 +439,17 @@ public final class LogStoreSinkTask extends SinkTask {
                 closeQuietly(state);
             }
         }
-        keyHashStores.values().removeIf(store -> {
-            if (store.inUse()) {
-                return false;
-            }
+        keyHashStores.values().removeIf(store -> !store.inUse() && closeQuietly(store));
+        kafkaMappedStores.values().removeIf(store -> !store.inUse() && closeQuietly(store));
+    }
+
+    private static boolean closeQuietly(AutoCloseable store) {
+        try {
             store.close();
-            return true;
-        });
-        kafkaMappedStores.values().removeIf(store -> {
-            if (store.inUse()) {
-                return false;
-            }
-            store.close();
-            return true;
-        });
+        } catch (Exception e) {
+            log.warn("Closing a store failed; the next open recovers it", e);
+        }
+        return true;
     }
 
     private void closeQuietly(Assigned state) {
@@ -456,18 +460,29 @@ public final class LogStoreSinkTask extends SinkTask {
         }
     }
 
+    /** Releases everything the task holds, even when some of it fails to close. */
     @Override
     public void stop() {
-        close(new ArrayList<>(assigned.keySet()));
-        if (writer != null) {
-            writer.close();
+        try {
+            close(new ArrayList<>(assigned.keySet()));
+            if (writer != null) {
+                writer.close();
+            }
+        } catch (RuntimeException e) {
+            log.warn("Stopping the archive writer failed; the next open recovers each archive", e);
+        } finally {
+            stores().forEach(LogStoreSinkTask::closeQuietly);
+            keyHashStores.clear();
+            kafkaMappedStores.clear();
+            if (metrics != null) {
+                metrics.close();
+            }
         }
-        keyHashStores.values().forEach(KeyHashStore::close);
-        keyHashStores.clear();
-        kafkaMappedStores.values().forEach(KafkaMappedStore::close);
-        kafkaMappedStores.clear();
-        if (metrics != null) {
-            metrics.close();
-        }
+    }
+
+    private List<AutoCloseable> stores() {
+        List<AutoCloseable> stores = new ArrayList<>(keyHashStores.values());
+        stores.addAll(kafkaMappedStores.values());
+        return stores;
     }
 }

@@ -73,7 +73,7 @@ public final class LogStoreSourceTask extends SourceTask {
             closeAll();
             throw e instanceof ConnectException ? e : new ConnectException("Cannot start the replay: " + e.getMessage(), e);
         }
-        metrics = TaskMetrics.open(context, "source", taskTags(props));
+        metrics = TaskMetrics.open(context, "source", TaskMetrics.taskTags(props.getOrDefault("name", "source")));
         metrics.gauge("records-replayed", "Records this task has replayed since it started", () -> replayedTotal);
         metrics.gauge("bytes-replayed", "Key and value bytes this task has replayed since it started",
                 () -> replays.stream().mapToLong(PartitionReplay::bytesReplayed).sum());
@@ -117,17 +117,6 @@ public final class LogStoreSourceTask extends SourceTask {
         } else {
             reader.seek(offset);
         }
-    }
-
-    /** The connector and task, as the JMX name of runtimes without plugin metrics needs them. */
-    static LinkedHashMap<String, String> taskTags(Map<String, String> props) {
-        String thread = Thread.currentThread().getName();
-        LinkedHashMap<String, String> tags = new LinkedHashMap<>();
-        String connector = props.getOrDefault("name", "source");
-        tags.put("connector", connector);
-        tags.put("task", thread.startsWith("task-thread-" + connector + "-")
-                ? thread.substring(("task-thread-" + connector + "-").length()) : thread);
-        return tags;
     }
 
     @Override

@@ -218,6 +218,34 @@ class LogStoreSinkTaskTest {
     }
 
     @Test
+    void theWaitCoversTheWholeAssignmentNotEachPartition() throws Exception {
+        LogStore first = LogStore.builder(root.resolve("orders")).partitions(2).ownedPartitions(java.util.Set.of(0))
+                .open();
+        try (LogStore second = LogStore.builder(root.resolve("orders")).partitions(2)
+                .ownedPartitions(java.util.Set.of(1)).open()) {
+            Thread closer = new Thread(() -> {
+                try {
+                    Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                first.close();
+            });
+            LogStoreSinkTask task = task(new FakeSinkTaskContext(false), Map.of(LogStoreSinkConfig.LOCK_WAIT_MS,
+                    "2000"));
+            long start = System.nanoTime();
+            closer.start();
+            assertThrows(ConnectException.class, () -> task.open(List.of(TP0, TP1)));
+            long waitedMs = (System.nanoTime() - start) / 1_000_000;
+            closer.join();
+            // Partition 0 comes free after 1.5 s; a wait per partition would then wait 2 s more for 1.
+            assertTrue(waitedMs >= 1900 && waitedMs < 3300, "waited " + waitedMs + " ms");
+        } finally {
+            first.close();
+        }
+    }
+
+    @Test
     void aTaskUsesOneStoreHandleAndThreadPerTopicHoweverManyPartitionsItIsAssigned() {
         TopicPartition tp2 = new TopicPartition("orders", 2);
         LogStoreSinkTask task = task(new FakeSinkTaskContext(false), Map.of("logstore.retention.ms", "86400000"));
@@ -266,6 +294,34 @@ class LogStoreSinkTaskTest {
         task.stop();
         tasks.remove(task);
         assertFalse(server.isRegistered(name), "the MBean goes with the task");
+    }
+
+    @Test
+    void aRestartedTaskWhosePredecessorHasNotStoppedKeepsBothMBeans() throws Exception {
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        String base = "dev.logstore:type=sink-task,connector=\"archive-restart\",task=\"3\"";
+        Thread thread = Thread.currentThread();
+        String threadName = thread.getName();
+        LogStoreSinkTask old;
+        LogStoreSinkTask restarted;
+        thread.setName("task-thread-archive-restart-3"); // the thread Connect runs task 3 on
+        try {
+            old = task(new FakeSinkTaskContext(false), Map.of("name", "archive-restart"));
+            restarted = task(new FakeSinkTaskContext(false), Map.of("name", "archive-restart"));
+        } finally {
+            thread.setName(threadName);
+        }
+        javax.management.ObjectName first = new javax.management.ObjectName(base);
+        javax.management.ObjectName second = new javax.management.ObjectName(base + ",instance=2");
+        assertTrue(server.isRegistered(first), "the JMX name carries the task id");
+        assertTrue(server.isRegistered(second), "the new instance does not take the old one's name");
+        old.stop();
+        tasks.remove(old);
+        assertFalse(server.isRegistered(first));
+        assertTrue(server.isRegistered(second), "stopping the old instance leaves the new one's metrics");
+        restarted.stop();
+        tasks.remove(restarted);
+        assertFalse(server.isRegistered(second));
     }
 
     @Test
@@ -351,6 +407,27 @@ class LogStoreSinkTaskTest {
         failing.open(List.of(TP1));
         DataException e = assertThrows(DataException.class, () -> failing.put(List.of(record(TP1, 0, null, null))));
         assertTrue(e.getMessage().contains("null value"), e.getMessage());
+    }
+
+    @Test
+    void aRecordThatFailsPartWayThroughARunCommitsNothingOfTheRun() {
+        // Offsets 0-1 archived and committed; then a put whose third record cannot be converted.
+        Schema schema = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA).build();
+        Struct struct = new Struct(schema).put("id", 1);
+        LogStoreSinkTask task = task(new FakeSinkTaskContext(false), Map.of());
+        task.open(List.of(TP0, TP1));
+        task.put(List.of(record(TP0, 0, null, bytes("a")), record(TP0, 1, null, bytes("b"))));
+        assertEquals(2, task.preCommit(Map.of()).get(TP0).offset());
+        assertThrows(DataException.class, () -> task.put(List.of(record(TP1, 0, null, bytes("x")),
+                record(TP0, 2, null, bytes("c")), record(TP0, 3, null, bytes("d")), record(TP0, 4, null, struct))));
+
+        // Connect commits at close what the task reports, with its own position where put() failed.
+        Map<TopicPartition, OffsetAndMetadata> committed = task.preCommit(Map.of(TP0, new OffsetAndMetadata(2)));
+        assertEquals(2, committed.get(TP0).offset(), "offsets 2-3 were never queued: committing past them loses them");
+        assertEquals(1, committed.get(TP1).offset(), "TP1's run was queued before the failure");
+        task.stop();
+        assertEquals(2, archived(0).size());
+        assertEquals(1, archived(1).size());
     }
 
     @Test
