@@ -88,8 +88,12 @@ public final class LogStoreSinkConfig extends AbstractConfig {
             return null;
         }
         String isolation = props.get(ISOLATION_OVERRIDE);
-        if (isolation != null && READ_COMMITTED.equalsIgnoreCase(isolation.trim())) {
+        if (isolation != null && READ_COMMITTED.equals(isolation.trim())) {
             return null;
+        }
+        if (isolation != null && READ_COMMITTED.equalsIgnoreCase(isolation.trim())) {
+            return ISOLATION_OVERRIDE + "=" + isolation + " is not a value the consumer accepts: it must be "
+                    + READ_COMMITTED + ", in lower case";
         }
         return "the sink would archive records of aborted transactions as if they were committed: Connect's sink "
                 + "consumers read uncommitted records unless told otherwise" + (isolation == null ? ""

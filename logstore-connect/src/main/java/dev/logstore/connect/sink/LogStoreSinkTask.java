@@ -338,8 +338,9 @@ public final class LogStoreSinkTask extends SinkTask {
                     + ArchivePaths.storeDirectory(config.archiveRoot(), tp.topic()) + " ends at offset " + resume
                     + ", but Kafka has no such offset any more and delivered offset " + first + " instead: the "
                     + "topic was deleted and created again, or its log lost records. Nothing of it was archived, and "
-                    + "the archive is unchanged. To archive the topic as it is now, move that store directory away "
-                    + "and restart the task; to keep archiving into it, the topic must hold offset " + resume + ".");
+                    + "the archive is unchanged. To archive the topic as it is now: stop the connector, move that store "
+                    + "directory away, reset the connector's offsets (DELETE /connectors/<name>/offsets) and resume "
+                    + "it. To keep archiving into it, the topic must hold offset " + resume + ".");
         }
     }
 

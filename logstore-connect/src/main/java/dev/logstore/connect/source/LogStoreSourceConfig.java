@@ -40,8 +40,11 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     public static final String REPLAY_PLAN_DIR = "replay.plan.dir";
     public static final String ON_REMOVED_RECORDS = "replay.on.removed.records";
 
-    /** Task-only key: the (store, partition) pairs a task replays, as "store:partition,...". */
+    /** Task-only key: the (store, partition) pairs a task replays and their ranges, "store:partition:start:end,...". */
     public static final String TASK_ASSIGNMENT = "task.assignment";
+
+    /** Task-only key: the assigned pairs whose offsets were reset or altered through Connect, "store:partition,...". */
+    public static final String TASK_OFFSETS_ALTERED = "task.offsets.altered";
 
     public static final String TOPIC_PLACEHOLDER = "${topic}";
 
@@ -208,8 +211,9 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                 .define(REPLAY_PLAN_DIR, Type.STRING, "", Importance.LOW, "Directory for the replay plan: where "
                                 + "each store partition's replay starts and ends, decided once when the replay begins "
                                 + "(so 'snapshot' is the archive's end at that moment, across restarts) and kept as "
-                                + "<name>.properties. Empty: <" + LOGSTORE_DIR + ">/.replay-plans. It must be writable "
-                                + "and, in a multi-worker cluster, shared.", GROUP_REPLAY, ++replay, Width.LONG,
+                                + "<name>.properties. Empty: <" + LOGSTORE_DIR + ">/.replay-plans. An absolute path; it "
+                                + "must be writable (set it when the archive is read-only) and, in a multi-worker "
+                                + "cluster, shared.", GROUP_REPLAY, ++replay, Width.LONG,
                         "Replay plan directory")
                 .define(ON_REMOVED_RECORDS, Type.STRING, "fail", ConfigDef.CaseInsensitiveValidString.in("fail", "skip"),
                         Importance.MEDIUM, "What a replay does when archive retention removed records before they "
@@ -281,7 +285,7 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     /** Where replay plans are kept. */
     public Path replayPlanDirectory() {
         String dir = getString(REPLAY_PLAN_DIR);
-        return dir == null || dir.isBlank() ? archiveRoot().resolve(".replay-plans") : Path.of(dir).normalize();
+        return dir == null || dir.isBlank() ? archiveRoot().resolve(".replay-plans") : Path.of(dir.trim()).normalize();
     }
 
     /** The settings that decide a replay's range, as one string: a plan made from others is made again. */

@@ -55,7 +55,9 @@ public final class LogStoreSourceConnector extends SourceConnector {
         this.config = new LogStoreSourceConfig(props);
         Map<String, String> problems = SourceChecks.problems(config, props);
         if (!problems.isEmpty()) {
-            throw new ConnectException("Not starting: " + String.join("; ", problems.values()));
+            throw new ConnectException("Not starting: " + problems.entrySet().stream()
+                    .map(problem -> problem.getKey() + ": " + problem.getValue())
+                    .collect(java.util.stream.Collectors.joining("; ")));
         }
         name = props.getOrDefault("name", "logstore-source");
         stores = StoreCatalog.scan(config);
@@ -116,6 +118,8 @@ public final class LogStoreSourceConnector extends SourceConnector {
             Map<StorePartition, ReplayPlan.Range> share = new java.util.LinkedHashMap<>();
             group.forEach(unit -> share.put(unit, current.range(unit)));
             task.put(LogStoreSourceConfig.TASK_ASSIGNMENT, ReplayPlan.encode(share));
+            task.put(LogStoreSourceConfig.TASK_OFFSETS_ALTERED, ReplayPlan.encodeUnits(group.stream()
+                    .filter(current.offsetsAltered()::contains).toList()));
             configs.add(task);
         }
         return configs;
@@ -167,6 +171,7 @@ public final class LogStoreSourceConnector extends SourceConnector {
     public boolean alterOffsets(Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
         LogStoreSourceConfig checked = new LogStoreSourceConfig(connectorConfig);
         List<StorePartition> reset = new ArrayList<>();
+        List<StorePartition> altered = new ArrayList<>();
         for (Map.Entry<Map<String, ?>, Map<String, ?>> entry : offsets.entrySet()) {
             StorePartition unit;
             try {
@@ -185,9 +190,12 @@ public final class LogStoreSourceConnector extends SourceConnector {
                         + "\": <next archive offset>}");
             }
             checkAgainstArchive(checked, unit, number.longValue());
+            altered.add(unit);
         }
-        // A reset partition starts over as configured: its planned range is made again at the next start.
-        ReplayPlan.forget(checked, connectorConfig.getOrDefault("name", "logstore-source"), reset);
+        // A reset partition starts over as configured: its planned range is made again at the next
+        // start. Reset or altered, its tasks go by the offset Connect writes now, not an older one
+        // committed under LogStore 0.1's other key order.
+        ReplayPlan.offsetsAltered(checked, connectorConfig.getOrDefault("name", "logstore-source"), altered, reset);
         return true;
     }
 

@@ -12,10 +12,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,18 +32,23 @@ import org.slf4j.LoggerFactory;
  * and kept in a file of its own ({@code <replay.plan.dir>/<connector>.properties}), so that
  * "snapshot" means the end the archive had when the replay began, across every partition and
  * every restart of the connector and its tasks. The start applies to a partition that has no
- * committed position yet; a committed position always wins over it.
+ * committed position yet; a committed position always wins over it. A store partition that
+ * appears after a snapshot was taken is not part of it: it gets an empty range.
  *
  * <p>When the start or end settings change, the plan is made again from the new settings (and
  * the change logged): a changed end is honoured for every partition, a changed start for those
  * that have not committed a position. Resetting a partition's offsets (KIP-875) forgets its
- * entry, so it is planned again.
+ * range, so it is planned again; resetting or altering them marks the partition so that its
+ * tasks ignore offsets committed under LogStore 0.1's other key order (see {@link CommittedOffsets}).
  */
 final class ReplayPlan {
 
     private static final Logger log = LoggerFactory.getLogger(ReplayPlan.class);
     private static final String SETTINGS = "settings";
+    private static final String CREATED = "created";
     private static final String PARTITION_PREFIX = "partition.";
+    private static final String ALTERED = "offsets.altered";
+    private static final String REPLAN = "replan";
 
     /** One partition's range: offsets from {@code start} (inclusive) to {@code end} (exclusive; MAX for a followed one). */
     record Range(long start, long end) {
@@ -44,12 +56,27 @@ final class ReplayPlan {
 
     private final Path file;
     private final String settings;
+    /** When the plan was made (ISO-8601), for the log. */
+    private final String created;
     private final TreeMap<StorePartition, Range> ranges;
+    /** Partitions whose offsets were reset or altered through Connect. */
+    private final TreeSet<StorePartition> altered;
+    /** Partitions reset since the plan was made: planned again, even within a snapshot. */
+    private final TreeSet<StorePartition> replan;
 
-    private ReplayPlan(Path file, String settings, TreeMap<StorePartition, Range> ranges) {
+    private ReplayPlan(Path file, String settings, String created, TreeMap<StorePartition, Range> ranges,
+                       TreeSet<StorePartition> altered, TreeSet<StorePartition> replan) {
         this.file = file;
         this.settings = settings;
+        this.created = created;
         this.ranges = ranges;
+        this.altered = altered;
+        this.replan = replan;
+    }
+
+    private static ReplayPlan empty(Path file, String settings) {
+        return new ReplayPlan(file, settings, Instant.now().toString(), new TreeMap<>(), new TreeSet<>(),
+                new TreeSet<>());
     }
 
     static Path file(LogStoreSourceConfig config, String connector) {
@@ -65,27 +92,51 @@ final class ReplayPlan {
         String settings = config.replayRangeSettings();
         ReplayPlan recorded = read(file);
         ReplayPlan plan;
-        if (recorded == null) {
-            plan = new ReplayPlan(file, settings, new TreeMap<>());
+        boolean reused = false;
+        if (recorded == null || recorded.settings.isEmpty()) {
+            // None, or only the marks of an offset reset made before the replay was first planned.
+            plan = empty(file, settings);
+            if (recorded != null) {
+                plan.altered.addAll(recorded.altered);
+            }
             log.info("Planning the replay of {} from {} ({}), recorded in {}", stores.keySet(), config.archiveRoot(),
                     settings, file);
         } else if (!recorded.settings.equals(settings)) {
-            plan = new ReplayPlan(file, settings, new TreeMap<>());
+            plan = empty(file, settings);
+            plan.altered.addAll(recorded.altered);
             log.warn("The replay settings of {} changed from [{}] to [{}]: planning the replay again. Partitions with a "
                     + "committed position go on from it to the new end; the others start as now configured",
                     connector, recorded.settings, settings);
         } else {
             plan = recorded;
+            reused = true;
         }
-        boolean changed = plan != recorded;
+        boolean changed = !reused;
+        List<StorePartition> outsideTheSnapshot = new ArrayList<>();
         for (Map.Entry<String, Integer> store : stores.entrySet()) {
             for (int p = 0; p < store.getValue(); p++) {
                 StorePartition unit = new StorePartition(store.getKey(), p);
-                if (!plan.ranges.containsKey(unit)) {
-                    plan.ranges.put(unit, plan(config, unit));
-                    changed = true;
+                if (plan.ranges.containsKey(unit)) {
+                    continue;
                 }
+                Range range = plan(config, unit);
+                if (reused && config.end() == LogStoreSourceConfig.End.SNAPSHOT && !plan.replan.contains(unit)) {
+                    // Not in the archive when the snapshot was taken: nothing of it belongs to the replay.
+                    range = new Range(range.end(), range.end());
+                    outsideTheSnapshot.add(unit);
+                }
+                plan.ranges.put(unit, range);
+                plan.replan.remove(unit);
+                changed = true;
             }
+        }
+        if (reused) {
+            log.info("Replaying {} as planned at {} ({}), recorded in {}", stores.keySet(), plan.created, settings,
+                    file);
+        }
+        if (!outsideTheSnapshot.isEmpty()) {
+            log.warn("{} appeared after the snapshot of {} was taken at {}: they are not replayed. Reset their offsets "
+                    + "(or delete {}) to replay them", outsideTheSnapshot, connector, plan.created, file);
         }
         if (changed) {
             plan.write();
@@ -121,13 +172,29 @@ final class ReplayPlan {
         return ranges.get(unit);
     }
 
-    /** Forgets the given partitions, so the next {@link #prepare} plans them afresh; writes the file. */
-    static void forget(LogStoreSourceConfig config, String connector, Collection<StorePartition> units) {
+    /** Partitions whose offsets were reset or altered through Connect. */
+    Set<StorePartition> offsetsAltered() {
+        return Collections.unmodifiableSet(altered);
+    }
+
+    /**
+     * Records an offset reset or alteration (KIP-875) of {@code altered}, of which {@code reset}
+     * were reset: their ranges are forgotten, so the next {@link #prepare} plans them afresh (even
+     * within a snapshot), and all are marked altered. Writes the file.
+     */
+    static void offsetsAltered(LogStoreSourceConfig config, String connector, Collection<StorePartition> altered,
+                               Collection<StorePartition> reset) {
+        if (altered.isEmpty() && reset.isEmpty()) {
+            return;
+        }
         Path file = file(config, connector);
         ReplayPlan recorded = read(file);
-        if (recorded != null && recorded.ranges.keySet().removeAll(units)) {
-            recorded.write();
-        }
+        ReplayPlan plan = recorded != null ? recorded : empty(file, "");
+        plan.ranges.keySet().removeAll(reset);
+        plan.replan.addAll(reset);
+        plan.altered.addAll(altered);
+        plan.altered.addAll(reset);
+        plan.write();
     }
 
     /** Where {@code unit}'s replay starts and ends, as configured, measured on the archive now. */
@@ -161,6 +228,8 @@ final class ReplayPlan {
         } catch (IOException e) {
             throw new ConnectException("Cannot read the replay plan " + file + ": " + e.getMessage() + ". Set "
                     + LogStoreSourceConfig.REPLAY_PLAN_DIR + " to a directory the workers can read and write", e);
+        } catch (IllegalArgumentException e) {
+            throw damaged(file, e); // a malformed unicode escape
         }
         TreeMap<StorePartition, Range> ranges = new TreeMap<>();
         try {
@@ -171,16 +240,46 @@ final class ReplayPlan {
                     ranges.put(unit, new Range(Long.parseLong(range[0].trim()), Long.parseLong(range[1].trim())));
                 }
             }
+            return new ReplayPlan(file, properties.getProperty(SETTINGS, ""),
+                    properties.getProperty(CREATED, "an unknown time"), ranges, units(properties.getProperty(ALTERED)),
+                    units(properties.getProperty(REPLAN)));
         } catch (RuntimeException e) {
-            throw new ConnectException("The replay plan " + file + " is damaged (" + e.getMessage() + "); delete it to "
-                    + "plan the replay again from the current settings", e);
+            throw damaged(file, e);
         }
-        return new ReplayPlan(file, properties.getProperty(SETTINGS, ""), ranges);
+    }
+
+    private static ConnectException damaged(Path file, RuntimeException e) {
+        return new ConnectException("The replay plan " + file + " is damaged (" + e.getMessage() + "); delete it to "
+                + "plan the replay again from the current settings", e);
+    }
+
+    /** Units written as "store:partition,...": store names hold neither ',' nor ':'. */
+    static TreeSet<StorePartition> units(String text) {
+        TreeSet<StorePartition> units = new TreeSet<>();
+        if (text != null) {
+            for (String unit : text.split(",")) {
+                if (!unit.isBlank()) {
+                    units.add(StorePartition.decode(unit.trim()));
+                }
+            }
+        }
+        return units;
+    }
+
+    static String encodeUnits(Collection<StorePartition> units) {
+        return units.stream().map(StorePartition::encode).collect(Collectors.joining(","));
     }
 
     private void write() {
         Properties properties = new Properties();
         properties.setProperty(SETTINGS, settings);
+        properties.setProperty(CREATED, created);
+        if (!altered.isEmpty()) {
+            properties.setProperty(ALTERED, encodeUnits(altered));
+        }
+        if (!replan.isEmpty()) {
+            properties.setProperty(REPLAN, encodeUnits(replan));
+        }
         ranges.forEach((unit, range) -> properties.setProperty(PARTITION_PREFIX + unit.encode(),
                 range.start() + "-" + range.end()));
         StringWriter text = new StringWriter();

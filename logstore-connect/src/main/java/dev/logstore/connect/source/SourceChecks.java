@@ -1,5 +1,8 @@
 package dev.logstore.connect.source;
 
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,7 +11,8 @@ import java.util.Objects;
 /**
  * Mistakes in a source configuration that no single setting shows: a start or end mode without
  * its value, a start at or after the end, a topic format that sends several stores into one topic,
- * records and topic management pointed at different clusters.
+ * records and topic management pointed at different clusters, a replay plan directory that cannot
+ * be written.
  */
 final class SourceChecks {
 
@@ -61,6 +65,10 @@ final class SourceChecks {
                     + "partitions mixed. Add " + LogStoreSourceConfig.TOPIC_PLACEHOLDER + ", or select one store in "
                     + LogStoreSourceConfig.STORES);
         }
+        String planDirectory = replayPlanDirectoryProblem(config);
+        if (planDirectory != null) {
+            problems.put(LogStoreSourceConfig.REPLAY_PLAN_DIR, planDirectory);
+        }
         String target = config.getString(LogStoreSourceConfig.TARGET_BOOTSTRAP);
         String producer = props.get("producer.override.bootstrap.servers");
         if (target != null && !target.isBlank() && producer != null && !Objects.equals(servers(target),
@@ -70,6 +78,52 @@ final class SourceChecks {
                     + "; set both to the servers of the cluster that receives the replay");
         }
         return problems;
+    }
+
+    /**
+     * Null when the replay plan can be kept where configured: an absolute path to a directory that
+     * exists and is writable, or that can be created under a writable one.
+     */
+    static String replayPlanDirectoryProblem(LogStoreSourceConfig config) {
+        String configured = config.getString(LogStoreSourceConfig.REPLAY_PLAN_DIR);
+        boolean byDefault = configured == null || configured.isBlank();
+        Path dir;
+        if (byDefault) {
+            Path root = config.archiveRoot();
+            if (!Files.isDirectory(root)) {
+                return null; // the archive root's own check says what is wrong with it
+            }
+            dir = root.resolve(".replay-plans");
+        } else {
+            try {
+                dir = Path.of(configured.trim());
+            } catch (InvalidPathException e) {
+                return "'" + configured + "' is not a path: " + e.getMessage();
+            }
+            if (!dir.isAbsolute()) {
+                return "'" + configured + "' must be an absolute path (workers resolve relative paths against "
+                        + "wherever they were started)";
+            }
+        }
+        Path existing = dir;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        String fix = byDefault ? " By default the plan is kept in the archive directory; when the archive is "
+                + "read-only, set " + LogStoreSourceConfig.REPLAY_PLAN_DIR + " to a writable directory that every "
+                + "worker shares" : " Give a writable directory that every worker shares";
+        if (existing == null) {
+            return "the replay plan directory " + dir + " cannot be created: no part of it exists." + fix;
+        }
+        if (!Files.isDirectory(existing)) {
+            return "the replay plan directory " + dir + " cannot be created: " + existing + " is a file." + fix;
+        }
+        if (!Files.isWritable(existing)) {
+            return (existing.equals(dir) ? "the replay plan directory " + dir + " is not writable"
+                    : "the replay plan directory " + dir + " cannot be created: " + existing + " is not writable")
+                    + ". The plan keeps where each partition's replay starts and ends across restarts." + fix;
+        }
+        return null;
     }
 
     private static List<String> servers(String list) {

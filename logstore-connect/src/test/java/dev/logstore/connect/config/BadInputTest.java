@@ -95,7 +95,9 @@ class BadInputTest {
         "target.replication.factor;lots",
         "logstore.stores.regex;orders[",
         "topic.format;''",
-        "topic.format;${topic}/replay"})
+        "topic.format;${topic}/replay",
+        "replay.plan.dir;relative/plans",
+        "replay.plan.dir;/dev/null/plans"})
     void everySourceKeyRejectsWrongValuesByName(String key, String value) {
         Map<String, String> config = sourceBase();
         config.put(key, value);
@@ -135,6 +137,16 @@ class BadInputTest {
         assertTrue(errors.get(key).get(0).contains(says), errors.get(key).get(0));
         ConnectException e = assertThrows(ConnectException.class, () -> new LogStoreSourceConnector().start(config));
         assertTrue(e.getMessage().contains(says), e.getMessage());
+    }
+
+    @Test
+    void theSinksIsolationLevelMustBeReadCommittedExactlyAsTheConsumerSpellsIt() {
+        Map<String, String> config = base(work.toString());
+        config.put("consumer.override.isolation.level", "READ_COMMITTED");
+        List<String> problems = errors(new LogStoreSinkConnector(), config).get("logstore.require.read.committed");
+        assertTrue(problems != null && problems.get(0).contains("in lower case"), String.valueOf(problems));
+        config.put("consumer.override.isolation.level", "read_committed");
+        assertFalse(errors(new LogStoreSinkConnector(), config).containsKey("logstore.require.read.committed"));
     }
 
     @Test

@@ -265,6 +265,47 @@ class SourceConnectorIT {
     }
 
     @Test
+    void offsetsResetOrAlteredThroughConnectMoveTheReplay() throws Exception {
+        writeStore("moves", 1, 100);
+        cluster.connect.configureConnector("replay-moves", sourceConfig("moves", 1));
+        await(Duration.ofSeconds(60), "replay of moves", () -> cluster.recordCount("moves.replay", 1) == 100);
+        cluster.assertCountStays("moves.replay", 1, 100, Duration.ofMillis(1500));
+
+        // Set the position back to offset 90, writing the partition in the other key order: Connect
+        // rewrites it in its own order, which is the one the task commits under.
+        cluster.connect.stopConnector("replay-moves");
+        cluster.connect.assertions().assertConnectorIsStopped("replay-moves", "stopped to move its offsets");
+        java.util.LinkedHashMap<String, Object> storeFirst = new java.util.LinkedHashMap<>();
+        storeFirst.put("store", "moves");
+        storeFirst.put("partition", 0);
+        cluster.connect.alterConnectorOffsets("replay-moves", new org.apache.kafka.connect.runtime.rest.entities
+                .ConnectorOffsets(List.of(new org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset(
+                        storeFirst, Map.of("offset", 90)))));
+        cluster.connect.resumeConnector("replay-moves");
+        await(Duration.ofSeconds(60), "replay from offset 90", () -> cluster.recordCount("moves.replay", 1) == 110);
+        cluster.assertCountStays("moves.replay", 1, 110, Duration.ofMillis(1500));
+        List<LogRecord> archive = readArchive(root.resolve("moves"), 0);
+        List<ConsumerRecord<byte[], byte[]>> replayed = cluster.readTopic("moves.replay", 1).get(0);
+        assertTopicEqualsArchive(replayed.subList(100, 110), archive.subList(90, 100), "moves.replay after the alteration");
+
+        // A reset replays the whole plan again.
+        cluster.connect.stopConnector("replay-moves");
+        cluster.connect.assertions().assertConnectorIsStopped("replay-moves", "stopped to reset its offsets");
+        cluster.connect.resetConnectorOffsets("replay-moves");
+        cluster.connect.resumeConnector("replay-moves");
+        await(Duration.ofSeconds(60), "replay after the reset", () -> cluster.recordCount("moves.replay", 1) == 210);
+        cluster.assertCountStays("moves.replay", 1, 210, Duration.ofMillis(1500));
+        replayed = cluster.readTopic("moves.replay", 1).get(0);
+        assertTopicEqualsArchive(replayed.subList(110, 210), archive, "moves.replay after the reset");
+
+        // What the task committed since is found again after a restart.
+        cluster.connect.restartConnectorAndTasks("replay-moves", false, true, false);
+        cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("replay-moves", 1, "restarted");
+        cluster.assertCountStays("moves.replay", 1, 210, Duration.ofMillis(3000));
+        cluster.connect.deleteConnector("replay-moves");
+    }
+
+    @Test
     void twoTasksShareFourPartitions() throws Exception {
         writeStore("quad", 4, 400);
         cluster.connect.configureConnector("replay-quad", sourceConfig("quad", 2));

@@ -25,13 +25,29 @@ final class FakeOffsetStorage implements OffsetStorageReader {
     }
 
     /** The key bytes Connect would write for {@code partition}. */
-    String keyBytes(Map<String, ?> partition) {
+    String keyBytes(Map<?, ?> partition) {
         return new String(converter.fromConnectData(connector, null, Arrays.asList(connector, partition)),
                 StandardCharsets.UTF_8);
     }
 
     void commit(Map<String, ?> partition, Map<String, Object> offset) {
         byKeyBytes.put(keyBytes(partition), offset);
+    }
+
+    /**
+     * Writes {@code offset} (null: a reset) the way Connect's REST API does: the partition map goes
+     * through the JSON converter and back first, which makes it a {@code HashMap}, whatever order
+     * the request gave its keys in.
+     */
+    void writeAsConnectDoes(Map<String, ?> partition, Map<String, Object> offset) {
+        Object normalized = converter.toConnectData(connector,
+                converter.fromConnectData(connector, null, partition)).value();
+        String key = keyBytes((Map<?, ?>) normalized);
+        if (offset == null) {
+            byKeyBytes.remove(key);
+        } else {
+            byKeyBytes.put(key, offset);
+        }
     }
 
     @Override

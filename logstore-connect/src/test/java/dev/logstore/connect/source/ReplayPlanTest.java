@@ -46,6 +46,14 @@ class ReplayPlanTest {
 
     /** The ranges the connector hands its tasks after a (re)start with {@code props}. */
     private static Map<StorePartition, ReplayPlan.Range> planned(Map<String, String> props) {
+        Map<StorePartition, ReplayPlan.Range> all = new HashMap<>();
+        for (Map<String, String> task : taskConfigs(props)) {
+            all.putAll(ReplayPlan.decode(task.get(LogStoreSourceConfig.TASK_ASSIGNMENT)));
+        }
+        return all;
+    }
+
+    private static List<Map<String, String>> taskConfigs(Map<String, String> props) {
         LogStoreSourceConnector connector = new LogStoreSourceConnector();
         connector.initialize(new SourceConnectorContext() {
             @Override
@@ -68,11 +76,7 @@ class ReplayPlanTest {
         });
         connector.start(props);
         try {
-            Map<StorePartition, ReplayPlan.Range> all = new HashMap<>();
-            for (Map<String, String> task : connector.taskConfigs(2)) {
-                all.putAll(ReplayPlan.decode(task.get(LogStoreSourceConfig.TASK_ASSIGNMENT)));
-            }
-            return all;
+            return connector.taskConfigs(2);
         } finally {
             connector.stop();
         }
@@ -109,6 +113,55 @@ class ReplayPlanTest {
         assertEquals(new ReplayPlan.Range(0, 20), after.get(new StorePartition("orders", 0)));
         assertEquals(new ReplayPlan.Range(0, 24), after.get(new StorePartition("orders", 1)),
                 "the reset partition's snapshot is taken again");
+    }
+
+    @Test
+    void aStoreThatAppearsAfterTheSnapshotIsNotReplayedUntilItsOffsetsAreReset() {
+        append(10);
+        Map<String, String> snapshot = config(Map.of());
+        planned(snapshot);
+        try (LogStore late = LogStore.builder(root.resolve("refunds")).partitions(1).open()) {
+            late.append(0, List.of(Record.of(null, new byte[] {1}, 5_000)));
+            late.append(0, List.of(Record.of(null, new byte[] {2}, 5_001)));
+        }
+        StorePartition refunds = new StorePartition("refunds", 0);
+        Map<StorePartition, ReplayPlan.Range> restarted = planned(snapshot);
+        assertEquals(new ReplayPlan.Range(2, 2), restarted.get(refunds), "not in the archive when the snapshot was taken");
+        assertEquals(new ReplayPlan.Range(0, 10), restarted.get(new StorePartition("orders", 0)));
+
+        Map<Map<String, ?>, Map<String, ?>> reset = new HashMap<>();
+        reset.put(refunds.sourcePartition(), null);
+        new LogStoreSourceConnector().alterOffsets(snapshot, reset);
+        assertEquals(new ReplayPlan.Range(0, 2), planned(snapshot).get(refunds), "a reset takes its snapshot now");
+    }
+
+    @Test
+    void partitionsWhoseOffsetsWereResetOrAlteredAreMarkedInTheirTasksConfiguration() {
+        append(10);
+        Map<String, String> snapshot = config(Map.of());
+        Map<Map<String, ?>, Map<String, ?>> altered = new HashMap<>();
+        altered.put(new StorePartition("orders", 1).sourcePartition(), Map.of("offset", 3));
+        // Before the replay was ever planned (a connector from LogStore 0.1 had no plan).
+        new LogStoreSourceConnector().alterOffsets(snapshot, altered);
+        String marked = "";
+        for (Map<String, String> task : taskConfigs(snapshot)) {
+            marked += task.get(LogStoreSourceConfig.TASK_OFFSETS_ALTERED);
+        }
+        assertEquals("orders:1", marked);
+        assertEquals(new ReplayPlan.Range(0, 10), planned(snapshot).get(new StorePartition("orders", 1)),
+                "an alteration keeps the partition's planned range");
+    }
+
+    @Test
+    void aDamagedPlanFileSaysToDeleteIt() throws Exception {
+        append(1);
+        Files.createDirectories(root.resolve(".replay-plans"));
+        Files.writeString(root.resolve(".replay-plans/replay-orders.properties"), "settings=x\\u00zz\n");
+        ConnectException e = assertThrows(ConnectException.class, () -> planned(config(Map.of())));
+        assertTrue(e.getMessage().contains("is damaged") && e.getMessage().contains("delete it"), e.getMessage());
+        Files.writeString(root.resolve(".replay-plans/replay-orders.properties"), "settings=x\npartition.orders\\:0=1\n");
+        e = assertThrows(ConnectException.class, () -> planned(config(Map.of())));
+        assertTrue(e.getMessage().contains("is damaged"), e.getMessage());
     }
 
     @Test

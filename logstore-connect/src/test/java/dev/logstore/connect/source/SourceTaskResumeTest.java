@@ -49,10 +49,10 @@ class SourceTaskResumeTest {
             }
         }
         FakeOffsetStorage storage = new FakeOffsetStorage("replay");
-        Map<String, Object> partitionFirst = new LinkedHashMap<>();
-        partitionFirst.put("partition", 0);
-        partitionFirst.put("store", "orders");
-        storage.commit(partitionFirst, Map.of("offset", 60L));
+        Map<String, Object> storeFirst = new LinkedHashMap<>();
+        storeFirst.put("store", "orders");
+        storeFirst.put("partition", 0);
+        storage.commit(storeFirst, Map.of("offset", 60L));
 
         Map<String, String> props = new HashMap<>();
         props.put("name", "replay");
@@ -72,8 +72,43 @@ class SourceTaskResumeTest {
             assertEquals(40, replayed.size(), "offsets 60 to 99, none again");
             assertEquals(61L, replayed.get(0).sourceOffset().get("offset"));
             assertEquals(Map.of("store", "orders", "partition", 0), replayed.get(0).sourcePartition());
-            assertEquals("[\"replay\",{\"store\":\"orders\",\"partition\":0}]",
+            assertEquals("[\"replay\",{\"partition\":0,\"store\":\"orders\"}]",
                     storage.keyBytes(replayed.get(0).sourcePartition()), "committed from now on under the fixed order");
+        } finally {
+            task.stop();
+        }
+    }
+
+    @Test
+    void aPartitionWhoseOffsetsWereResetIgnoresAnOlderOffsetUnderTheOtherKeyOrder() throws Exception {
+        try (LogStore store = LogStore.open(root.resolve("orders"), 1)) {
+            for (int i = 0; i < 10; i++) {
+                store.append(0, List.of(Record.of(null, new byte[] {(byte) i}, 1_000 + i)));
+            }
+        }
+        FakeOffsetStorage storage = new FakeOffsetStorage("replay");
+        Map<String, Object> storeFirst = new LinkedHashMap<>();
+        storeFirst.put("store", "orders");
+        storeFirst.put("partition", 0);
+        storage.commit(storeFirst, Map.of("offset", 8L)); // by LogStore 0.1, before the reset
+
+        Map<String, String> props = new HashMap<>();
+        props.put("name", "replay");
+        props.put(LogStoreSourceConfig.LOGSTORE_DIR, root.toString());
+        props.put(LogStoreSourceConfig.TOPIC_FORMAT, "${topic}.replay");
+        props.put(LogStoreSourceConfig.END, "snapshot");
+        props.put(LogStoreSourceConfig.TASK_ASSIGNMENT, "orders:0:0:10");
+        props.put(LogStoreSourceConfig.TASK_OFFSETS_ALTERED, "orders:0");
+        LogStoreSourceTask task = new LogStoreSourceTask();
+        task.initialize(context(storage));
+        task.start(props);
+        try {
+            List<SourceRecord> replayed = new ArrayList<>();
+            List<SourceRecord> batch;
+            while ((batch = task.poll()) != null) {
+                replayed.addAll(batch);
+            }
+            assertEquals(10, replayed.size(), "the reset replays from the planned start");
         } finally {
             task.stop();
         }
