@@ -199,18 +199,29 @@ public final class LogStoreSourceTask extends SourceTask {
     @Override
     public void stop() {
         stopping = true;
-        synchronized (lock) {
-            closeAll();
-        }
-        if (metrics != null) {
-            metrics.close();
+        try {
+            synchronized (lock) {
+                closeAll();
+            }
+        } finally {
+            if (metrics != null) {
+                metrics.close();
+            }
         }
     }
 
+    /** Closes every reader and store, going on past any that fails to close. */
     private void closeAll() {
-        replays.forEach(PartitionReplay::close);
+        List<AutoCloseable> open = new ArrayList<>(replays);
+        open.addAll(stores.values());
         replays.clear();
-        stores.values().forEach(LogStore::close);
         stores.clear();
+        for (AutoCloseable resource : open) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                log.warn("Closing {} failed", resource, e);
+            }
+        }
     }
 }
