@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.record.Record;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -54,14 +55,125 @@ class LockTest {
         }
     }
 
-    /** Child process: opens the store, says so, and holds it until killed. */
+    @Test
+    void processesOwningDifferentPartitionsShareTheLockFileAndAreRefusedEachOthers() throws Exception {
+        LogStore.open(dir, 4).close();
+        try (ChildProcess holder = new ChildProcess(LockHolder.class, dir.toString(), "4", "1,3")) {
+            assertEquals("locked", holder.readLine());
+            try (LogStore mine = LogStore.builder(dir).partitions(4).ownedPartitions(Set.of(0, 2)).open()) {
+                mine.append(2, List.of(Record.of(null, TestRecords.bytes("x"), 1)));
+                StoreLockedException e = assertThrows(StoreLockedException.class,
+                        () -> LogStore.builder(dir).partitions(4).ownedPartitions(Set.of(3)).open());
+                assertTrue(e.getMessage().contains("another process"), e.getMessage());
+            }
+            holder.kill();
+        }
+    }
+
+    @Test
+    void manyOwnedPartitionsHoldOneLockDescriptor() throws Exception {
+        LogStore.open(dir, 200).close();
+        long before = openDescriptors();
+        try (LogStore store = LogStore.open(dir, 200)) {
+            long locks = Files.list(Path.of("/proc/self/fd")).filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).getFileName().toString().endsWith(".lock");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }).count();
+            assertEquals(1, locks, "one descriptor for the locks of 200 partitions");
+            assertTrue(openDescriptors() - before < 200 + 20, "one active segment each at most, not two files each");
+        }
+    }
+
+    private static long openDescriptors() throws java.io.IOException {
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    @Test
+    void aSecondPathToTheLockFileFindsTheSameLocks() throws Exception {
+        // A hard link stands for any second path to the same file (a bind mount, another mount of the share).
+        Path lockFile = dir.resolve("locks");
+        Files.createFile(lockFile);
+        Path link = Files.createLink(dir.resolve("same-locks"), lockFile);
+        try (dev.logstore.io.FileLocks.Held held = dev.logstore.io.FileLocks.tryLock(dev.logstore.io.FileOpener.DEFAULT,
+                lockFile, 5)) {
+            dev.logstore.io.FileLocks.BusyException busy = assertThrows(dev.logstore.io.FileLocks.BusyException.class,
+                    () -> dev.logstore.io.FileLocks.tryLock(dev.logstore.io.FileOpener.DEFAULT, link, 5));
+            assertEquals(dev.logstore.io.FileLocks.Busy.THIS_PROCESS, busy.busy());
+            // Taking and giving back another byte through the second path must not release byte 5.
+            dev.logstore.io.FileLocks.tryLock(dev.logstore.io.FileOpener.DEFAULT, link, 6).close();
+            try (ChildProcess other = new ChildProcess(RegionProbe.class, lockFile.toString(), "5")) {
+                assertEquals("busy", other.readLine(), "another process still finds byte 5 locked");
+            }
+        }
+        try (ChildProcess other = new ChildProcess(RegionProbe.class, lockFile.toString(), "5")) {
+            assertEquals("free", other.readLine());
+        }
+    }
+
+    @Test
+    void aLogStore01WriterStillHoldingAPartitionIsRefused() throws Exception {
+        LogStore.open(dir, 2).close();
+        Path legacyLock = dir.resolve("partition-1/.lock");
+        Files.createFile(legacyLock);
+        try (ChildProcess legacyWriter = new ChildProcess(WholeFileLockHolder.class, legacyLock.toString())) {
+            assertEquals("locked", legacyWriter.readLine());
+            StoreLockedException e = assertThrows(StoreLockedException.class, () -> LogStore.open(dir, 2));
+            assertTrue(e.getMessage().contains("LogStore 0.1"), e.getMessage());
+            legacyWriter.kill();
+        }
+        try (LogStore store = LogStore.open(dir, 2)) {
+            store.append(1, List.of(Record.of(null, TestRecords.bytes("y"), 1)));
+        }
+        assertTrue(Files.notExists(legacyLock), "the old lock file is removed once no one holds it");
+    }
+
+    /** Child process: opens the store owning the given partitions, says so, and holds it until killed. */
     public static final class LockHolder {
         public static void main(String[] args) throws Exception {
-            LogStore store = LogStore.open(Path.of(args[0]), 1);
+            LogStore.Builder builder = LogStore.builder(Path.of(args[0]));
+            if (args.length > 1) {
+                java.util.Set<Integer> owned = new java.util.HashSet<>();
+                for (String p : args[2].split(",")) {
+                    owned.add(Integer.parseInt(p));
+                }
+                builder.partitions(Integer.parseInt(args[1])).ownedPartitions(owned);
+            } else {
+                builder.partitions(1);
+            }
+            LogStore store = builder.open();
             System.out.println("locked");
             System.out.flush();
             Thread.sleep(120_000);
             store.close();
+        }
+    }
+
+    /** Child process: says whether byte args[1] of file args[0] can be locked, and exits. */
+    public static final class RegionProbe {
+        public static void main(String[] args) throws Exception {
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(Path.of(args[0]),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.channels.FileLock lock = channel.tryLock(Long.parseLong(args[1]), 1, false);
+                System.out.println(lock == null ? "busy" : "free");
+            }
+        }
+    }
+
+    /** Child process: locks the whole file, as LogStore 0.1 locked a partition, and holds it until killed. */
+    public static final class WholeFileLockHolder {
+        public static void main(String[] args) throws Exception {
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(Path.of(args[0]),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                channel.lock();
+                System.out.println("locked");
+                System.out.flush();
+                Thread.sleep(120_000);
+            }
         }
     }
 }

@@ -98,7 +98,7 @@ class MultiProcessTest {
             }
             // The lock is lost behind the first writer's back (an expired lease on a shared
             // filesystem; here the lock file is removed), and a second writer opens the partition.
-            Files.delete(dir.resolve("partition-0/.lock"));
+            Files.delete(dir.resolve(".partitions.lock"));
             try (LogStore successor = LogStore.builder(dir).partitions(1).durability(Durability.always()).open();
                  LogStore follower = LogStore.builder(dir).readOnly().open()) {
                 assertEquals(10, successor.nextOffset(0));
@@ -135,7 +135,7 @@ class MultiProcessTest {
             assertEquals("ack 0", zombie.readLine());
             zombie.send("flush");
             assertEquals("flushed", zombie.readLine());
-            Files.delete(dir.resolve("partition-0/.lock"));
+            Files.delete(dir.resolve(".partitions.lock"));
             try (LogStore successor = LogStore.open(dir, 1)) {
                 zombie.send("append 1");
                 assertEquals("ack 1", zombie.readLine(), "an append that is not yet durable returns");

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * after a crash.
  *
  * <ol>
- *   <li>Take the partition's lock ({@code .lock}; see {@link FileLocks}).</li>
+ *   <li>Take the partition's lock: byte {@code p} of the store's {@code .partitions.lock} (see
+ *       {@link FileLocks}), after checking that no LogStore 0.1 writer holds the partition's own
+ *       {@code .lock}.</li>
  *   <li>Claim the next writer epoch ({@link Manifests}). From here on a writer of an older epoch
  *       that still runs (its lock lost) acknowledges nothing more.</li>
  *   <li>Read the newest complete manifest, or, for a partition written by LogStore 0.1, list
@@ -49,7 +51,10 @@ import org.slf4j.LoggerFactory;
  */
 final class PartitionRecovery {
 
-    static final String LOCK_FILE = ".lock";
+    /** The store's lock file: byte {@code p} is partition {@code p}'s writer lock. */
+    public static final String LOCK_FILE = ".partitions.lock";
+    /** LogStore 0.1's per-partition lock file, in the partition's directory. */
+    static final String LEGACY_LOCK_FILE = ".lock";
 
     private static final Logger log = LoggerFactory.getLogger(PartitionRecovery.class);
 
@@ -67,8 +72,9 @@ final class PartitionRecovery {
         this.manifests = new Manifests(dir, config.opener());
     }
 
-    static RecoveredPartition open(String description, Path dir, LogConfig config) {
+    static RecoveredPartition open(String description, int partition, Path dir, LogConfig config) {
         FileLocks.Held lock;
+        Path lockFile = dir.getParent().resolve(LOCK_FILE);
         try {
             if (!Files.isDirectory(dir)) {
                 // The store's metadata counts this partition (its directory is made first), so a
@@ -78,17 +84,18 @@ final class PartitionRecovery {
                         + "although the store has this partition. Restore it from a copy; to start the partition "
                         + "over, empty, create the directory");
             }
-            lock = FileLocks.tryLock(config.opener(), dir.resolve(LOCK_FILE));
+            lock = FileLocks.tryLock(config.opener(), lockFile, partition);
         } catch (FileLocks.BusyException e) {
             throw new StoreLockedException(description + " is already open for writing by another LogStore in "
                     + (e.busy() == FileLocks.Busy.THIS_PROCESS ? "this process" : "another process") + " (lock "
-                    + dir.resolve(LOCK_FILE) + "); close that one first, or open this store read-only");
+                    + lockFile + ", byte " + partition + "); close that one first, or open this store read-only");
         } catch (IOException e) {
             throw new LogStoreException("Cannot open " + description + " in " + dir + ": " + e.getMessage()
                     + ". Check that the directory exists and is writable", e);
         }
         PartitionRecovery recovery = new PartitionRecovery(description, dir, config);
         try {
+            refuseLegacyWriter(description, dir, config);
             return recovery.recover(lock);
         } catch (RuntimeException | Error e) {
             recovery.abandon(lock, e);
@@ -98,6 +105,25 @@ final class PartitionRecovery {
                     + e.getMessage() + ". Check that the directory is writable and the disk has room", e);
             recovery.abandon(lock, failure);
             throw failure;
+        }
+    }
+
+    /**
+     * LogStore 0.1 locked each partition through a {@code .lock} file of its own. A 0.1 writer
+     * still running (one that opened the store before it was upgraded) holds it: refuse rather than
+     * write beside it. Once no one holds it, the file has no use (0.1 refuses an upgraded store)
+     * and is removed.
+     */
+    private static void refuseLegacyWriter(String description, Path dir, LogConfig config) throws IOException {
+        Path legacy = dir.resolve(LEGACY_LOCK_FILE);
+        if (!Files.exists(legacy)) {
+            return;
+        }
+        try (FileLocks.Held probe = FileLocks.tryLock(config.opener(), legacy)) {
+            Files.deleteIfExists(legacy);
+        } catch (FileLocks.BusyException e) {
+            throw new StoreLockedException(description + " is open for writing by a LogStore 0.1 process (it holds "
+                    + legacy + "); stop it first: one partition has one writer");
         }
     }
 

@@ -98,7 +98,7 @@ public final class PartitionWriter extends PartitionLog {
      */
     public static PartitionWriter open(String storeName, int partition, Path dir, LogConfig config) {
         String description = describe(storeName, partition);
-        RecoveredPartition recovered = PartitionRecovery.open(description, dir, config);
+        RecoveredPartition recovered = PartitionRecovery.open(description, partition, dir, config);
         try {
             return new PartitionWriter(description, partition, dir, config, recovered);
         } catch (RuntimeException | Error e) {
