@@ -512,7 +512,7 @@ public final class LogStore implements AutoCloseable {
         private CorruptionPolicy corruptionPolicy = CorruptionPolicy.FAIL;
         private FileOpener opener = FileOpener.DEFAULT;
         private String threadName;
-        private int maxOpenReadFiles = 1024;
+        private int maxOpenFiles;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "store directory must not be null").toAbsolutePath().normalize();
@@ -617,15 +617,19 @@ public final class LogStore implements AutoCloseable {
         }
 
         /**
-         * Most segment files the store keeps open for reading at once (default 1024): beyond that
-         * the one opened longest ago is closed, and opened again when read again. Writers hold one
-         * more descriptor per partition they write (its active segment) and one for its lock.
+         * Most segment files the store keeps open at once, read and write channels alike: beyond
+         * that the least recently used are closed (a write channel forced first) and opened again
+         * when next used. By default every store of the process shares one such cap, half the
+         * process's descriptor limit, so thousands of partitions open and take appends under any
+         * {@code ulimit -n}. Besides these, a store holds one descriptor for its partition locks
+         * while it writes.
          */
-        public Builder maxOpenReadFiles(int files) {
-            if (files < 1) {
-                throw new IllegalArgumentException("at least one open read file must be allowed, not " + files);
+        public Builder maxOpenFiles(int files) {
+            if (files < 2) {
+                throw new IllegalArgumentException("at least two open files must be allowed (one to write, one to "
+                        + "read), not " + files);
             }
-            this.maxOpenReadFiles = files;
+            this.maxOpenFiles = files;
             return this;
         }
 
@@ -647,7 +651,8 @@ public final class LogStore implements AutoCloseable {
         public LogStore open() {
             LogConfig config = new LogConfig(segmentBytes, segmentAge.toMillis(), indexIntervalBytes, durability,
                     retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy, opener,
-                    new dev.logstore.log.Encoders(), new dev.logstore.segment.ReadChannelPool(maxOpenReadFiles));
+                    new dev.logstore.log.Encoders(), maxOpenFiles > 0 ? new dev.logstore.segment.OpenFiles(maxOpenFiles)
+                    : dev.logstore.segment.OpenFiles.shared());
             StoreMetadata metadata = resolveMetadata();
             if (owned != null) {
                 for (int p : owned) {

@@ -1,6 +1,7 @@
 package dev.logstore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.record.LogRecord;
@@ -47,7 +48,7 @@ class ResourcesTest {
         }
         long before = openDescriptors();
         ExecutorService pool = Executors.newFixedThreadPool(3);
-        try (LogStore reader = LogStore.builder(dir).readOnly().maxOpenReadFiles(4).open()) {
+        try (LogStore reader = LogStore.builder(dir).readOnly().maxOpenFiles(4).open()) {
             List<Future<Integer>> readers = new ArrayList<>();
             for (int r = 0; r < 3; r++) {
                 readers.add(pool.submit(() -> {
@@ -80,6 +81,55 @@ class ResourcesTest {
             long grown = directMemory() - before;
             assertTrue(grown < 1 << 20, "direct memory grew by " + grown + " bytes for 200 partitions; one "
                     + "64 KiB encoder per partition would be 12.5 MiB");
+        }
+    }
+
+    @Test
+    void writingManyPartitionsUnderASmallCapHoldsNoMoreFilesThanTheCapAndLosesNothing() throws Exception {
+        long before = openDescriptors();
+        int partitions = 120;
+        try (LogStore store = LogStore.builder(dir).partitions(partitions).maxOpenFiles(16)
+                .durability(Durability.onFlush()).segmentBytes(4096).open()) {
+            for (int round = 0; round < 40; round++) {
+                for (int p = 0; p < partitions; p++) {
+                    store.append(p, List.of(TestRecords.numbered(round, p)));
+                }
+                if (round % 10 == 9) {
+                    store.flush();
+                }
+                long held = openDescriptors() - before;
+                assertTrue(held <= 16 + 2, "round " + round + ": " + held + " descriptors for a cap of 16 "
+                        + "(plus the lock file)");
+            }
+        }
+        try (LogStore store = LogStore.builder(dir).readOnly().open()) {
+            for (int p = 0; p < partitions; p++) {
+                List<LogRecord> all = TestRecords.readAll(store, p);
+                assertEquals(40, all.size(), "partition " + p);
+                for (int round = 0; round < 40; round++) {
+                    assertEquals(TestRecords.numbered(round, p), all.get(round).record());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aForceThatFailsWhenTheCapClosesAWriteChannelFailsThatPartitionsNextFlush() throws Exception {
+        FaultyFiles files = new FaultyFiles();
+        try (LogStore store = LogStore.builder(dir).partitions(8).maxOpenFiles(4).durability(Durability.onFlush())
+                .fileOpener(files).open()) {
+            store.append(0, List.of(Record.of(null, new byte[] {1}, 1)));
+            // Partition 0's write channel holds an unforced write; the disk now fails its fsyncs.
+            files.failForces = path -> path.toString().contains("partition-0" + java.io.File.separator);
+            for (int round = 0; round < 3; round++) {
+                for (int p = 1; p < 8; p++) {
+                    store.append(p, List.of(Record.of(null, new byte[] {2}, 1)));
+                }
+            }
+            files.heal();
+            PartitionFailedException e = assertThrows(PartitionFailedException.class, () -> store.flush(0));
+            assertTrue(e.getMessage().contains("Input/output error"), e.getMessage());
+            store.flush(1); // the other partitions are unharmed
         }
     }
 }

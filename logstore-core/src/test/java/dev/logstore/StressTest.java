@@ -21,7 +21,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -107,13 +108,24 @@ class StressTest {
         }
     }
 
-    @Test
-    void everyReadIsAContiguousSliceOfWhatWasWrittenWhileRetentionDeletes() throws Exception {
+    /**
+     * @param maxOpenFiles 0 for the default cap; 3 makes the pool close read and write channels
+     *                     under the readers and the writer all the time
+     */
+    @ParameterizedTest(name = "open files capped at {0} (0: the default)")
+    @ValueSource(ints = {0, 3})
+    void everyReadIsAContiguousSliceOfWhatWasWrittenWhileRetentionDeletes(int maxOpenFiles) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(10);
         List<Future<?>> tasks = new ArrayList<>();
-        try (LogStore writer = LogStore.builder(dir).partitions(1).segmentBytes(8 * 1024).indexIntervalBytes(512)
-                .retentionBytes(96 * 1024).durability(Durability.onFlush()).open();
-             LogStore follower = LogStore.builder(dir).readOnly().open()) {
+        LogStore.Builder writing = LogStore.builder(dir).partitions(1).segmentBytes(8 * 1024).indexIntervalBytes(512)
+                .retentionBytes(96 * 1024).durability(Durability.onFlush());
+        LogStore.Builder following = LogStore.builder(dir).readOnly();
+        if (maxOpenFiles > 0) {
+            writing.maxOpenFiles(maxOpenFiles);
+            following.maxOpenFiles(maxOpenFiles);
+        }
+        try (LogStore writer = writing.open();
+             LogStore follower = following.open()) {
             tasks.add(pool.submit(() -> write(writer)));
             tasks.add(pool.submit(() -> {
                 while (running) {

@@ -3,7 +3,7 @@ package dev.logstore.log;
 import dev.logstore.CorruptionPolicy;
 import dev.logstore.Durability;
 import dev.logstore.io.FileOpener;
-import dev.logstore.segment.ReadChannelPool;
+import dev.logstore.segment.OpenFiles;
 
 /**
  * Settings of one partition log, as resolved by the store's builder.
@@ -17,9 +17,9 @@ import dev.logstore.segment.ReadChannelPool;
  * @param corruptionPolicy   what to do with damaged data found on open
  * @param opener             how files are opened (a seam for fault injection)
  * @param encoders           the store's batch encoders, shared by its partitions
- * @param readChannels       the cap on the store's open read channels
+ * @param openFiles          the cap on open segment files this store counts against
  */
 public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
                         long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy,
-                        FileOpener opener, Encoders encoders, ReadChannelPool readChannels) {
+                        FileOpener opener, Encoders encoders, OpenFiles openFiles) {
 }

@@ -151,7 +151,7 @@ public final class PartitionFollower extends PartitionLog {
             boolean last = i == entries.size() - 1;
             Segment segment = segments.get(entry.baseOffset());
             if (segment == null || segment.epoch() != entry.epoch()) {
-                segment = Segment.open(config.opener(), config.readChannels(), dir, entry.baseOffset(), entry.epoch(), null,
+                segment = Segment.open(config.opener(), config.openFiles(), dir, entry.baseOffset(), entry.epoch(), null,
                         entry.createdMillis(), config.indexIntervalBytes(), false);
             }
             if (!last || next.clean()) {
@@ -274,7 +274,7 @@ public final class PartitionFollower extends PartitionLog {
             SegmentSummary summary = known == null ? null : known.summary();
             if (summary == null) {
                 // Next offset and newest timestamp come from the segment's indexes.
-                Segment probe = known != null ? known : Segment.open(config.opener(), config.readChannels(), dir, entry.baseOffset(), 0, null,
+                Segment probe = known != null ? known : Segment.open(config.opener(), config.openFiles(), dir, entry.baseOffset(), 0, null,
                         -1, config.indexIntervalBytes(), false);
                 SegmentIndexes indexes = probe.indexes(entry.size());
                 if (probe != known) {

@@ -178,7 +178,7 @@ final class PartitionRecovery {
         for (int i = 0; i < count; i++) {
             Manifest.Entry entry = entries.get(i);
             boolean last = i == count - 1;
-            Segment segment = Segment.open(config.opener(), config.readChannels(), dir, entry.baseOffset(), entry.epoch(), null,
+            Segment segment = Segment.open(config.opener(), config.openFiles(), dir, entry.baseOffset(), entry.epoch(), null,
                     entry.createdMillis(), config.indexIntervalBytes(), true);
             opened.add(segment);
             SegmentSummary summary;
@@ -202,7 +202,7 @@ final class PartitionRecovery {
             nextOffset = summary.nextOffset();
         }
 
-        Segment active = Segment.create(config.opener(), config.readChannels(), dir, nextOffset, epoch, config.indexIntervalBytes());
+        Segment active = Segment.create(config.opener(), config.openFiles(), dir, nextOffset, epoch, config.indexIntervalBytes());
         opened.add(active);
         long startOffset = sealed.isEmpty() ? Math.max(manifest.startOffset(), nextOffset) : manifest.startOffset();
         List<Manifest.Entry> written = new ArrayList<>();

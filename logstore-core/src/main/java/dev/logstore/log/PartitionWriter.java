@@ -388,7 +388,7 @@ public final class PartitionWriter extends PartitionLog {
         long newStart = expired.isEmpty() ? startOffset : expired.get(expired.size() - 1).summary().nextOffset();
         Segment fresh;
         try {
-            fresh = Segment.create(config.opener(), config.readChannels(), dir, base, epoch, config.indexIntervalBytes());
+            fresh = Segment.create(config.opener(), config.openFiles(), dir, base, epoch, config.indexIntervalBytes());
         } catch (IOException e) {
             old.seal(null);
             throw failStop("cannot create the next segment " + Segment.fileName(base, Segment.LOG_SUFFIX) + " in " + dir,
@@ -423,7 +423,7 @@ public final class PartitionWriter extends PartitionLog {
         Segment old = active;
         Segment fresh;
         try {
-            fresh = Segment.create(config.opener(), config.readChannels(), dir, base, epoch, config.indexIntervalBytes());
+            fresh = Segment.create(config.opener(), config.openFiles(), dir, base, epoch, config.indexIntervalBytes());
         } catch (IOException e) {
             throw failStop("cannot create segment " + Segment.fileName(base, Segment.LOG_SUFFIX) + " in " + dir, e);
         }

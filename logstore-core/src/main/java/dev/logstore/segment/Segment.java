@@ -86,7 +86,7 @@ public final class Segment {
      * Creates the file of a new, empty active segment, with a write channel and empty indexes.
      * The caller makes the new directory entry durable.
      */
-    public static Segment create(FileOpener opener, ReadChannelPool pool, Path dir, long baseOffset, int epoch,
+    public static Segment create(FileOpener opener, OpenFiles pool, Path dir, long baseOffset, int epoch,
                                  int indexIntervalBytes) throws IOException {
         SegmentFile file = SegmentFile.create(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
         Segment segment = new Segment(baseOffset, epoch, file, opener, indexIntervalBytes, true, -1);
@@ -102,7 +102,7 @@ public final class Segment {
      * @param maintainsIndexFiles true for the partition's writer, which may rewrite index files
      *                            that do not match; a read-only view never writes
      */
-    public static Segment open(FileOpener opener, ReadChannelPool pool, Path dir, long baseOffset, int epoch,
+    public static Segment open(FileOpener opener, OpenFiles pool, Path dir, long baseOffset, int epoch,
                                SegmentSummary summary, long createdMillis, int indexIntervalBytes,
                                boolean maintainsIndexFiles) {
         SegmentFile file = SegmentFile.existing(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));

@@ -11,6 +11,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The bytes of one segment's {@code .log} file and the channels that reach them.
@@ -26,6 +28,12 @@ import java.nio.file.StandardOpenOption;
  *       own thread is interrupted fails alone with an {@link InterruptedIOException}, leaving its
  *       interrupt flag set and the file untouched;</li>
  * </ul>
+ *
+ * <p>Both count against the {@link OpenFiles} cap, which may close either while it is not in
+ * use: a read channel is opened again by the next read, a write channel by the next write or
+ * force. A write channel holding writes not yet forced is forced before the pool closes it, and
+ * should that force fail, the next write or force of the segment fails with its error, so a lost
+ * write is never mistaken for a durable one.
  */
 public final class SegmentFile implements PositionalReader, AutoCloseable {
 
@@ -34,28 +42,45 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
 
     private final Path path;
     private final FileOpener opener;
-    private final ReadChannelPool pool;
+    private final OpenFiles pool;
     private final Object readerLock = new Object();
     private volatile FileChannel reader;
-    private volatile FileChannel writer;
     private volatile boolean closed;
+    private final ReadSlot readSlot = new ReadSlot();
 
-    private SegmentFile(Path path, FileOpener opener, ReadChannelPool pool, FileChannel writer) {
+    // The write side. Writes and forces hold the read side of writerUse (they may overlap: an
+    // append goes on while the previous one is being forced); the pool's eviction takes the write
+    // side, never waiting for it, so it never closes a channel in use.
+    private final ReentrantReadWriteLock writerUse = new ReentrantReadWriteLock();
+    private final Object writerOpenLock = new Object();
+    private volatile FileChannel writer;
+    /** False once the segment is sealed or closed: nothing is written to it again. */
+    private volatile boolean writable;
+    /** Counts writes; {@link #forcedWrites} is its value at the start of the newest completed force. */
+    private final AtomicLong writes = new AtomicLong();
+    private final AtomicLong forcedWrites = new AtomicLong();
+    /** The error of a force the pool made before closing the write channel; thrown by the next write or force. */
+    private volatile IOException evictionFailure;
+    private final WriteSlot writeSlot = new WriteSlot();
+
+    private SegmentFile(Path path, FileOpener opener, OpenFiles pool, FileChannel writer) {
         this.path = path;
         this.opener = opener;
         this.pool = pool;
         this.writer = writer;
+        this.writable = writer != null;
     }
 
     /** Creates a new, empty file with a write channel; fails if the file exists. The caller forces the directory. */
-    public static SegmentFile create(FileOpener opener, ReadChannelPool pool, Path path) throws IOException {
-        FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-        return new SegmentFile(path, opener, pool, channel);
+    public static SegmentFile create(FileOpener opener, OpenFiles pool, Path path) throws IOException {
+        FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        SegmentFile file = new SegmentFile(path, opener, pool, channel);
+        pool.opened(file.writeSlot);
+        return file;
     }
 
     /** An existing file, to read; nothing is opened before the first read. */
-    public static SegmentFile existing(FileOpener opener, ReadChannelPool pool, Path path) {
+    public static SegmentFile existing(FileOpener opener, OpenFiles pool, Path path) {
         return new SegmentFile(path, opener, pool, null);
     }
 
@@ -78,8 +103,10 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     private FileChannel readChannel() throws IOException {
         FileChannel channel = reader;
         if (channel != null && channel.isOpen()) {
+            readSlot.used = true;
             return channel;
         }
+        boolean opened = false;
         synchronized (readerLock) {
             if (closed) {
                 throw new ClosedChannelException();
@@ -92,15 +119,19 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                 reader = null;
                 channel = opener.open(path, StandardOpenOption.READ);
                 reader = channel;
-                pool.opened(this);
+                opened = true;
             }
-            return channel;
         }
+        if (opened) {
+            readSlot.used = true;
+            pool.opened(readSlot); // outside readerLock: the pool may close other files' channels
+        }
+        return channel;
     }
 
     /**
-     * Closes the read channel to give its descriptor back ({@link ReadChannelPool}); a reader
-     * using it opens it again. Safe at any time.
+     * Closes the read channel to give its descriptor back ({@link OpenFiles}); a reader using it
+     * opens it again. Safe at any time.
      */
     void closeReader() {
         synchronized (readerLock) {
@@ -109,6 +140,29 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                 reader = null;
                 pool.closed();
             }
+        }
+    }
+
+    /** The read channel's place in the pool. */
+    private final class ReadSlot implements OpenFiles.Slot {
+        volatile boolean used;
+
+        @Override
+        public OpenFiles.Eviction evict(boolean hard) {
+            if (reader == null) {
+                return OpenFiles.Eviction.GONE;
+            }
+            if (used && !hard) {
+                used = false;
+                return OpenFiles.Eviction.KEPT;
+            }
+            closeReader();
+            return OpenFiles.Eviction.CLOSED;
+        }
+
+        @Override
+        public boolean live() {
+            return reader != null;
         }
     }
 
@@ -210,27 +264,65 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
 
     // ---------------------------------------------------------------- the writer's side
 
-    /** The write channel; a closed-channel error once the segment was sealed or closed (a roll or close raced). */
-    private FileChannel writeChannel() throws IOException {
+    /**
+     * Holds the write channel for one write or force: the channel, opened again if the pool
+     * closed it. The caller unlocks {@code writerUse.readLock()} afterwards, whatever happens.
+     */
+    private FileChannel useWriter() throws IOException {
+        writerUse.readLock().lock();
+        IOException failed = evictionFailure;
+        if (failed != null) {
+            throw new IOException("forcing " + path + " before closing it to free a descriptor failed: "
+                    + failed.getMessage(), failed);
+        }
         FileChannel channel = writer;
-        if (channel == null) {
-            throw new ClosedChannelException();
+        if (channel != null) {
+            writeSlot.used = true;
+            return channel;
+        }
+        boolean opened = false;
+        synchronized (writerOpenLock) {
+            if (!writable) {
+                throw new ClosedChannelException(); // sealed or closed: a roll or close raced
+            }
+            channel = writer;
+            if (channel == null) {
+                channel = opener.open(path, StandardOpenOption.WRITE);
+                writer = channel;
+                opened = true;
+            }
+        }
+        if (opened) {
+            writeSlot.used = true;
+            pool.opened(writeSlot); // may close other files' channels, never this one: it is in use
         }
         return channel;
     }
 
     /** Writes all of {@code src} at {@code position}. Only the partition's writer calls this. */
     public void write(ByteBuffer src, long position) throws IOException {
-        FileChannel channel = writeChannel();
-        long p = position;
-        while (src.hasRemaining()) {
-            p += channel.write(src, p);
+        try {
+            FileChannel channel = useWriter();
+            writes.incrementAndGet();
+            long p = position;
+            while (src.hasRemaining()) {
+                p += channel.write(src, p);
+            }
+        } finally {
+            writerUse.readLock().unlock();
         }
     }
 
     /** Forces the file's data (and the metadata needed to read it back) to disk. */
     public void force() throws IOException {
-        writeChannel().force(false);
+        try {
+            FileChannel channel = useWriter();
+            long covered = writes.get();
+            channel.force(false);
+            forcedWrites.accumulateAndGet(covered, Math::max);
+        } finally {
+            writerUse.readLock().unlock();
+        }
     }
 
     /**
@@ -238,10 +330,14 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
      * recovered that has none, a channel of its own.
      */
     public void truncate(long size) throws IOException {
-        FileChannel channel = writer;
-        if (channel != null) {
-            channel.truncate(size);
-            channel.force(true);
+        if (writable) {
+            try {
+                FileChannel channel = useWriter();
+                channel.truncate(size);
+                channel.force(true);
+            } finally {
+                writerUse.readLock().unlock();
+            }
             return;
         }
         try (FileChannel own = opener.open(path, StandardOpenOption.WRITE)) {
@@ -252,27 +348,83 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
         }
     }
 
-    /** Closes the write channel: the segment is sealed and only read from now on. */
+    /** Closes the write channel for good: the segment is sealed and only read from now on. */
     public void closeWriter() throws IOException {
-        FileChannel channel = writer;
-        writer = null;
-        if (channel != null) {
-            channel.close();
+        writerUse.writeLock().lock();
+        try {
+            synchronized (writerOpenLock) {
+                writable = false;
+            }
+            FileChannel channel = writer;
+            writer = null;
+            if (channel != null) {
+                pool.closed();
+                channel.close();
+            }
+        } finally {
+            writerUse.writeLock().unlock();
         }
     }
 
-    /** True while the write channel is open. */
+    /** True until the segment is sealed or closed. */
     public boolean writable() {
-        FileChannel channel = writer;
-        return channel != null && channel.isOpen();
+        return writable;
+    }
+
+    /** The write channel's place in the pool. */
+    private final class WriteSlot implements OpenFiles.Slot {
+        volatile boolean used;
+
+        @Override
+        public OpenFiles.Eviction evict(boolean hard) {
+            if (writer == null) {
+                return OpenFiles.Eviction.GONE;
+            }
+            boolean unforced = writes.get() != forcedWrites.get();
+            if (!hard && (used || unforced)) {
+                used = false;
+                return OpenFiles.Eviction.KEPT;
+            }
+            if (!writerUse.writeLock().tryLock()) {
+                return OpenFiles.Eviction.KEPT; // a write or force is under way
+            }
+            try {
+                FileChannel channel = writer;
+                if (channel == null) {
+                    return OpenFiles.Eviction.GONE;
+                }
+                if (writes.get() != forcedWrites.get()) {
+                    try {
+                        channel.force(false);
+                        forcedWrites.set(writes.get());
+                    } catch (IOException e) {
+                        evictionFailure = e;
+                    }
+                }
+                writer = null;
+                pool.closed();
+                closeQuietly(channel);
+                return OpenFiles.Eviction.CLOSED;
+            } finally {
+                writerUse.writeLock().unlock();
+            }
+        }
+
+        @Override
+        public boolean live() {
+            return writer != null;
+        }
     }
 
     @Override
     public void close() {
         closed = true;
         closeReader();
-        closeQuietly(writer);
-        writer = null;
+        try {
+            closeWriter();
+        } catch (IOException e) {
+            // nothing was pending on it: writes are forced before a segment is closed
+        }
     }
 
     private static void closeQuietly(FileChannel channel) {
