@@ -18,7 +18,7 @@ import java.util.function.Predicate;
 /**
  * A {@link FileOpener} whose channels fail where a test says, as a failing disk would: a write
  * that stops halfway, an fsync that reports an I/O error, an open that runs out of descriptors.
- * It also counts the bytes read through it.
+ * It also counts the bytes read through it and the fsyncs.
  */
 final class FaultyFiles implements FileOpener {
 
@@ -31,6 +31,8 @@ final class FaultyFiles implements FileOpener {
     /** Fails opening matching files, as "Too many open files" does. */
     volatile Predicate<Path> failOpens = path -> false;
     final AtomicLong bytesRead = new AtomicLong();
+    /** Counts fsyncs of files and directories alike. */
+    final AtomicLong forces = new AtomicLong();
 
     static Predicate<Path> named(String suffix) {
         return path -> path.getFileName().toString().endsWith(suffix);
@@ -150,6 +152,7 @@ final class FaultyFiles implements FileOpener {
             if (failForces.test(path)) {
                 throw new IOException(path + ": Input/output error (injected fsync failure)");
             }
+            forces.incrementAndGet();
             try {
                 delegate.force(metaData);
             } catch (ClosedChannelException e) {

@@ -120,8 +120,11 @@ public final class PartitionFollower extends PartitionLog {
         boolean changed = newest != claimedEpoch;
         claimedEpoch = newest;
         Manifest current = manifest;
+        // A newer epoch that only claimed (a writer reopened after a clean close and has not
+        // appended) writes its first manifest with its first append: look for it until it appears.
         if (current == null || changed || current.epoch() == 0
-                || manifests.sequence(current.epoch()) != current.sequence()) {
+                || manifests.sequence(current.epoch()) != current.sequence()
+                || (current.epoch() < newest && manifests.sequence(newest) >= 0)) {
             Manifest read = readNewest(newest);
             if (read != null && !read.equals(current)) {
                 apply(read);

@@ -169,8 +169,23 @@ final class PartitionRecovery {
         if (legacy) {
             manifest = LegacyLayout.manifestOf(dir, listing.segments(), Files.exists(dir.resolve(LegacyLayout.CLEAN_MARKER)));
         }
-        removeLeftovers(listing, manifest, legacy);
+        // A writer that reopened after a clean close and closed again without appending leaves the
+        // empty segment it would have written at the next offset, named by no manifest: the next
+        // writer takes it over rather than removing it and creating it again.
+        long adoptable = -1;
+        if (!legacy && manifest.clean() && !manifest.segments().isEmpty()) {
+            Manifest.Entry newest = manifest.segments().get(manifest.segments().size() - 1);
+            Path candidate = dir.resolve(Segment.fileName(newest.nextOffset(), Segment.LOG_SUFFIX));
+            if (newest.size() > 0 && listing.segments().contains(newest.nextOffset()) && Files.size(candidate) == 0) {
+                adoptable = newest.nextOffset();
+            }
+        }
+        removeLeftovers(listing, manifest, legacy, adoptable);
 
+        // After a clean close with nothing to repair, the previous manifest describes the partition
+        // exactly: the first manifest of this epoch can wait until the writer's first append.
+        boolean quiet = !legacy && manifest.clean();
+        Segment reused = null;
         List<Segment> sealed = new ArrayList<>();
         List<Manifest.Entry> entries = manifest.segments();
         long nextOffset = manifest.startOffset();
@@ -191,10 +206,17 @@ final class PartitionRecovery {
                 }
                 summary = truncateAt(segment, e, entries.subList(i + 1, count));
                 i = count; // every later segment is gone
+                quiet = false;
             }
             if (summary.size() == 0) {
                 nextOffset = Math.max(nextOffset, entry.baseOffset());
-                removeFiles(segment);
+                segment.file().close();
+                if (quiet && last && entry.baseOffset() == nextOffset) {
+                    reused = segment; // a cleanly closed, empty last segment: the new active one
+                } else {
+                    quiet = false;
+                    removeFiles(segment);
+                }
                 continue;
             }
             segment.seal(summary);
@@ -202,7 +224,16 @@ final class PartitionRecovery {
             nextOffset = summary.nextOffset();
         }
 
-        Segment active = Segment.create(config.opener(), config.openFiles(), dir, nextOffset, epoch, config.indexIntervalBytes());
+        // The previous writer closed cleanly, so nothing writes the empty segment it left: this
+        // writer takes it over. Otherwise a new file, which no writer of an older epoch may write to.
+        if (adoptable >= 0 && adoptable != nextOffset) {
+            for (String suffix : new String[] {Segment.LOG_SUFFIX, Segment.INDEX_SUFFIX, Segment.TIME_INDEX_SUFFIX}) {
+                Files.deleteIfExists(dir.resolve(Segment.fileName(adoptable, suffix)));
+            }
+        }
+        Segment active = reused != null || adoptable == nextOffset
+                ? Segment.takeOver(config.opener(), config.openFiles(), dir, nextOffset, epoch, config.indexIntervalBytes())
+                : Segment.create(config.opener(), config.openFiles(), dir, nextOffset, epoch, config.indexIntervalBytes());
         opened.add(active);
         long startOffset = sealed.isEmpty() ? Math.max(manifest.startOffset(), nextOffset) : manifest.startOffset();
         List<Manifest.Entry> written = new ArrayList<>();
@@ -210,6 +241,10 @@ final class PartitionRecovery {
             SegmentSummary s = segment.summary();
             written.add(new Manifest.Entry(segment.baseOffset(), segment.epoch(), segment.createdMillis(), s.size(),
                     s.nextOffset(), s.maxTimestamp()));
+        }
+        if (quiet) {
+            claimed = 0;
+            return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, true);
         }
         written.add(new Manifest.Entry(active.baseOffset(), epoch, -1, -1, -1, Long.MIN_VALUE));
         Manifest fresh = new Manifest(epoch, 0, false, startOffset, written);
@@ -225,7 +260,7 @@ final class PartitionRecovery {
             log.info("{}: upgraded to format version 2 (a manifest and writer epochs); it can no longer be opened "
                     + "by LogStore 0.1", description);
         }
-        return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset);
+        return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, false);
     }
 
     /** What the partition directory holds, by kind. */
@@ -261,7 +296,7 @@ final class PartitionRecovery {
     }
 
     /** Removes temporary files and, for a partition with a manifest, segment files it does not name. */
-    private void removeLeftovers(Listing listing, Manifest manifest, boolean legacy) throws IOException {
+    private void removeLeftovers(Listing listing, Manifest manifest, boolean legacy, long keep) throws IOException {
         boolean removed = false;
         for (Path file : listing.leftovers()) {
             removed |= Files.deleteIfExists(file);
@@ -272,7 +307,7 @@ final class PartitionRecovery {
                 named.add(entry.baseOffset());
             }
             for (long base : listing.segments()) {
-                if (!named.contains(base)) {
+                if (!named.contains(base) && base != keep) {
                     log.info("{}: removing {}, which the manifest does not name (a roll that never completed, or a "
                             + "segment retention removed)", description, Segment.fileName(base, Segment.LOG_SUFFIX));
                     for (String suffix : new String[] {Segment.LOG_SUFFIX, Segment.INDEX_SUFFIX,

@@ -73,6 +73,18 @@ public final class PartitionWriter extends PartitionLog {
     private int unflushedRecords;
     private long lastEpochCheckNanos = System.nanoTime();
     private long manifestSequence;
+    /**
+     * True while the epoch holds only its claim and the partition is what the previous writer's
+     * clean manifest says (see {@link RecoveredPartition#manifestUnwritten}); the first append
+     * writes the epoch's first manifest before its records.
+     */
+    private boolean manifestUnwritten;
+    /**
+     * True while the epoch's manifest is written but its rename not yet forced to disk: the next
+     * flush forces the directory before it acknowledges anything, and only then are the previous
+     * epochs' manifests removed.
+     */
+    private boolean manifestUndurable;
 
     private volatile PartitionFailedException failure;
 
@@ -89,6 +101,9 @@ public final class PartitionWriter extends PartitionLog {
         this.nextOffset = recovered.nextOffset();
         this.startOffset = recovered.startOffset();
         this.durableOffset.set(nextOffset);
+        this.manifestUnwritten = recovered.manifestUnwritten();
+        this.manifestUndurable = manifestUnwritten;
+        this.manifestSequence = manifestUnwritten ? -1 : 0;
         publish();
     }
 
@@ -182,6 +197,14 @@ public final class PartitionWriter extends PartitionLog {
             ByteBuffer batch = config.encoders().get().encode(epoch, base, offsets, records);
             long maxTimestamp = batch.getLong(MAX_TIMESTAMP_OFFSET);
             int size = batch.remaining();
+            if (manifestUnwritten) {
+                // Followers and recovery learn of this epoch's segment before it holds a record. The
+                // check after the rename fences this writer if a newer one claimed meanwhile: that
+                // one's recovery, which follows its claim, might not have seen this manifest, and
+                // takes over the same empty segment file.
+                commitManifest(startOffset, List.of(segments), false, null, false);
+                checkEpoch();
+            }
             maybeRoll(base, last, size);
             Segment segment = active;
             long position = activeSize;
@@ -333,9 +356,42 @@ public final class PartitionWriter extends PartitionLog {
                 throw failStop("fsync of " + segment.path() + " failed", e);
             }
             checkEpoch();
+            makeManifestDurable();
             durableOffset.accumulateAndGet(upTo, Math::max);
         } finally {
             syncLock.unlock();
+        }
+    }
+
+    /**
+     * Forces the rename of the epoch's first manifest if it is not yet durable: nothing counts as
+     * durable before the manifest that names the segment holding it is.
+     */
+    private void makeManifestDurable() {
+        writeLock.lock();
+        try {
+            if (manifestUndurable) {
+                checkWritable();
+                try {
+                    manifests.sync();
+                } catch (IOException e) {
+                    throw failStop("cannot force the directory holding the manifest " + manifests.file(epoch), e);
+                }
+                manifestDurable();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** The epoch's manifest is durable: the previous epochs' manifests are superseded and go. */
+    private void manifestDurable() {
+        manifestUndurable = false;
+        try {
+            manifests.removeOlderThan(epoch);
+        } catch (IOException e) {
+            log.debug("{}: removing the manifests of earlier writer epochs: {}; the next open does", description,
+                    e.getMessage());
         }
     }
 
@@ -444,6 +500,16 @@ public final class PartitionWriter extends PartitionLog {
      * it is removed if the manifest never became visible. Any failure stops the partition.
      */
     private void commitManifest(long start, List<Segment> list, boolean clean, Segment created) {
+        commitManifest(start, list, clean, created, true);
+    }
+
+    /**
+     * As above; with {@code durable} false the rename is not forced to disk. Two callers: the first
+     * append of an epoch (the next flush forces it before acknowledging anything), and a clean
+     * close after a durable manifest of this epoch (should the rename be lost, the previous
+     * manifest stands and the next open scans the active segment, which close forced).
+     */
+    private void commitManifest(long start, List<Segment> list, boolean clean, Segment created, boolean durable) {
         Manifest manifest = manifestOf(start, list, clean);
         boolean committed = false;
         try {
@@ -451,7 +517,13 @@ public final class PartitionWriter extends PartitionLog {
             manifests.prepare(manifest);
             manifests.commit(epoch);
             committed = true;
-            manifests.sync();
+            manifestUnwritten = false;
+            if (durable) {
+                manifests.sync();
+                if (manifestUndurable) {
+                    manifestDurable();
+                }
+            }
         } catch (IOException | RuntimeException e) {
             if (!committed && created != null) {
                 created.file().close();
@@ -520,6 +592,23 @@ public final class PartitionWriter extends PartitionLog {
     }
 
     /**
+     * Closes an epoch that wrote nothing: its claim goes, and the partition is again exactly what
+     * the previous writer's clean manifest says. The empty active segment stays for the next writer
+     * to take over (a file removed here could be one a newer writer, on a filesystem whose locks do
+     * not hold, has just created in its place). Nothing needs forcing: should the removal be lost,
+     * the next open finds a claim above a clean manifest, as after a crash.
+     */
+    private void withdraw() {
+        active.file().close();
+        try {
+            Files.deleteIfExists(manifests.file(epoch));
+        } catch (IOException e) {
+            log.debug("{}: withdrawing writer epoch {}: {}; the next open cleans up", description, epoch,
+                    e.getMessage());
+        }
+    }
+
+    /**
      * Closes the partition. A healthy one forces its data, writes the active segment's indexes
      * and a manifest marked clean, so the next open skips recovery; a failed one only lets go of
      * its files and lock, and the next open recovers it. Always releases the lock.
@@ -533,7 +622,9 @@ public final class PartitionWriter extends PartitionLog {
                 return;
             }
             closed = true;
-            if (failure == null) {
+            if (failure == null && manifestUnwritten && activeSize == 0) {
+                withdraw();
+            } else if (failure == null) {
                 try {
                     active.file().force();
                     durableOffset.accumulateAndGet(nextOffset, Math::max);
@@ -543,7 +634,8 @@ public final class PartitionWriter extends PartitionLog {
                         log.warn("{}: could not write the index files of {} ({}); the next open rebuilds them",
                                 description, active.path(), e.getMessage());
                     }
-                    commitManifest(startOffset, List.of(segments), true, null);
+                    // The clean manifest needs forcing only when none of this epoch is durable yet.
+                    commitManifest(startOffset, List.of(segments), true, null, manifestUndurable);
                 } catch (IOException | LogStoreException e) {
                     error = e instanceof LogStoreException lse ? lse : new LogStoreException(description + ": clean "
                             + "shutdown failed: " + e.getMessage() + ". The next open recovers the partition from its "

@@ -95,6 +95,21 @@ public final class Segment {
     }
 
     /**
+     * Takes over the existing, empty file of a segment that a writer closed cleanly, as the new
+     * active segment of writer epoch {@code epoch}: like {@link #create}, but the file is there.
+     */
+    public static Segment takeOver(FileOpener opener, OpenFiles pool, Path dir, long baseOffset, int epoch,
+                                   int indexIntervalBytes) throws IOException {
+        // The index files written at its clean close describe it empty; they are rewritten at the next.
+        Files.deleteIfExists(dir.resolve(fileName(baseOffset, INDEX_SUFFIX)));
+        Files.deleteIfExists(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)));
+        SegmentFile file = SegmentFile.takeOver(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
+        Segment segment = new Segment(baseOffset, epoch, file, opener, indexIntervalBytes, true, -1);
+        segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
+        return segment;
+    }
+
+    /**
      * An existing segment, to read. Nothing is opened until the first read.
      *
      * @param summary             what the manifest recorded for it when sealed, or null for an

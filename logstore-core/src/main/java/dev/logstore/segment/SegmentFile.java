@@ -79,6 +79,22 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
         return file;
     }
 
+    /** An existing, empty file, to write from its start (see {@code Segment.takeOver}). */
+    static SegmentFile takeOver(FileOpener opener, OpenFiles pool, Path path) throws IOException {
+        FileChannel channel = opener.open(path, StandardOpenOption.WRITE);
+        try {
+            if (channel.size() != 0) {
+                throw new IOException(path + " is not empty (" + channel.size() + " bytes)");
+            }
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        SegmentFile file = new SegmentFile(path, opener, pool, channel);
+        pool.opened(file.writeSlot);
+        return file;
+    }
+
     /** An existing file, to read; nothing is opened before the first read. */
     public static SegmentFile existing(FileOpener opener, OpenFiles pool, Path path) {
         return new SegmentFile(path, opener, pool, null);
@@ -313,11 +329,17 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
         }
     }
 
-    /** Forces the file's data (and the metadata needed to read it back) to disk. */
+    /**
+     * Forces the file's data (and the metadata needed to read it back) to disk; nothing to do when
+     * nothing was written since the last force.
+     */
     public void force() throws IOException {
         try {
             FileChannel channel = useWriter();
             long covered = writes.get();
+            if (covered == forcedWrites.get()) {
+                return;
+            }
             channel.force(false);
             forcedWrites.accumulateAndGet(covered, Math::max);
         } finally {
