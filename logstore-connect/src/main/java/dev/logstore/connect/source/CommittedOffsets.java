@@ -8,11 +8,12 @@ import org.apache.kafka.connect.storage.OffsetStorageReader;
 
 /**
  * Finds the committed source offsets of store partitions. Connect looks offsets up by the exact
- * bytes of the serialized source-partition map, so each partition is looked up under both key
- * orders (see {@link StorePartition}). Under the current order alone for a partition whose
- * offsets were reset or altered through Connect: those writes only reach the current order, and
- * an older offset under the other one would undo them. Otherwise, when both orders hold an
- * offset, the further one is the newer, since a replay only moves forward.
+ * bytes of the serialized source-partition map. Tasks commit under the partition-first order, and
+ * Connect writes offset resets and alterations (KIP-875) under it too; LogStore 0.1 committed under
+ * the store-first order (see {@link StorePartition}). An offset under the partition-first order is
+ * therefore always the newer one and wins. The store-first order is asked only for partitions that
+ * have none, and not for partitions whose offsets were reset through Connect: a reset removes the
+ * partition-first offset, and the older store-first one must not undo it.
  */
 final class CommittedOffsets {
 
@@ -22,36 +23,34 @@ final class CommittedOffsets {
     /**
      * The committed offset of each unit that has one.
      *
-     * @param altered units whose offsets were reset or altered through Connect since LogStore 0.1
+     * @param reset units whose offsets were reset through Connect (see {@link OffsetResets})
      */
     static Map<StorePartition, Map<String, Object>> find(OffsetStorageReader reader, List<StorePartition> units,
-                                                         Set<StorePartition> altered) {
+                                                         Set<StorePartition> reset) {
         Map<StorePartition, Map<String, Object>> found = new HashMap<>();
-        for (int order = 0; order < 2; order++) {
-            int which = order;
-            List<StorePartition> asked = order == 0 ? units
-                    : units.stream().filter(unit -> !altered.contains(unit)).toList();
-            if (asked.isEmpty()) {
-                continue;
-            }
-            // One lookup per order: the two maps of a unit are equal, so they cannot share a call.
-            List<Map<String, Object>> keys = asked.stream().map(u -> u.sourcePartitionInEitherOrder().get(which)).toList();
-            Map<Map<String, Object>, Map<String, Object>> committed = reader.offsets(keys);
-            if (committed == null) {
-                continue;
-            }
-            for (StorePartition unit : asked) {
-                Map<String, Object> offset = committed.get(unit.sourcePartitionInEitherOrder().get(which));
-                if (offset != null && position(offset) > position(found.get(unit))) {
-                    found.put(unit, offset);
-                }
-            }
-        }
+        lookUp(reader, units, 0, found);
+        List<StorePartition> older = units.stream().filter(unit -> !found.containsKey(unit) && !reset.contains(unit))
+                .toList();
+        lookUp(reader, older, 1, found);
         return found;
     }
 
-    private static long position(Map<String, Object> offset) {
-        Object position = offset == null ? null : offset.get(PartitionReplay.OFFSET_KEY);
-        return position instanceof Number number ? number.longValue() : -1;
+    /** One lookup for every unit under one key order (a unit's two maps are equal, so they cannot share a call). */
+    private static void lookUp(OffsetStorageReader reader, List<StorePartition> units, int order,
+                               Map<StorePartition, Map<String, Object>> found) {
+        if (units.isEmpty()) {
+            return;
+        }
+        List<Map<String, Object>> keys = units.stream().map(u -> u.sourcePartitionInEitherOrder().get(order)).toList();
+        Map<Map<String, Object>, Map<String, Object>> committed = reader.offsets(keys);
+        if (committed == null) {
+            return;
+        }
+        for (StorePartition unit : units) {
+            Map<String, Object> offset = committed.get(unit.sourcePartitionInEitherOrder().get(order));
+            if (offset != null) {
+                found.put(unit, offset);
+            }
+        }
     }
 }

@@ -43,8 +43,8 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     /** Task-only key: the (store, partition) pairs a task replays and their ranges, "store:partition:start:end,...". */
     public static final String TASK_ASSIGNMENT = "task.assignment";
 
-    /** Task-only key: the assigned pairs whose offsets were reset or altered through Connect, "store:partition,...". */
-    public static final String TASK_OFFSETS_ALTERED = "task.offsets.altered";
+    /** Task-only key: the assigned pairs whose offsets were reset through Connect, "store:partition,...". */
+    public static final String TASK_OFFSETS_RESET = "task.offsets.reset";
 
     public static final String TOPIC_PLACEHOLDER = "${topic}";
 
@@ -211,7 +211,9 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                 .define(REPLAY_PLAN_DIR, Type.STRING, "", Importance.LOW, "Directory for the replay plan: where "
                                 + "each store partition's replay starts and ends, decided once when the replay begins "
                                 + "(so 'snapshot' is the archive's end at that moment, across restarts) and kept as "
-                                + "<name>.properties. Empty: <" + LOGSTORE_DIR + ">/.replay-plans. An absolute path; it "
+                                + "<name>.properties, beside <name>.offsets-reset (the partitions whose offsets were reset "
+                                + "through Connect; keep it). Empty: <" + LOGSTORE_DIR + ">/.replay-plans. An absolute "
+                                + "path; it "
                                 + "must be writable (set it when the archive is read-only) and, in a multi-worker "
                                 + "cluster, shared.", GROUP_REPLAY, ++replay, Width.LONG,
                         "Replay plan directory")

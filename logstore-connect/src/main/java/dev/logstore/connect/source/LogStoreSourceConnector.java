@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -112,14 +113,15 @@ public final class LogStoreSourceConnector extends SourceConnector {
         if (units.isEmpty()) {
             return List.of();
         }
+        Set<StorePartition> resets = OffsetResets.read(config, name);
         List<Map<String, String>> configs = new ArrayList<>();
         for (List<StorePartition> group : ConnectorUtils.groupPartitions(units, Math.min(maxTasks, units.size()))) {
             Map<String, String> task = new HashMap<>(props);
             Map<StorePartition, ReplayPlan.Range> share = new java.util.LinkedHashMap<>();
             group.forEach(unit -> share.put(unit, current.range(unit)));
             task.put(LogStoreSourceConfig.TASK_ASSIGNMENT, ReplayPlan.encode(share));
-            task.put(LogStoreSourceConfig.TASK_OFFSETS_ALTERED, ReplayPlan.encodeUnits(group.stream()
-                    .filter(current.offsetsAltered()::contains).toList()));
+            task.put(LogStoreSourceConfig.TASK_OFFSETS_RESET, ReplayPlan.encodeUnits(group.stream()
+                    .filter(resets::contains).toList()));
             configs.add(task);
         }
         return configs;
@@ -171,7 +173,6 @@ public final class LogStoreSourceConnector extends SourceConnector {
     public boolean alterOffsets(Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
         LogStoreSourceConfig checked = new LogStoreSourceConfig(connectorConfig);
         List<StorePartition> reset = new ArrayList<>();
-        List<StorePartition> altered = new ArrayList<>();
         for (Map.Entry<Map<String, ?>, Map<String, ?>> entry : offsets.entrySet()) {
             StorePartition unit;
             try {
@@ -190,12 +191,14 @@ public final class LogStoreSourceConnector extends SourceConnector {
                         + "\": <next archive offset>}");
             }
             checkAgainstArchive(checked, unit, number.longValue());
-            altered.add(unit);
         }
         // A reset partition starts over as configured: its planned range is made again at the next
-        // start. Reset or altered, its tasks go by the offset Connect writes now, not an older one
-        // committed under LogStore 0.1's other key order.
-        ReplayPlan.offsetsAltered(checked, connectorConfig.getOrDefault("name", "logstore-source"), altered, reset);
+        // start, and its tasks never go back to an older offset committed under LogStore 0.1's key
+        // order. (An altered one needs neither: the offset Connect writes now is the one tasks find
+        // first.) Should Connect then fail to write the resets, repeating the request completes them.
+        String name = connectorConfig.getOrDefault("name", "logstore-source");
+        OffsetResets.add(checked, name, reset);
+        ReplayPlan.offsetsReset(checked, name, reset);
         return true;
     }
 

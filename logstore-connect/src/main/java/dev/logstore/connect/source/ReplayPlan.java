@@ -15,11 +15,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -38,8 +36,7 @@ import org.slf4j.LoggerFactory;
  * <p>When the start or end settings change, the plan is made again from the new settings (and
  * the change logged): a changed end is honoured for every partition, a changed start for those
  * that have not committed a position. Resetting a partition's offsets (KIP-875) forgets its
- * range, so it is planned again; resetting or altering them marks the partition so that its
- * tasks ignore offsets committed under LogStore 0.1's other key order (see {@link CommittedOffsets}).
+ * range, so it is planned again (the reset itself is recorded apart, by {@link OffsetResets}).
  */
 final class ReplayPlan {
 
@@ -47,7 +44,6 @@ final class ReplayPlan {
     private static final String SETTINGS = "settings";
     private static final String CREATED = "created";
     private static final String PARTITION_PREFIX = "partition.";
-    private static final String ALTERED = "offsets.altered";
     private static final String REPLAN = "replan";
 
     /** One partition's range: offsets from {@code start} (inclusive) to {@code end} (exclusive; MAX for a followed one). */
@@ -59,24 +55,20 @@ final class ReplayPlan {
     /** When the plan was made (ISO-8601), for the log. */
     private final String created;
     private final TreeMap<StorePartition, Range> ranges;
-    /** Partitions whose offsets were reset or altered through Connect. */
-    private final TreeSet<StorePartition> altered;
     /** Partitions reset since the plan was made: planned again, even within a snapshot. */
     private final TreeSet<StorePartition> replan;
 
     private ReplayPlan(Path file, String settings, String created, TreeMap<StorePartition, Range> ranges,
-                       TreeSet<StorePartition> altered, TreeSet<StorePartition> replan) {
+                       TreeSet<StorePartition> replan) {
         this.file = file;
         this.settings = settings;
         this.created = created;
         this.ranges = ranges;
-        this.altered = altered;
         this.replan = replan;
     }
 
     private static ReplayPlan empty(Path file, String settings) {
-        return new ReplayPlan(file, settings, Instant.now().toString(), new TreeMap<>(), new TreeSet<>(),
-                new TreeSet<>());
+        return new ReplayPlan(file, settings, Instant.now().toString(), new TreeMap<>(), new TreeSet<>());
     }
 
     static Path file(LogStoreSourceConfig config, String connector) {
@@ -93,17 +85,12 @@ final class ReplayPlan {
         ReplayPlan recorded = read(file);
         ReplayPlan plan;
         boolean reused = false;
-        if (recorded == null || recorded.settings.isEmpty()) {
-            // None, or only the marks of an offset reset made before the replay was first planned.
+        if (recorded == null) {
             plan = empty(file, settings);
-            if (recorded != null) {
-                plan.altered.addAll(recorded.altered);
-            }
             log.info("Planning the replay of {} from {} ({}), recorded in {}", stores.keySet(), config.archiveRoot(),
                     settings, file);
         } else if (!recorded.settings.equals(settings)) {
             plan = empty(file, settings);
-            plan.altered.addAll(recorded.altered);
             log.warn("The replay settings of {} changed from [{}] to [{}]: planning the replay again. Partitions with a "
                     + "committed position go on from it to the new end; the others start as now configured",
                     connector, recorded.settings, settings);
@@ -135,8 +122,13 @@ final class ReplayPlan {
                     file);
         }
         if (!outsideTheSnapshot.isEmpty()) {
-            log.warn("{} appeared after the snapshot of {} was taken at {}: they are not replayed. Reset their offsets "
-                    + "(or delete {}) to replay them", outsideTheSnapshot, connector, plan.created, file);
+            StorePartition example = outsideTheSnapshot.get(0);
+            log.warn("{} appeared after the snapshot of {} was taken at {}: they are not replayed. To replay one, reset "
+                    + "its offset through Connect's REST API, e.g. PATCH /connectors/{}/offsets with {{\"offsets\": "
+                    + "[{{\"partition\": {{\"partition\": {}, \"store\": \"{}\"}}, \"offset\": null}}]}} (with "
+                    + "the connector stopped). A DELETE of all the offsets does not reach them, as they have none; "
+                    + "deleting {} plans a new snapshot of everything", outsideTheSnapshot, connector, plan.created,
+                    connector, example.partition(), example.store(), file);
         }
         if (changed) {
             plan.write();
@@ -172,29 +164,21 @@ final class ReplayPlan {
         return ranges.get(unit);
     }
 
-    /** Partitions whose offsets were reset or altered through Connect. */
-    Set<StorePartition> offsetsAltered() {
-        return Collections.unmodifiableSet(altered);
-    }
-
     /**
-     * Records an offset reset or alteration (KIP-875) of {@code altered}, of which {@code reset}
-     * were reset: their ranges are forgotten, so the next {@link #prepare} plans them afresh (even
-     * within a snapshot), and all are marked altered. Writes the file.
+     * Records an offset reset (KIP-875) of {@code reset}: their ranges are forgotten, so the next
+     * {@link #prepare} plans them afresh, even within a snapshot. Writes the file when there is one
+     * (without one, the next start plans everything afresh anyway).
      */
-    static void offsetsAltered(LogStoreSourceConfig config, String connector, Collection<StorePartition> altered,
-                               Collection<StorePartition> reset) {
-        if (altered.isEmpty() && reset.isEmpty()) {
+    static void offsetsReset(LogStoreSourceConfig config, String connector, Collection<StorePartition> reset) {
+        if (reset.isEmpty()) {
             return;
         }
-        Path file = file(config, connector);
-        ReplayPlan recorded = read(file);
-        ReplayPlan plan = recorded != null ? recorded : empty(file, "");
-        plan.ranges.keySet().removeAll(reset);
-        plan.replan.addAll(reset);
-        plan.altered.addAll(altered);
-        plan.altered.addAll(reset);
-        plan.write();
+        ReplayPlan plan = read(file(config, connector));
+        if (plan != null) {
+            plan.ranges.keySet().removeAll(reset);
+            plan.replan.addAll(reset);
+            plan.write();
+        }
     }
 
     /** Where {@code unit}'s replay starts and ends, as configured, measured on the archive now. */
@@ -241,8 +225,7 @@ final class ReplayPlan {
                 }
             }
             return new ReplayPlan(file, properties.getProperty(SETTINGS, ""),
-                    properties.getProperty(CREATED, "an unknown time"), ranges, units(properties.getProperty(ALTERED)),
-                    units(properties.getProperty(REPLAN)));
+                    properties.getProperty(CREATED, "an unknown time"), ranges, units(properties.getProperty(REPLAN)));
         } catch (RuntimeException e) {
             throw damaged(file, e);
         }
@@ -274,9 +257,6 @@ final class ReplayPlan {
         Properties properties = new Properties();
         properties.setProperty(SETTINGS, settings);
         properties.setProperty(CREATED, created);
-        if (!altered.isEmpty()) {
-            properties.setProperty(ALTERED, encodeUnits(altered));
-        }
         if (!replan.isEmpty()) {
             properties.setProperty(REPLAN, encodeUnits(replan));
         }

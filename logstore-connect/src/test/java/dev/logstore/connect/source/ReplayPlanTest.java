@@ -136,20 +136,56 @@ class ReplayPlanTest {
     }
 
     @Test
-    void partitionsWhoseOffsetsWereResetOrAlteredAreMarkedInTheirTasksConfiguration() {
+    void resetPartitionsAreMarkedInTheirTasksConfigurationEvenAfterThePlanIsDeleted() throws Exception {
         append(10);
         Map<String, String> snapshot = config(Map.of());
-        Map<Map<String, ?>, Map<String, ?>> altered = new HashMap<>();
-        altered.put(new StorePartition("orders", 1).sourcePartition(), Map.of("offset", 3));
+        Map<Map<String, ?>, Map<String, ?>> request = new HashMap<>();
+        request.put(new StorePartition("orders", 1).sourcePartition(), null);
+        request.put(new StorePartition("orders", 0).sourcePartition(), Map.of("offset", 3));
         // Before the replay was ever planned (a connector from LogStore 0.1 had no plan).
-        new LogStoreSourceConnector().alterOffsets(snapshot, altered);
-        String marked = "";
-        for (Map<String, String> task : taskConfigs(snapshot)) {
-            marked += task.get(LogStoreSourceConfig.TASK_OFFSETS_ALTERED);
-        }
-        assertEquals("orders:1", marked);
-        assertEquals(new ReplayPlan.Range(0, 10), planned(snapshot).get(new StorePartition("orders", 1)),
+        new LogStoreSourceConnector().alterOffsets(snapshot, request);
+        assertEquals("orders:1", marks(snapshot), "reset partitions are marked; an alteration needs no mark");
+        assertEquals(new ReplayPlan.Range(0, 10), planned(snapshot).get(new StorePartition("orders", 0)),
                 "an alteration keeps the partition's planned range");
+
+        // Deleting the plan (as a damaged plan's message says) plans again, and keeps the marks.
+        Files.delete(root.resolve(".replay-plans/replay-orders.properties"));
+        assertEquals("orders:1", marks(snapshot));
+        assertTrue(Files.readString(root.resolve(".replay-plans/replay-orders.offsets-reset")).contains("orders:1"));
+    }
+
+    private static String marks(Map<String, String> props) {
+        StringBuilder marked = new StringBuilder();
+        for (Map<String, String> task : taskConfigs(props)) {
+            marked.append(task.get(LogStoreSourceConfig.TASK_OFFSETS_RESET));
+        }
+        return marked.toString();
+    }
+
+    @Test
+    void aDeleteOfAllOffsetsLeavesPartitionsOutsideTheSnapshotOutAndAResetOfOneBringsItIn() {
+        append(10);
+        Map<String, String> snapshot = config(Map.of());
+        planned(snapshot);
+        try (LogStore grown = LogStore.builder(root.resolve("orders")).partitions(3).growPartitions().open()) {
+            grown.append(2, List.of(Record.of(null, new byte[] {1}, 5_000)));
+        }
+        StorePartition late = new StorePartition("orders", 2);
+        assertEquals(new ReplayPlan.Range(1, 1), planned(snapshot).get(late));
+
+        // DELETE /connectors/<name>/offsets resets the partitions that have a committed offset
+        // (the task committed none for the late one: it had nothing to replay).
+        Map<Map<String, ?>, Map<String, ?>> delete = new HashMap<>();
+        delete.put(new StorePartition("orders", 0).sourcePartition(), null);
+        delete.put(new StorePartition("orders", 1).sourcePartition(), null);
+        new LogStoreSourceConnector().alterOffsets(snapshot, delete);
+        assertEquals(new ReplayPlan.Range(1, 1), planned(snapshot).get(late), "still outside the snapshot");
+
+        // The log says to PATCH a null offset for it: that brings it in.
+        Map<Map<String, ?>, Map<String, ?>> patch = new HashMap<>();
+        patch.put(late.sourcePartition(), null);
+        new LogStoreSourceConnector().alterOffsets(snapshot, patch);
+        assertEquals(new ReplayPlan.Range(0, 1), planned(snapshot).get(late));
     }
 
     @Test
