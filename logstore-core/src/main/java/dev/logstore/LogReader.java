@@ -400,9 +400,10 @@ public final class LogReader implements AutoCloseable {
         current = null;
         currentSegment = null;
         // Read ahead as far as the caller's budget goes, so the next batches are already here;
-        // at least a header, to learn the batch's size.
+        // at least the buffer's smallest size, which costs no more to read than a header and
+        // usually holds the whole batch: one read, not a header's and then the batch's.
         ByteBuffer target = buffer(maxBytes, 0);
-        int want = (int) Math.min(end - filePosition, Math.max(MAX_HEADER_SIZE, Math.min(target.capacity(), maxBytes)));
+        int want = (int) Math.min(end - filePosition, Math.max(MIN_BUFFER, Math.min(target.capacity(), maxBytes)));
         target.clear().limit(want);
         segment.readFully(target, filePosition);
         target.flip();

@@ -31,6 +31,8 @@ final class FaultyFiles implements FileOpener {
     /** Fails opening matching files, as "Too many open files" does. */
     volatile Predicate<Path> failOpens = path -> false;
     final AtomicLong bytesRead = new AtomicLong();
+    /** Counts positional reads (preads). */
+    final AtomicLong preads = new AtomicLong();
     /** Counts fsyncs of files and directories alike. */
     final AtomicLong forces = new AtomicLong();
 
@@ -172,6 +174,7 @@ final class FaultyFiles implements FileOpener {
 
         @Override
         public int read(ByteBuffer dst, long position) throws IOException {
+            preads.incrementAndGet();
             try {
                 int n = delegate.read(dst, position);
                 bytesRead.addAndGet(Math.max(0, n));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.record.BatchFormat;
+import dev.logstore.record.BatchHeader;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
 import dev.logstore.record.RecordDecoder;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -117,6 +119,45 @@ class LimitsTest {
             assertTrue(onePoll >= batchBytes, "one poll reads the batch: " + onePoll);
             assertTrue(smallPolls <= 2 * onePoll, "1000 polls of 10 read " + smallPolls + " bytes, one poll of all "
                     + onePoll + ": the batch is read (and checked) once, not once per poll");
+        }
+    }
+
+    @Test
+    void aRandomReadOrSeekByOffsetTakesAtMostTwoPreads() {
+        Random random = new Random(7);
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(256 * 1024).open()) {
+            for (int i = 0; i < 4000; i++) {
+                // batches of 1 to 3 records of 20 to 400 bytes: a dozen or more batches per index interval
+                store.append(0, TestRecords.random(random, 1 + random.nextInt(3), 400));
+            }
+        }
+        FaultyFiles files = new FaultyFiles();
+        try (LogStore store = LogStore.builder(dir).readOnly().fileOpener(files).open()) {
+            long next = store.nextOffset(0);
+            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            for (long offset = 0; offset < next; offset += 97) {
+                store.read(0, offset, buffer.clear()); // opens the files and loads the indexes
+            }
+            for (int i = 0; i < 300; i++) {
+                long offset = random.nextLong(next);
+                long before = files.preads.get();
+                int read = store.read(0, offset, buffer.clear());
+                assertTrue(read > 0);
+                long preads = files.preads.get() - before;
+                assertTrue(preads <= 2, "read(" + offset + ") took " + preads + " preads");
+                BatchHeader first = BatchHeader.read(buffer.flip(), 0);
+                assertTrue(first.baseOffset() <= offset && first.lastOffset() >= offset, "the batch holding " + offset);
+            }
+            try (LogReader reader = store.reader(0)) {
+                for (int i = 0; i < 300; i++) {
+                    long offset = random.nextLong(next);
+                    long before = files.preads.get();
+                    List<LogRecord> one = reader.seek(offset).poll(1, 1);
+                    long preads = files.preads.get() - before;
+                    assertEquals(offset, one.get(0).offset());
+                    assertTrue(preads <= 2, "seek(" + offset + ").poll(1, 1) took " + preads + " preads");
+                }
+            }
         }
     }
 

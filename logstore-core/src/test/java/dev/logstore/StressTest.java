@@ -65,6 +65,21 @@ class StressTest {
         return at < n ? written[at] : -1;
     }
 
+    /** The exception, its causes, and where the deepest one was thrown: enough to find a rare failure. */
+    private static String describe(Throwable e) {
+        StringBuilder text = new StringBuilder(e.toString());
+        Throwable deepest = e;
+        while (deepest.getCause() != null && deepest.getCause() != deepest) {
+            deepest = deepest.getCause();
+            text.append(" caused by ").append(deepest);
+        }
+        StackTraceElement[] frames = deepest.getStackTrace();
+        for (int i = 0; i < Math.min(8, frames.length); i++) {
+            text.append("\n    at ").append(frames[i]);
+        }
+        return text.toString();
+    }
+
     private void violation(String what) {
         if (violations.size() < 20) {
             violations.add(what);
@@ -197,7 +212,7 @@ class StressTest {
                 }
             }
         } catch (RuntimeException e) {
-            violation(who + ": " + e);
+            violation(who + ": " + describe(e));
         }
         return null;
     }

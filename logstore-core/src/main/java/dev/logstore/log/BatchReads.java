@@ -118,14 +118,27 @@ public final class BatchReads {
             throws IOException {
         int start = dst.position();
         int room = dst.remaining();
-        BatchHeader first = segment.headerAt(position, end);
+        int want = (int) Math.min(room, end - position);
+        // One read: the first batch's header comes with the bytes (a separate read only when it
+        // does not fit, to say how large the buffer must be).
+        BatchHeader first = null;
+        if (want >= MIN_HEADER_SIZE) {
+            ByteBuffer view = dst.duplicate();
+            view.limit(start + want);
+            segment.readFully(view, position);
+            first = BatchHeader.readIfComplete(dst, start, want);
+        }
+        if (first == null) {
+            first = segment.headerAt(position, end);
+        } else {
+            first = RecordDecoder.checkHeader(dst, start, segment.path(), position);
+            if (position + first.sizeInBytes() > end) {
+                segment.headerAt(position, end); // throws: a batch running past the end is damage
+            }
+        }
         if (room < first.sizeInBytes()) {
             throw tooSmall(log, first, room);
         }
-        int want = (int) Math.min(room, end - position);
-        ByteBuffer view = dst.duplicate();
-        view.limit(start + want);
-        segment.readFully(view, position);
         int whole = 0;
         while (want - whole >= MIN_HEADER_SIZE) {
             BatchHeader header = BatchHeader.readIfComplete(dst, start + whole, want - whole);

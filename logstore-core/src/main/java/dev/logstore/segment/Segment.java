@@ -1,6 +1,7 @@
 package dev.logstore.segment;
 
 import static dev.logstore.record.BatchFormat.MAX_HEADER_SIZE;
+import static dev.logstore.record.BatchFormat.MIN_HEADER_SIZE;
 
 import dev.logstore.CorruptLogException;
 import dev.logstore.index.OffsetIndex;
@@ -303,8 +304,11 @@ public final class Segment {
         long position = Math.min(indexes(end).lookup(target), end);
         long skipped = -1;
         BatchHeader skippedHeader = null;
+        // The batch sought starts within one index interval of the indexed position: its header and
+        // those before it come from one read of that stretch (one pread, not one per header).
+        HeaderWindow window = new HeaderWindow(indexIntervalBytes + MAX_HEADER_SIZE);
         while (position < end) {
-            BatchHeader h = headerAt(position, end);
+            BatchHeader h = window.headerAt(position, end);
             if (h.lastOffset() >= target) {
                 if (h.baseOffset() > target && skippedHeader != null) {
                     // The target falls between two batches: a gap in the offsets, or a damaged
@@ -322,6 +326,44 @@ public final class Segment {
             checkCrc(skipped, skippedHeader);
         }
         return end;
+    }
+
+    /** Batch headers read from a buffered stretch of the file, read again further on when a header lies past it. */
+    private final class HeaderWindow {
+        private final int capacity;
+        private ByteBuffer bytes;
+        private long start;
+
+        HeaderWindow(int capacity) {
+            this.capacity = Math.max(capacity, MAX_HEADER_SIZE);
+        }
+
+        BatchHeader headerAt(long position, long end) throws IOException {
+            if (bytes == null || position < start || !complete(position)) {
+                if (end - position < MIN_HEADER_SIZE) {
+                    return Segment.this.headerAt(position, end); // throws: the segment ends inside a header
+                }
+                bytes = ByteBuffer.allocate((int) Math.min(capacity, end - position));
+                readFully(bytes, position);
+                start = position;
+                if (!complete(position)) {
+                    return Segment.this.headerAt(position, end); // throws: the segment ends inside a header
+                }
+            }
+            int index = (int) (position - start);
+            BatchHeader checked = RecordDecoder.checkHeader(bytes, index, path(), position);
+            if (position + checked.sizeInBytes() > end) {
+                throw new CorruptLogException(path(), position, "the batch claims " + checked.sizeInBytes()
+                        + " bytes but the segment ends " + (end - position) + " bytes after its start");
+            }
+            return checked;
+        }
+
+        private boolean complete(long position) {
+            long index = position - start;
+            return index >= 0 && index < bytes.limit()
+                    && BatchHeader.readIfComplete(bytes, (int) index, bytes.limit() - index) != null;
+        }
     }
 
     /** Reads the whole batch at {@code position}, whose header is {@code header}, and checks its CRC-32C. */

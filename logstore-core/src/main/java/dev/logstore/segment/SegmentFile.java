@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -47,6 +48,8 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     private volatile FileChannel reader;
     private volatile boolean closed;
     private final ReadSlot readSlot = new ReadSlot();
+    /** Reads under way: the pool does not close the read channel under them. */
+    private final AtomicInteger readsInFlight = new AtomicInteger();
 
     // The write side. Writes and forces hold the read side of writerUse (they may overlap: an
     // append goes on while the previous one is being forced); the pool's eviction takes the write
@@ -168,6 +171,9 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
             if (reader == null) {
                 return OpenFiles.Eviction.GONE;
             }
+            if (readsInFlight.get() > 0) {
+                return OpenFiles.Eviction.KEPT; // never closed under a read
+            }
             if (used && !hard) {
                 used = false;
                 return OpenFiles.Eviction.KEPT;
@@ -191,27 +197,37 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     @Override
     public void readFully(ByteBuffer dst, long position) throws IOException {
         int start = dst.position();
-        for (int attempt = 0; ; attempt++) {
-            FileChannel channel = readChannelFor(attempt);
-            try {
-                Directories.readFully(channel, dst, position);
-                return;
-            } catch (ClosedChannelException e) {
-                closedUnder(e, attempt);
-                dst.position(start); // read it all again
+        readsInFlight.incrementAndGet();
+        try {
+            for (int attempt = 0; ; attempt++) {
+                FileChannel channel = readChannelFor(attempt);
+                try {
+                    Directories.readFully(channel, dst, position);
+                    return;
+                } catch (ClosedChannelException e) {
+                    closedUnder(e, attempt);
+                    dst.position(start); // read it all again
+                }
             }
+        } finally {
+            readsInFlight.decrementAndGet();
         }
     }
 
     /** The file's size now (it grows while a writer in another process appends). */
     public long size() throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            FileChannel channel = readChannelFor(attempt);
-            try {
-                return channel.size();
-            } catch (ClosedChannelException e) {
-                closedUnder(e, attempt);
+        readsInFlight.incrementAndGet();
+        try {
+            for (int attempt = 0; ; attempt++) {
+                FileChannel channel = readChannelFor(attempt);
+                try {
+                    return channel.size();
+                } catch (ClosedChannelException e) {
+                    closedUnder(e, attempt);
+                }
             }
+        } finally {
+            readsInFlight.decrementAndGet();
         }
     }
 
@@ -227,6 +243,15 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
      * @return the bytes sent
      */
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+        readsInFlight.incrementAndGet();
+        try {
+            return transferInFlight(position, count, target);
+        } finally {
+            readsInFlight.decrementAndGet();
+        }
+    }
+
+    private long transferInFlight(long position, long count, WritableByteChannel target) throws IOException {
         long done = 0;
         for (int attempt = 0; done < count; ) {
             if (done > 0 && Thread.currentThread().isInterrupted()) {
