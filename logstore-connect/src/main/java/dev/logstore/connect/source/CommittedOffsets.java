@@ -9,11 +9,11 @@ import org.apache.kafka.connect.storage.OffsetStorageReader;
 /**
  * Finds the committed source offsets of store partitions. Connect looks offsets up by the exact
  * bytes of the serialized source-partition map. Tasks commit under the partition-first order, and
- * Connect writes offset resets and alterations (KIP-875) under it too; LogStore 0.1 committed under
- * the store-first order (see {@link StorePartition}). An offset under the partition-first order is
- * therefore always the newer one and wins. The store-first order is asked only for partitions that
- * have none, and not for partitions whose offsets were reset through Connect: a reset removes the
- * partition-first offset, and the older store-first one must not undo it.
+ * Connect writes offset resets and alterations (KIP-875) under it too; LogStore 0.1 built the map
+ * in an order that changed from one JVM to the next, so it may have committed under either order.
+ * So each partition is looked up under both, and the further offset wins (a replay only moves
+ * forward), except for partitions whose offsets were reset or altered through Connect: for those
+ * only the partition-first order counts, or an older offset under the other would undo the change.
  */
 final class CommittedOffsets {
 
@@ -23,15 +23,13 @@ final class CommittedOffsets {
     /**
      * The committed offset of each unit that has one.
      *
-     * @param reset units whose offsets were reset through Connect (see {@link OffsetResets})
+     * @param altered units whose offsets were reset or altered through Connect (see {@link AlteredOffsets})
      */
     static Map<StorePartition, Map<String, Object>> find(OffsetStorageReader reader, List<StorePartition> units,
-                                                         Set<StorePartition> reset) {
+                                                         Set<StorePartition> altered) {
         Map<StorePartition, Map<String, Object>> found = new HashMap<>();
         lookUp(reader, units, 0, found);
-        List<StorePartition> older = units.stream().filter(unit -> !found.containsKey(unit) && !reset.contains(unit))
-                .toList();
-        lookUp(reader, older, 1, found);
+        lookUp(reader, units.stream().filter(unit -> !altered.contains(unit)).toList(), 1, found);
         return found;
     }
 
@@ -48,9 +46,14 @@ final class CommittedOffsets {
         }
         for (StorePartition unit : units) {
             Map<String, Object> offset = committed.get(unit.sourcePartitionInEitherOrder().get(order));
-            if (offset != null) {
+            if (offset != null && position(offset) > position(found.get(unit))) {
                 found.put(unit, offset);
             }
         }
+    }
+
+    private static long position(Map<String, Object> offset) {
+        Object position = offset == null ? null : offset.get(PartitionReplay.OFFSET_KEY);
+        return position instanceof Number number ? number.longValue() : -1;
     }
 }

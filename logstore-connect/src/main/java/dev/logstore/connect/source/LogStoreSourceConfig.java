@@ -43,8 +43,11 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     /** Task-only key: the (store, partition) pairs a task replays and their ranges, "store:partition:start:end,...". */
     public static final String TASK_ASSIGNMENT = "task.assignment";
 
-    /** Task-only key: the assigned pairs whose offsets were reset through Connect, "store:partition,...". */
-    public static final String TASK_OFFSETS_RESET = "task.offsets.reset";
+    /** Task-only key: the assigned pairs whose offsets were reset or altered through Connect, "store:partition,...". */
+    public static final String TASK_OFFSETS_ALTERED = "task.offsets.altered";
+
+    /** Where replay plans are kept unless {@link #REPLAY_PLAN_DIR} says otherwise, under the archive root. */
+    static final String DEFAULT_REPLAY_PLAN_DIR = ".replay-plans";
 
     public static final String TOPIC_PLACEHOLDER = "${topic}";
 
@@ -211,8 +214,9 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                 .define(REPLAY_PLAN_DIR, Type.STRING, "", Importance.LOW, "Directory for the replay plan: where "
                                 + "each store partition's replay starts and ends, decided once when the replay begins "
                                 + "(so 'snapshot' is the archive's end at that moment, across restarts) and kept as "
-                                + "<name>.properties, beside <name>.offsets-reset (the partitions whose offsets were reset "
-                                + "through Connect; keep it). Empty: <" + LOGSTORE_DIR + ">/.replay-plans. An absolute "
+                                + "<name>.properties, beside <name>.offsets-altered (the partitions whose offsets were reset "
+                                + "or altered through Connect; keep it). Files in the default directory are carried "
+                                + "over when this is set later. Empty: <" + LOGSTORE_DIR + ">/.replay-plans. An absolute "
                                 + "path; it "
                                 + "must be writable (set it when the archive is read-only) and, in a multi-worker "
                                 + "cluster, shared.", GROUP_REPLAY, ++replay, Width.LONG,
@@ -287,7 +291,7 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     /** Where replay plans are kept. */
     public Path replayPlanDirectory() {
         String dir = getString(REPLAY_PLAN_DIR);
-        return dir == null || dir.isBlank() ? archiveRoot().resolve(".replay-plans") : Path.of(dir.trim()).normalize();
+        return dir == null || dir.isBlank() ? archiveRoot().resolve(DEFAULT_REPLAY_PLAN_DIR) : Path.of(dir.trim()).normalize();
     }
 
     /** The settings that decide a replay's range, as one string: a plan made from others is made again. */

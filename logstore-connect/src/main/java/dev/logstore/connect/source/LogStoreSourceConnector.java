@@ -62,7 +62,9 @@ public final class LogStoreSourceConnector extends SourceConnector {
         }
         name = props.getOrDefault("name", "logstore-source");
         stores = StoreCatalog.scan(config);
-        plan = ReplayPlan.prepare(config, name, stores);
+        AlteredOffsets.carryOver(config, name);
+        AlteredOffsets.read(config, name); // a damaged record fails the connector here, where its status shows it
+        plan = AlteredOffsets.locked(config, name, () -> ReplayPlan.prepare(config, name, stores));
         TargetTopics.ensure(config, stores);
         if (stores.isEmpty()) {
             log.warn("No store in {} matches the configuration yet", config.archiveRoot());
@@ -84,7 +86,7 @@ public final class LogStoreSourceConnector extends SourceConnector {
             if (!now.equals(stores)) {
                 log.info("Archive {} changed from {} to {}; reconfiguring tasks", config.archiveRoot(), stores, now);
                 TargetTopics.ensure(config, now);
-                plan = ReplayPlan.prepare(config, name, now);
+                plan = AlteredOffsets.locked(config, name, () -> ReplayPlan.prepare(config, name, now));
                 stores = now;
                 context.requestTaskReconfiguration();
             }
@@ -113,15 +115,15 @@ public final class LogStoreSourceConnector extends SourceConnector {
         if (units.isEmpty()) {
             return List.of();
         }
-        Set<StorePartition> resets = OffsetResets.read(config, name);
+        Set<StorePartition> altered = AlteredOffsets.read(config, name);
         List<Map<String, String>> configs = new ArrayList<>();
         for (List<StorePartition> group : ConnectorUtils.groupPartitions(units, Math.min(maxTasks, units.size()))) {
             Map<String, String> task = new HashMap<>(props);
             Map<StorePartition, ReplayPlan.Range> share = new java.util.LinkedHashMap<>();
             group.forEach(unit -> share.put(unit, current.range(unit)));
             task.put(LogStoreSourceConfig.TASK_ASSIGNMENT, ReplayPlan.encode(share));
-            task.put(LogStoreSourceConfig.TASK_OFFSETS_RESET, ReplayPlan.encodeUnits(group.stream()
-                    .filter(resets::contains).toList()));
+            task.put(LogStoreSourceConfig.TASK_OFFSETS_ALTERED, ReplayPlan.encodeUnits(group.stream()
+                    .filter(altered::contains).toList()));
             configs.add(task);
         }
         return configs;
@@ -173,6 +175,7 @@ public final class LogStoreSourceConnector extends SourceConnector {
     public boolean alterOffsets(Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
         LogStoreSourceConfig checked = new LogStoreSourceConfig(connectorConfig);
         List<StorePartition> reset = new ArrayList<>();
+        List<StorePartition> altered = new ArrayList<>();
         for (Map.Entry<Map<String, ?>, Map<String, ?>> entry : offsets.entrySet()) {
             StorePartition unit;
             try {
@@ -180,6 +183,11 @@ public final class LogStoreSourceConnector extends SourceConnector {
             } catch (IllegalArgumentException e) {
                 throw new ConnectException(e.getMessage());
             }
+            String badName = ArchivePaths.problemWithStoreName(unit.store());
+            if (badName != null) {
+                throw new ConnectException(badName);
+            }
+            altered.add(unit);
             Map<String, ?> offset = entry.getValue();
             if (offset == null) {
                 reset.add(unit);
@@ -193,12 +201,15 @@ public final class LogStoreSourceConnector extends SourceConnector {
             checkAgainstArchive(checked, unit, number.longValue());
         }
         // A reset partition starts over as configured: its planned range is made again at the next
-        // start, and its tasks never go back to an older offset committed under LogStore 0.1's key
-        // order. (An altered one needs neither: the offset Connect writes now is the one tasks find
-        // first.) Should Connect then fail to write the resets, repeating the request completes them.
+        // start. Reset or altered, its tasks never go back to an older offset committed under
+        // LogStore 0.1's other key order. Should Connect then fail to write the offsets, repeating
+        // the request completes the change.
         String name = connectorConfig.getOrDefault("name", "logstore-source");
-        OffsetResets.add(checked, name, reset);
-        ReplayPlan.offsetsReset(checked, name, reset);
+        AlteredOffsets.locked(checked, name, () -> {
+            AlteredOffsets.add(checked, name, altered);
+            ReplayPlan.offsetsReset(checked, name, reset);
+            return null;
+        });
         return true;
     }
 

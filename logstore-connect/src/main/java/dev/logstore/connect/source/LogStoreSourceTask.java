@@ -65,7 +65,7 @@ public final class LogStoreSourceTask extends SourceTask {
                 ReplayPlan.decode(props.getOrDefault(LogStoreSourceConfig.TASK_ASSIGNMENT, ""));
         List<StorePartition> units = List.copyOf(plan.keySet());
         Map<StorePartition, Map<String, Object>> committed = CommittedOffsets.find(context.offsetStorageReader(), units,
-                ReplayPlan.units(props.get(LogStoreSourceConfig.TASK_OFFSETS_RESET)));
+                ReplayPlan.units(props.get(LogStoreSourceConfig.TASK_OFFSETS_ALTERED)));
         try {
             for (StorePartition unit : units) {
                 replays.add(openReplay(unit, plan.get(unit), committed.get(unit)));

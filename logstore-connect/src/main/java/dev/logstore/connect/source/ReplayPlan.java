@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * <p>When the start or end settings change, the plan is made again from the new settings (and
  * the change logged): a changed end is honoured for every partition, a changed start for those
  * that have not committed a position. Resetting a partition's offsets (KIP-875) forgets its
- * range, so it is planned again (the reset itself is recorded apart, by {@link OffsetResets}).
+ * range, so it is planned again (the reset itself is recorded apart, by {@link AlteredOffsets}).
  */
 final class ReplayPlan {
 
@@ -122,18 +122,44 @@ final class ReplayPlan {
                     file);
         }
         if (!outsideTheSnapshot.isEmpty()) {
-            StorePartition example = outsideTheSnapshot.get(0);
             log.warn("{} appeared after the snapshot of {} was taken at {}: they are not replayed. To replay one, reset "
-                    + "its offset through Connect's REST API, e.g. PATCH /connectors/{}/offsets with {{\"offsets\": "
-                    + "[{{\"partition\": {{\"partition\": {}, \"store\": \"{}\"}}, \"offset\": null}}]}} (with "
-                    + "the connector stopped). A DELETE of all the offsets does not reach them, as they have none; "
-                    + "deleting {} plans a new snapshot of everything", outsideTheSnapshot, connector, plan.created,
-                    connector, example.partition(), example.store(), file);
+                    + "its offset through Connect's REST API (with the connector stopped): PATCH /connectors/{}/offsets "
+                    + "with {}. A DELETE of all the offsets does not reach them, as they have none; deleting {} plans a "
+                    + "new snapshot of everything", outsideTheSnapshot, connector, plan.created, connector,
+                    resetRequest(outsideTheSnapshot.get(0)), file);
+        }
+        if (reused && config.end() == LogStoreSourceConfig.End.SNAPSHOT) {
+            List<StorePartition> plannedEmpty = plan.ranges.entrySet().stream()
+                    .filter(e -> e.getValue().start() >= e.getValue().end() && !outsideTheSnapshot.contains(e.getKey()))
+                    .filter(e -> nextOffset(config, e.getKey()) > e.getValue().end())
+                    .map(Map.Entry::getKey).toList();
+            if (!plannedEmpty.isEmpty()) {
+                log.warn("{} held nothing to replay when the snapshot of {} was taken at {}; the records added to "
+                        + "them since are not replayed. To replay them, reset their offsets one by one (a DELETE of all "
+                        + "the offsets does not reach them): PATCH /connectors/{}/offsets with {}", plannedEmpty,
+                        connector, plan.created, connector, resetRequest(plannedEmpty.get(0)));
+            }
         }
         if (changed) {
             plan.write();
         }
         return plan;
+    }
+
+    /** The next offset of {@code unit} in the archive now; -1 when it cannot be read (the replay will say why). */
+    private static long nextOffset(LogStoreSourceConfig config, StorePartition unit) {
+        Path dir = ArchivePaths.storeDirectory(config.archiveRoot(), unit.store());
+        try (LogStore store = LogStore.builder(dir).readOnly().open()) {
+            return unit.partition() < store.partitionCount() ? store.nextOffset(unit.partition()) : -1;
+        } catch (LogStoreException e) {
+            return -1;
+        }
+    }
+
+    /** The body of a Connect REST request that resets the offset of {@code unit}. */
+    static String resetRequest(StorePartition unit) {
+        return "{\"offsets\": [{\"partition\": {\"partition\": " + unit.partition() + ", \"store\": \"" + unit.store()
+                + "\"}, \"offset\": null}]}";
     }
 
     /** A task's share of the plan, as its configuration carries it: "store:partition:start:end,...". */

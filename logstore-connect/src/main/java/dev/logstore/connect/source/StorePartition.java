@@ -47,11 +47,15 @@ public record StorePartition(String store, int partition) implements Comparable<
     public static StorePartition fromSourcePartition(Map<String, ?> sourcePartition) {
         Object store = sourcePartition == null ? null : sourcePartition.get(STORE_KEY);
         Object partition = sourcePartition == null ? null : sourcePartition.get(PARTITION_KEY);
-        if (!(store instanceof String name) || !(partition instanceof Number number)) {
-            throw new IllegalArgumentException("source partition " + sourcePartition + " must be {\"" + STORE_KEY
-                    + "\": <store name>, \"" + PARTITION_KEY + "\": <partition number>}");
+        boolean integral = partition instanceof Integer || partition instanceof Long || partition instanceof Short
+                || partition instanceof Byte;
+        if (sourcePartition == null || sourcePartition.size() != 2 || !(store instanceof String name) || !integral
+                || ((Number) partition).longValue() < 0 || ((Number) partition).longValue() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("source partition " + sourcePartition + " must be exactly {\""
+                    + PARTITION_KEY + "\": <partition number, a whole number from 0>, \"" + STORE_KEY
+                    + "\": <store name>}");
         }
-        return new StorePartition(name, number.intValue());
+        return new StorePartition(name, ((Number) partition).intValue());
     }
 
     /** "store:partition", as in task assignments. */

@@ -136,7 +136,7 @@ class ReplayPlanTest {
     }
 
     @Test
-    void resetPartitionsAreMarkedInTheirTasksConfigurationEvenAfterThePlanIsDeleted() throws Exception {
+    void resetAndAlteredPartitionsAreMarkedInTheirTasksConfigurationEvenAfterThePlanIsDeleted() throws Exception {
         append(10);
         Map<String, String> snapshot = config(Map.of());
         Map<Map<String, ?>, Map<String, ?>> request = new HashMap<>();
@@ -144,22 +144,26 @@ class ReplayPlanTest {
         request.put(new StorePartition("orders", 0).sourcePartition(), Map.of("offset", 3));
         // Before the replay was ever planned (a connector from LogStore 0.1 had no plan).
         new LogStoreSourceConnector().alterOffsets(snapshot, request);
-        assertEquals("orders:1", marks(snapshot), "reset partitions are marked; an alteration needs no mark");
+        assertEquals("orders:0,orders:1", marks(snapshot), "reset and altered partitions are marked");
         assertEquals(new ReplayPlan.Range(0, 10), planned(snapshot).get(new StorePartition("orders", 0)),
                 "an alteration keeps the partition's planned range");
 
         // Deleting the plan (as a damaged plan's message says) plans again, and keeps the marks.
         Files.delete(root.resolve(".replay-plans/replay-orders.properties"));
-        assertEquals("orders:1", marks(snapshot));
-        assertTrue(Files.readString(root.resolve(".replay-plans/replay-orders.offsets-reset")).contains("orders:1"));
+        assertEquals("orders:0,orders:1", marks(snapshot));
+        assertTrue(Files.readString(root.resolve(".replay-plans/replay-orders.offsets-altered")).contains("orders:1"));
     }
 
     private static String marks(Map<String, String> props) {
-        StringBuilder marked = new StringBuilder();
+        java.util.TreeSet<String> marked = new java.util.TreeSet<>();
         for (Map<String, String> task : taskConfigs(props)) {
-            marked.append(task.get(LogStoreSourceConfig.TASK_OFFSETS_RESET));
+            for (String unit : task.get(LogStoreSourceConfig.TASK_OFFSETS_ALTERED).split(",")) {
+                if (!unit.isEmpty()) {
+                    marked.add(unit);
+                }
+            }
         }
-        return marked.toString();
+        return String.join(",", marked);
     }
 
     @Test

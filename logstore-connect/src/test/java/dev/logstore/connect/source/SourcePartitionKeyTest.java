@@ -51,32 +51,32 @@ class SourcePartitionKeyTest {
     }
 
     @Test
-    void anOffsetUnderTheOrderTasksCommitUnderWinsOverOneUnderTheOtherEvenWhenLower() {
-        // 100 committed by LogStore 0.1; 250 by a task since; 7 written by a PATCH that moved the
-        // replay back, over 9 committed by LogStore 0.1.
+    void whenBothKeyOrdersHoldAnOffsetTheFurtherOneWins() {
         storage.commit(storeFirst(unit), Map.of("offset", 100L));
         storage.commit(unit.sourcePartition(), Map.of("offset", 250L));
         StorePartition other = new StorePartition("orders", 5);
-        storage.commit(storeFirst(other), Map.of("offset", 9L));
-        storage.writeAsConnectDoes(other.sourcePartition(), Map.of("offset", 7L));
+        storage.commit(other.sourcePartition(), Map.of("offset", 7L));
+        storage.commit(storeFirst(other), Map.of("offset", 9L)); // LogStore 0.1 in another JVM, later
 
         Map<StorePartition, Map<String, Object>> found = CommittedOffsets.find(storage, List.of(unit, other), Set.of());
         assertEquals(250L, found.get(unit).get("offset"));
-        assertEquals(7L, found.get(other).get("offset"), "an alteration moves a replay back, whatever 0.1 committed");
+        assertEquals(9L, found.get(other).get("offset"));
         StorePartition none = new StorePartition("orders", 6);
         assertNull(CommittedOffsets.find(storage, List.of(none), Set.of()).get(none));
     }
 
     @Test
-    void aResetHidesAnOlderOffsetUnderTheOtherKeyOrder() {
-        // LogStore 0.1 committed 4950 store first; the user then reset the offsets through Connect.
+    void aResetOrAlterationThroughConnectHidesAnOffsetUnderTheOtherKeyOrder() {
+        // LogStore 0.1 committed 4950 store first; the user then reset the offsets through Connect,
+        // and later moved the replay back to 30.
         storage.commit(storeFirst(unit), Map.of("offset", 4950L));
         storage.writeAsConnectDoes(unit.sourcePartition(), null);
         assertEquals(4950L, CommittedOffsets.find(storage, List.of(unit), Set.of()).get(unit).get("offset"),
                 "without the record of the reset the older offset would come back");
         assertNull(CommittedOffsets.find(storage, List.of(unit), Set.of(unit)).get(unit),
                 "the reset must not be undone by the older offset");
-        storage.commit(unit.sourcePartition(), Map.of("offset", 30L));
-        assertEquals(30L, CommittedOffsets.find(storage, List.of(unit), Set.of(unit)).get(unit).get("offset"));
+        storage.writeAsConnectDoes(unit.sourcePartition(), Map.of("offset", 30L));
+        assertEquals(30L, CommittedOffsets.find(storage, List.of(unit), Set.of(unit)).get(unit).get("offset"),
+                "an alteration moves a replay back, whatever 0.1 committed");
     }
 }

@@ -98,7 +98,7 @@ class SourceTaskResumeTest {
         props.put(LogStoreSourceConfig.TOPIC_FORMAT, "${topic}.replay");
         props.put(LogStoreSourceConfig.END, "snapshot");
         props.put(LogStoreSourceConfig.TASK_ASSIGNMENT, "orders:0:0:10");
-        props.put(LogStoreSourceConfig.TASK_OFFSETS_RESET, "orders:0");
+        props.put(LogStoreSourceConfig.TASK_OFFSETS_ALTERED, "orders:0");
         LogStoreSourceTask task = new LogStoreSourceTask();
         task.initialize(context(storage));
         task.start(props);
