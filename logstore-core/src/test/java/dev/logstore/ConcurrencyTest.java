@@ -47,6 +47,37 @@ class ConcurrencyTest {
     }
 
     @Test
+    void appendersWaitingForDurabilityShareFsyncs() throws Exception {
+        FaultyFiles files = new FaultyFiles();
+        int threads = 4;
+        int each = 150;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (LogStore store = LogStore.builder(dir).partitions(1).durability(Durability.always()).fileOpener(files)
+                .open()) {
+            long before = files.forces.get();
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < each; i++) {
+                        store.append(0, List.of(Record.of(null, TestRecords.bytes(thread + ":" + i), i)));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> future : done) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+            long forces = files.forces.get() - before;
+            assertEquals(threads * each, store.nextOffset(0));
+            assertTrue(forces < threads * each, forces + " fsyncs for " + threads * each + " durable appends: "
+                    + "concurrent appends must share them");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void tailingReadersSeeEveryRecordWholeAndInOrder() throws Exception {
         int total = 20_000;
         ExecutorService pool = Executors.newFixedThreadPool(5);

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -59,6 +60,16 @@ public final class PartitionWriter extends PartitionLog {
     private final Manifests manifests;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock syncLock = new ReentrantLock();
+    /** Notified when a force ends; callers of {@link #sync} waiting for another's force wait on it. */
+    private final Object forced = new Object();
+    private static final long FORCE_WAIT_MILLIS = 50;
+    /** Threads in {@link #sync}: waiting for a force or making one. */
+    private final AtomicInteger syncers = new AtomicInteger();
+    /** How many threads were in {@link #sync} when the newest force began; under syncLock. */
+    private int lastGroup;
+    /** How long the newest force took; under syncLock. */
+    private long forceNanos;
+    private static final long MAX_GATHER_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     private final AppendSignal appendSignal = new AppendSignal();
     private final AtomicLong durableOffset = new AtomicLong();
     private final Retention retention;
@@ -316,51 +327,110 @@ public final class PartitionWriter extends PartitionLog {
         return failure == null && !closed && durableOffset.get() < state.nextOffset();
     }
 
-    /** Makes every offset below {@code target} durable, sharing the fsync with concurrent callers. */
+    /**
+     * Makes every offset below {@code target} durable, sharing the fsync with concurrent callers
+     * (group commit). One caller at a time forces; the others wait for it and return at once if its
+     * force covered them, without queueing for the force lock one by one: a thread whose append is
+     * durable is back appending while the next force is gathered.
+     */
     private void sync(long target) {
-        if (durableOffset.get() >= target) {
-            checkWritable();
-            return;
-        }
-        syncLock.lock();
+        syncers.incrementAndGet();
         try {
+            syncLoop(target);
+        } finally {
+            syncers.decrementAndGet();
+        }
+    }
+
+    private void syncLoop(long target) {
+        while (true) {
             if (durableOffset.get() >= target) {
+                checkWritable();
                 return;
             }
-            Segment segment;
-            long upTo;
-            writeLock.lock();
-            try {
-                checkWritable();
-                segment = active;
-                upTo = nextOffset;
-                unflushedRecords = 0;
-            } finally {
-                writeLock.unlock();
-            }
-            if (Thread.currentThread().isInterrupted()) {
-                throw new LogStoreInterruptedException(description + ": the flushing thread is interrupted, so "
-                        + "nothing was forced to disk (appends up to offset " + (upTo - 1) + " are written but not yet "
-                        + "durable). Clear the interrupt flag and flush again", null);
-            }
-            try {
-                segment.file().force();
-            } catch (ClosedByInterruptException e) {
-                throw failStop("fsync of " + segment.path() + " was interrupted", e);
-            } catch (ClosedChannelException e) {
-                // A roll sealed the segment meanwhile, forcing it first.
-                if (durableOffset.get() < upTo) {
-                    throw failStop("fsync of " + segment.path() + " failed", e);
+            if (syncLock.tryLock()) {
+                try {
+                    forceUpTo(target);
+                } finally {
+                    syncLock.unlock();
+                    synchronized (forced) {
+                        forced.notifyAll();
+                    }
                 }
-            } catch (IOException e) {
+                continue;
+            }
+            synchronized (forced) {
+                // The force under way ends with a notifyAll under this monitor, after its unlock.
+                while (durableOffset.get() < target && syncLock.isLocked()) {
+                    try {
+                        forced.wait(FORCE_WAIT_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new LogStoreInterruptedException(description + ": the appending or flushing thread was "
+                                + "interrupted while waiting for an fsync; offsets below " + target + " are written but "
+                                + "not known to be durable. Clear the interrupt flag and flush again", e);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Before forcing, gives the threads the previous force released a moment to append again, so
+     * that one force carries all of their appends instead of alternating between a force for the
+     * first one back and a force for the rest. It waits only while fewer threads wait than the last
+     * force was made for, and no longer than half a force's time (at most 500 µs).
+     */
+    private void gatherGroup() {
+        int expected = lastGroup;
+        if (expected > 1 && syncers.get() < expected) {
+            long deadline = System.nanoTime() + Math.min(MAX_GATHER_NANOS, forceNanos / 2);
+            while (syncers.get() < expected && System.nanoTime() < deadline) {
+                Thread.yield();
+            }
+        }
+        lastGroup = syncers.get();
+    }
+
+    /** Forces the active segment if offsets below {@code target} are not yet durable; under syncLock. */
+    private void forceUpTo(long target) {
+        if (durableOffset.get() >= target) {
+            return;
+        }
+        gatherGroup();
+        Segment segment;
+        long upTo;
+        writeLock.lock();
+        try {
+            checkWritable();
+            segment = active;
+            upTo = nextOffset;
+            unflushedRecords = 0;
+        } finally {
+            writeLock.unlock();
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new LogStoreInterruptedException(description + ": the flushing thread is interrupted, so "
+                    + "nothing was forced to disk (appends up to offset " + (upTo - 1) + " are written but not yet "
+                    + "durable). Clear the interrupt flag and flush again", null);
+        }
+        try {
+            long forceStart = System.nanoTime();
+            segment.file().force();
+            forceNanos = System.nanoTime() - forceStart;
+        } catch (ClosedByInterruptException e) {
+            throw failStop("fsync of " + segment.path() + " was interrupted", e);
+        } catch (ClosedChannelException e) {
+            // A roll sealed the segment meanwhile, forcing it first.
+            if (durableOffset.get() < upTo) {
                 throw failStop("fsync of " + segment.path() + " failed", e);
             }
-            checkEpoch();
-            makeManifestDurable();
-            durableOffset.accumulateAndGet(upTo, Math::max);
-        } finally {
-            syncLock.unlock();
+        } catch (IOException e) {
+            throw failStop("fsync of " + segment.path() + " failed", e);
         }
+        checkEpoch();
+        makeManifestDurable();
+        durableOffset.accumulateAndGet(upTo, Math::max);
     }
 
     /**
