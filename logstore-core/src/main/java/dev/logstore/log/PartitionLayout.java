@@ -20,7 +20,9 @@ import java.util.Set;
  * @param startOffset offsets below it were removed or never written
  * @param segments    the segments, by base offset
  * @param unlisted    segment files the manifest does not name (a roll that never committed, or
- *                    removed by retention before a crash); the next writable open removes them
+ *                    removed by retention before a crash); the next writable open removes them.
+ *                    Not listed: the empty file at a cleanly closed partition's next offset, which
+ *                    a writer that opened and closed without appending leaves for the next one
  */
 public record PartitionLayout(boolean legacy, int epoch, boolean clean, long startOffset, List<SegmentEntry> segments,
                               List<Path> unlisted) {
@@ -56,8 +58,18 @@ public record PartitionLayout(boolean legacy, int epoch, boolean clean, long sta
             entries.add(new SegmentEntry(entry.baseOffset(), entry.epoch(),
                     partitionDir.resolve(Segment.fileName(entry.baseOffset(), Segment.LOG_SUFFIX)), entry.size()));
         }
+        // A writer that reopened a cleanly closed partition and closed it again without appending
+        // leaves the empty segment at its next offset, for the next writer to take over.
+        long nextWriters = -1;
+        if (!legacy && manifest.clean() && !manifest.segments().isEmpty()) {
+            nextWriters = manifest.segments().get(manifest.segments().size() - 1).nextOffset();
+        }
         List<Path> unlisted = new ArrayList<>();
         for (long base : files) {
+            Path file = partitionDir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX));
+            if (base == nextWriters && Files.size(file) == 0) {
+                continue;
+            }
             if (!named.contains(base)) {
                 unlisted.add(partitionDir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX)));
             }

@@ -209,12 +209,8 @@ public final class PartitionWriter extends PartitionLog {
             long maxTimestamp = batch.getLong(MAX_TIMESTAMP_OFFSET);
             int size = batch.remaining();
             if (manifestUnwritten) {
-                // Followers and recovery learn of this epoch's segment before it holds a record. The
-                // check after the rename fences this writer if a newer one claimed meanwhile: that
-                // one's recovery, which follows its claim, might not have seen this manifest, and
-                // takes over the same empty segment file.
+                // Followers and recovery learn of this epoch's segment before it holds a record.
                 commitManifest(startOffset, List.of(segments), false, null, false);
-                checkEpoch();
             }
             maybeRoll(base, last, size);
             Segment segment = active;
@@ -499,7 +495,7 @@ public final class PartitionWriter extends PartitionLog {
             throw failStop("fsync of " + old.path() + " before sealing it failed", e);
         }
         checkEpoch();
-        durableOffset.accumulateAndGet(nextOffset, Math::max);
+        long sealedNext = nextOffset;
         SegmentSummary sealedAs = new SegmentSummary(activeSize, nextOffset, activeMaxTimestamp);
         old.seal(sealedAs);
         try {
@@ -528,6 +524,8 @@ public final class PartitionWriter extends PartitionLog {
             old.seal(null);
             throw e;
         }
+        // Only now is the manifest naming the sealed segment durable (the epoch's first may not have been).
+        durableOffset.accumulateAndGet(sealedNext, Math::max);
         try {
             old.file().closeWriter();
         } catch (IOException e) {
@@ -587,7 +585,14 @@ public final class PartitionWriter extends PartitionLog {
             manifests.prepare(manifest);
             manifests.commit(epoch);
             committed = true;
-            manifestUnwritten = false;
+            if (manifestUnwritten) {
+                // The epoch's first manifest, whoever writes it (an append, a roll, retention): the
+                // check after the rename fences this writer if a newer one claimed meanwhile, since
+                // that one's recovery, which follows its claim, may not have seen this manifest and
+                // then takes over the same empty segment file.
+                manifestUnwritten = false;
+                checkEpoch();
+            }
             if (durable) {
                 manifests.sync();
                 if (manifestUndurable) {
@@ -671,6 +676,9 @@ public final class PartitionWriter extends PartitionLog {
     private void withdraw() {
         active.file().close();
         try {
+            if (manifests.claimed(epoch + 1)) {
+                return; // a newer claim exists: keep this one, so the epochs stay a chain for followers
+            }
             Files.deleteIfExists(manifests.file(epoch));
         } catch (IOException e) {
             log.debug("{}: withdrawing writer epoch {}: {}; the next open cleans up", description, epoch,

@@ -344,10 +344,13 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     public void write(ByteBuffer src, long position) throws IOException {
         try {
             FileChannel channel = useWriter();
-            writes.incrementAndGet();
-            long p = position;
-            while (src.hasRemaining()) {
-                p += channel.write(src, p);
+            try {
+                long p = position;
+                while (src.hasRemaining()) {
+                    p += channel.write(src, p);
+                }
+            } finally {
+                writes.incrementAndGet(); // counted once made: a force that began before must not cover it
             }
         } finally {
             writerUse.readLock().unlock();

@@ -1,0 +1,135 @@
+package dev.logstore;
+
+import dev.logstore.io.FileOpener;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * A FileOpener with hooks around opens, writes and forces, and a model of an operating-system
+ * crash: files keep what was written, directories only the entries they had at their last fsync.
+ */
+final class HookedFiles implements FileOpener {
+
+    interface Hook {
+        void run(Path path) throws IOException;
+    }
+
+    volatile Hook onOpen = p -> { };
+    volatile Hook beforeWrite = p -> { };
+    volatile Hook beforeForce = p -> { };
+    volatile Hook afterForce = p -> { };
+    volatile Hook afterWrite = p -> { };
+    final AtomicLong dirForces = new AtomicLong();
+    final AtomicLong seq = new AtomicLong();
+    /** Directory -> its state at its last successful fsync. */
+    final Map<Path, DirState> durable = new ConcurrentHashMap<>();
+
+    record DirState(Map<String, Object> keys, Map<String, byte[]> bytes) {
+    }
+
+    static DirState snapshot(Path dir) throws IOException {
+        Map<String, Object> keys = new TreeMap<>();
+        Map<String, byte[]> bytes = new TreeMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(f)) {
+                    String name = f.getFileName().toString();
+                    keys.put(name, Files.readAttributes(f, BasicFileAttributes.class).fileKey());
+                    bytes.put(name, Files.readAllBytes(f));
+                }
+            }
+        }
+        return new DirState(keys, bytes);
+    }
+
+    /**
+     * Writes to {@code out} the store {@code storeDir} as an OS crash now would leave it, the
+     * partition directory {@code partDir} being restored to {@code state}.
+     */
+    static void crashImage(Path storeDir, Path partDir, DirState state, Path out) throws IOException {
+        Files.createDirectories(out);
+        try (Stream<Path> walk = Files.walk(storeDir)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (p.startsWith(partDir)) {
+                    continue;
+                }
+                Path target = out.resolve(storeDir.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+        Path partOut = out.resolve(storeDir.relativize(partDir).toString());
+        Files.createDirectories(partOut);
+        for (Map.Entry<String, Object> e : state.keys().entrySet()) {
+            Path live = partDir.resolve(e.getKey());
+            byte[] content = state.bytes().get(e.getKey());
+            if (Files.isRegularFile(live)
+                    && e.getValue().equals(Files.readAttributes(live, BasicFileAttributes.class).fileKey())) {
+                content = Files.readAllBytes(live); // same inode: its data as of now
+            }
+            Files.write(partOut.resolve(e.getKey()), content);
+        }
+    }
+
+    @Override
+    public FileChannel open(Path file, OpenOption... options) throws IOException {
+        onOpen.run(file);
+        return new Channel(file, FileChannel.open(file, options));
+    }
+
+    private final class Channel extends FileChannel {
+        private final Path path;
+        private final FileChannel delegate;
+
+        Channel(Path path, FileChannel delegate) {
+            this.path = path;
+            this.delegate = delegate;
+        }
+
+        @Override public int read(ByteBuffer dst) throws IOException { return delegate.read(dst); }
+        @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return delegate.read(dsts, offset, length); }
+        @Override public int write(ByteBuffer src) throws IOException { beforeWrite.run(path); return delegate.write(src); }
+        @Override public long write(ByteBuffer[] srcs, int offset, int length) throws IOException { beforeWrite.run(path); return delegate.write(srcs, offset, length); }
+        @Override public long position() throws IOException { return delegate.position(); }
+        @Override public FileChannel position(long p) throws IOException { delegate.position(p); return this; }
+        @Override public long size() throws IOException { return delegate.size(); }
+        @Override public FileChannel truncate(long size) throws IOException { delegate.truncate(size); return this; }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            beforeForce.run(path);
+            delegate.force(metaData);
+            afterForce.run(path);
+            if (Files.isDirectory(path)) {
+                dirForces.incrementAndGet();
+                durable.put(path, snapshot(path));
+            }
+        }
+
+        @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return delegate.transferTo(position, count, target); }
+        @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException { return delegate.transferFrom(src, position, count); }
+        @Override public int read(ByteBuffer dst, long position) throws IOException { return delegate.read(dst, position); }
+        @Override public int write(ByteBuffer src, long position) throws IOException { beforeWrite.run(path); int n = delegate.write(src, position); afterWrite.run(path); return n; }
+        @Override public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException { return delegate.map(mode, position, size); }
+        @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return delegate.lock(position, size, shared); }
+        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException { return delegate.tryLock(position, size, shared); }
+        @Override protected void implCloseChannel() throws IOException { delegate.close(); }
+    }
+}
