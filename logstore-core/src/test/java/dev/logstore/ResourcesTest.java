@@ -71,6 +71,28 @@ class ResourcesTest {
     }
 
     @Test
+    void openingAndClosingStoresAgainAndAgainLeavesNothingBehindInTheSharedPool() {
+        dev.logstore.segment.OpenFiles pool = dev.logstore.segment.OpenFiles.shared();
+        int partitions = 300;
+        int before = pool.tracked();
+        for (int round = 0; round < 6; round++) {
+            try (LogStore store = LogStore.builder(dir).partitions(partitions).open()) {
+                for (int p = 0; p < partitions; p++) {
+                    store.append(p, List.of(Record.of(null, TestRecords.bytes("r" + round), round)));
+                }
+            }
+            try (LogStore reader = LogStore.builder(dir).readOnly().open()) {
+                for (int p = 0; p < partitions; p++) {
+                    assertEquals(round + 1, TestRecords.readAll(reader, p).size());
+                }
+            }
+        }
+        // Each round opens about 3 files per partition: 5,400 in all; what stays tracked is bounded.
+        assertTrue(pool.tracked() - before <= 2 * partitions + 64, "the shared pool still tracks "
+                + (pool.tracked() - before) + " closed files of closed stores");
+    }
+
+    @Test
     void appendingToManyPartitionsFromOneThreadHoldsOneEncoderBufferNotOnePerPartition() {
         System.gc();
         long before = directMemory();

@@ -3,6 +3,7 @@ package dev.logstore.segment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -49,6 +50,7 @@ public final class OpenFiles {
     private final AtomicInteger open = new AtomicInteger();
     /** Slots in the queue, live or stale; stale ones are swept out when they outnumber live ones. */
     private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
 
     /** A pool of at most {@code max} open files. */
     public OpenFiles(int max) {
@@ -97,6 +99,11 @@ public final class OpenFiles {
         return max;
     }
 
+    /** Channels the pool keeps track of: the open ones and closed ones not yet swept out. */
+    public int tracked() {
+        return queued.get();
+    }
+
     /** Files open now. */
     public int open() {
         return open.get();
@@ -116,9 +123,16 @@ public final class OpenFiles {
         }
     }
 
-    /** Counts a closed channel out. */
+    /**
+     * Counts a closed channel out. Closing a store leaves its slots in the queue, stale: once they
+     * outnumber the live ones they are swept out, so a process that opens and closes stores again
+     * and again (a connector task rebalanced, a CLI run in a loop) keeps no memory of them.
+     */
     void closed() {
-        open.decrementAndGet();
+        int now = open.decrementAndGet();
+        if (queued.get() > 2 * Math.max(now, 0) + 64) {
+            sweepStale();
+        }
     }
 
     private void evict() {
@@ -142,13 +156,20 @@ public final class OpenFiles {
         }
     }
 
+    /** Drops stale slots; one thread at a time (the others go on: the queue is only a list of candidates). */
     private void sweepStale() {
-        slots.removeIf(slot -> {
-            if (slot.live()) {
-                return false;
+        if (!sweeping.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            slots.removeIf(slot -> !slot.live());
+            int count = 0;
+            for (Slot ignored : slots) {
+                count++;
             }
-            queued.decrementAndGet();
-            return true;
-        });
+            queued.set(count); // an estimate while other threads add and poll: it only says when to sweep
+        } finally {
+            sweeping.set(false);
+        }
     }
 }
