@@ -46,8 +46,30 @@ final class AppendCommand implements Callable<Integer> {
     @Option(names = "--partitions", description = "Create the store with this many partitions if it does not exist.")
     int createPartitions;
 
+    @Option(names = "--into-sink-archive", description = "Append even to a store the LogStore sink connector "
+            + "archives a topic into. Its offsets are the topic's: each appended record takes the offset of a topic "
+            + "record that the sink then never archives.")
+    boolean intoSinkArchive;
+
     /** Standard input; tests replace it. */
     InputStream stdin = System.in;
+
+    /**
+     * What marks {@code storeDir} as a sink's archive: {@code sink-archive.properties} (written by
+     * the sink when it opens the store) or, for archives the sink last wrote before it wrote that
+     * marker, its other files; null when nothing does.
+     */
+    static String sinkArchiveMarker(Path storeDir) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(storeDir)) {
+            return null;
+        }
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(storeDir)) {
+            return files.map(file -> file.getFileName().toString())
+                    .filter(name -> name.equals("sink-archive.properties") || name.equals("sink-checkpoint.properties")
+                            || (name.startsWith("sink-handled-") && name.endsWith(".properties")))
+                    .sorted().findFirst().orElse(null);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -63,6 +85,13 @@ final class AppendCommand implements Callable<Integer> {
         if (createPartitions == 0 && !LogStore.isStore(storeDir)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), storeDir + " is not a LogStore store; "
                     + "give --partitions N to create it");
+        }
+        String sinkArchive = sinkArchiveMarker(storeDir);
+        if (sinkArchive != null && !intoSinkArchive) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), storeDir + " is the archive of a Kafka "
+                    + "topic, written by the LogStore sink connector (" + sinkArchive + "). Its offsets are the topic's: "
+                    + "a record appended here takes the offset of a topic record that the sink then never archives. "
+                    + "Append to a store of your own instead; --into-sink-archive appends anyway");
         }
         byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
         PrintWriter out = spec.commandLine().getOut();

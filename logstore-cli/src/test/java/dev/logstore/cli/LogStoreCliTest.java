@@ -141,6 +141,27 @@ class LogStoreCliTest {
     }
 
     @Test
+    void appendRefusesASinksArchiveUnlessToldOtherwise() throws Exception {
+        java.nio.file.Files.writeString(orders.resolve("sink-archive.properties"), "connector=archive\ntopic=orders\n");
+        long before;
+        try (LogStore store = LogStore.builder(orders).readOnly().open()) {
+            before = store.nextOffset(0);
+        }
+        Run refused = run("append", orders.toString(), "-p", "0", "note");
+        assertEquals(2, refused.code());
+        assertTrue(refused.err().contains("sink connector") && refused.err().contains("--into-sink-archive"),
+                refused.err());
+        try (LogStore store = LogStore.builder(orders).readOnly().open()) {
+            assertEquals(before, store.nextOffset(0), "nothing was appended");
+        }
+        Run forced = run("append", orders.toString(), "-p", "0", "--into-sink-archive", "note");
+        assertEquals(0, forced.code(), forced.err());
+        try (LogStore store = LogStore.builder(orders).readOnly().open()) {
+            assertEquals(before + 1, store.nextOffset(0));
+        }
+    }
+
+    @Test
     void tailFollowsRecordsAppendedByAnotherWriter() throws Exception {
         ExecutorService writer = Executors.newSingleThreadExecutor();
         try {

@@ -75,6 +75,7 @@ public final class LogStoreSinkTask extends SinkTask {
     private final Map<String, KafkaMappedStore> kafkaMappedStores = new HashMap<>();
     /** Names this task's threads apart from other tasks': "connector-id" when run by Connect. */
     private String label;
+    private String connectorName;
     private final List<Future<Void>> reported = new ArrayList<>();
     private ErrantRecordReporter reporter;
     private ArchiveWriter writer;
@@ -106,6 +107,7 @@ public final class LogStoreSinkTask extends SinkTask {
             reporter = null;
         }
         String thread = Thread.currentThread().getName();
+        connectorName = props.getOrDefault("name", "sink");
         label = thread.startsWith("task-thread-") ? thread.substring("task-thread-".length())
                 : props.getOrDefault("name", "sink") + "-" + thread;
         writer = new ArchiveWriter("logstore-sink-writer-" + label);
@@ -220,8 +222,11 @@ public final class LogStoreSinkTask extends SinkTask {
                 .threadName("logstore-sink-" + label + "-" + tp.topic());
         try {
             if (config.keyHashMapping()) {
-                KeyHashStore store = keyHashStores.computeIfAbsent(tp.topic(),
-                        topic -> KeyHashStore.open(builder, config.keyHashPartitions(), dir));
+                KeyHashStore store = keyHashStores.computeIfAbsent(tp.topic(), topic -> {
+                    KeyHashStore opened = KeyHashStore.open(builder, config.keyHashPartitions(), dir);
+                    SinkArchiveMarker.mark(dir, connectorName, topic, "key-hash");
+                    return opened;
+                });
                 return store.archiveFor(tp.partition());
             }
             KeyHashStore.refuseUnderKafkaMapping(dir);
@@ -229,6 +234,7 @@ public final class LogStoreSinkTask extends SinkTask {
             if (store == null) {
                 store = KafkaMappedStore.open(builder, tp.partition());
                 kafkaMappedStores.put(tp.topic(), store);
+                SinkArchiveMarker.mark(dir, connectorName, tp.topic(), "kafka");
             }
             return store.archiveFor(tp.partition());
         } catch (LogStoreException e) {

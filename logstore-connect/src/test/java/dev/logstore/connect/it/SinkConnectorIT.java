@@ -81,6 +81,9 @@ class SinkConnectorIT {
         cluster.connect.assertions().assertConnectorAndExactlyNumTasksAreRunning("archive-orders", 1, "sink not running");
         awaitArchived(topic, 3);
         assertArchiveEqualsTopic(topic, 3);
+        // Marked as the topic's archive, so that the CLI does not append to it.
+        String marker = java.nio.file.Files.readString(root.resolve(topic).resolve("sink-archive.properties"));
+        assertTrue(marker.contains("connector=archive-orders") && marker.contains("topic=orders"), marker);
 
         // More records after the first catch-up are appended behind them.
         cluster.produceVaried(topic, 3, 600, 150);
