@@ -153,8 +153,9 @@ public final class LogReader implements AutoCloseable {
     private long firstAtOrAfter(Segment candidate, long fromOffset, long timestamp, long segmentEnd)
             throws IOException {
         long position = candidate.positionOf(fromOffset, segmentEnd);
+        Segment.HeaderWindow headers = candidate.headerWindow();
         while (position < segmentEnd) {
-            BatchHeader header = candidate.headerAt(position, segmentEnd);
+            BatchHeader header = headers.headerAt(position, segmentEnd);
             if (header.maxTimestamp() >= timestamp) {
                 ByteBuffer bytes = ByteBuffer.allocate(header.sizeInBytes());
                 candidate.readFully(bytes, position);

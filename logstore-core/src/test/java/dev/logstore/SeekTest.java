@@ -87,6 +87,25 @@ class SeekTest {
     }
 
     @Test
+    void theTimeIndexHoldsAboutOneEntryPerIndexInterval() throws Exception {
+        store().close(); // sealed segments all have their index files
+        long entries = 0;
+        long allowed = 0;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve("partition-0"))) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".timeindex")) {
+                    entries += (java.nio.file.Files.size(file) - 12) / 12; // 12-byte entries, 12-byte trailer
+                    Path log = file.resolveSibling(name.replace(".timeindex", ".log"));
+                    allowed += java.nio.file.Files.size(log) / 512 + 2;
+                }
+            }
+        }
+        assertTrue(entries > 0 && entries <= allowed, entries + " time index entries; at most " + allowed
+                + " for one per 512-byte interval");
+    }
+
+    @Test
     void pollRespectsRecordLimitsInsideABatch() {
         try (LogStore store = store(); LogReader reader = store.reader(0)) {
             List<LogRecord> all = new ArrayList<>();

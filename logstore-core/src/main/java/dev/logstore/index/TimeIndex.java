@@ -9,8 +9,10 @@ import java.util.Arrays;
 /**
  * Sparse map from timestamp to offset within one segment. Each entry {@code (T, o)} says: every
  * record in the batches up to and including the batch starting at offset {@code o} has a
- * timestamp of at most {@code T}. Entries are added only when the segment's running maximum
- * timestamp grows, so timestamps and offsets both increase.
+ * timestamp of at most {@code T}. Entries are added at most once per index interval of bytes
+ * (like the offset index's), and only when the segment's running maximum timestamp grew since
+ * the last one, so timestamps and offsets both increase. Indexes written by earlier versions,
+ * with an entry for every batch that raised the maximum, read the same way.
  *
  * <p>To find the first record with a timestamp at or above a target, start scanning at the
  * offset of the greatest entry whose timestamp is below the target: nothing before that batch can

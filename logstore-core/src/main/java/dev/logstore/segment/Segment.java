@@ -306,7 +306,7 @@ public final class Segment {
         BatchHeader skippedHeader = null;
         // The batch sought starts within one index interval of the indexed position: its header and
         // those before it come from one read of that stretch (one pread, not one per header).
-        HeaderWindow window = new HeaderWindow(indexIntervalBytes + MAX_HEADER_SIZE);
+        HeaderWindow window = headerWindow();
         while (position < end) {
             BatchHeader h = window.headerAt(position, end);
             if (h.lastOffset() >= target) {
@@ -328,8 +328,13 @@ public final class Segment {
         return end;
     }
 
+    /** A cursor for reading many batch headers in file order with few reads (see {@link HeaderWindow}). */
+    public HeaderWindow headerWindow() {
+        return new HeaderWindow(indexIntervalBytes + MAX_HEADER_SIZE);
+    }
+
     /** Batch headers read from a buffered stretch of the file, read again further on when a header lies past it. */
-    private final class HeaderWindow {
+    public final class HeaderWindow {
         private final int capacity;
         private ByteBuffer bytes;
         private long start;
@@ -338,7 +343,8 @@ public final class Segment {
             this.capacity = Math.max(capacity, MAX_HEADER_SIZE);
         }
 
-        BatchHeader headerAt(long position, long end) throws IOException {
+        /** The checked header of the batch at {@code position}, as {@link Segment#headerAt} gives it. */
+        public BatchHeader headerAt(long position, long end) throws IOException {
             if (bytes == null || position < start || !complete(position)) {
                 if (end - position < MIN_HEADER_SIZE) {
                     return Segment.this.headerAt(position, end); // throws: the segment ends inside a header

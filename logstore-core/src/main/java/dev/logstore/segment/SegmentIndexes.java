@@ -20,6 +20,7 @@ public final class SegmentIndexes {
     private final OffsetIndex offsets;
     private final TimeIndex times;
     private long bytesSinceEntry;
+    private long bytesSinceTimeEntry;
     private volatile long lastBatchBase = -1;
     private volatile long nextOffset;
     private volatile long maxTimestamp = Long.MIN_VALUE;
@@ -30,6 +31,7 @@ public final class SegmentIndexes {
         this.offsets = offsets;
         this.times = times;
         this.bytesSinceEntry = intervalBytes;
+        this.bytesSinceTimeEntry = intervalBytes;
         this.nextOffset = baseOffset;
     }
 
@@ -55,11 +57,18 @@ public final class SegmentIndexes {
             bytesSinceEntry = 0;
         }
         bytesSinceEntry += length;
+        bytesSinceTimeEntry += length;
         lastBatchBase = batchBaseOffset;
-        if (batchMaxTimestamp > maxTimestamp) {
-            times.maybeAppend(batchMaxTimestamp, batchBaseOffset);
-            maxTimestamp = batchMaxTimestamp;
+        long runningMax = Math.max(maxTimestamp, batchMaxTimestamp);
+        // Sparse, like the offset index: an entry (the greatest timestamp up to and including this
+        // batch, this batch's offset) once an interval of bytes has passed since the last one. A
+        // lookup starts scanning at the last entry whose timestamp is below the target, so it
+        // scans about one interval, and a segment of small batches keeps a small index.
+        if (bytesSinceTimeEntry >= intervalBytes && runningMax > Long.MIN_VALUE) {
+            times.maybeAppend(runningMax, batchBaseOffset);
+            bytesSinceTimeEntry = 0;
         }
+        maxTimestamp = runningMax;
         nextOffset = batchNextOffset;
     }
 
