@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "append", description = "Append records: the VALUE arguments, or each line of standard input. "
+@Command(name = "append", mixinStandardHelpOptions = true, description = "Append records: the VALUE arguments, or each line of standard input. "
         + "Creates the store when --partitions is given.")
 final class AppendCommand implements Callable<Integer> {
 
@@ -33,7 +33,7 @@ final class AppendCommand implements Callable<Integer> {
     @Parameters(index = "1..*", paramLabel = "VALUE", description = "Values to append (default: lines of standard input).")
     List<String> values = new ArrayList<>();
 
-    @Option(names = {"-p", "--partition"}, description = "Partition (default: chosen by the key's hash, "
+    @Option(names = {"-p", "--partition"}, converter = Converters.NonNegativeInt.class, description = "Partition (default: chosen by the key's hash, "
             + "round-robin without a key).")
     Integer partition;
 
@@ -43,7 +43,7 @@ final class AppendCommand implements Callable<Integer> {
     @Option(names = {"-H", "--header"}, paramLabel = "NAME=VALUE", description = "A header (repeatable).")
     List<String> headers = new ArrayList<>();
 
-    @Option(names = "--partitions", description = "Create the store with this many partitions if it does not exist.")
+    @Option(names = "--partitions", converter = Converters.NonNegativeInt.class, description = "Create the store with this many partitions if it does not exist.")
     int createPartitions;
 
     @Option(names = "--into-sink-archive", description = "Append even to a store the LogStore sink connector "

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
-@Command(name = "cat", description = "Write the raw values of a partition to standard output, one per line "
+@Command(name = "cat", mixinStandardHelpOptions = true, description = "Write the raw values of a partition to standard output, one per line "
         + "(for scripts; tombstones are skipped).")
 final class CatCommand implements Callable<Integer> {
 
@@ -31,7 +31,7 @@ final class CatCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true)
     StartPosition start = new StartPosition();
 
-    @Option(names = {"-n", "--limit"}, description = "At most this many records.")
+    @Option(names = {"-n", "--limit"}, converter = Converters.NonNegativeLong.class, description = "At most this many records.")
     long limit = Long.MAX_VALUE;
 
     @Option(names = {"-d", "--delimiter"}, description = "Written after each value (default: newline).")

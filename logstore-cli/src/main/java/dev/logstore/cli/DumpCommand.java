@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "dump", description = "Print records of a store as text or JSON lines.")
+@Command(name = "dump", mixinStandardHelpOptions = true, description = "Print records of a store as text or JSON lines.")
 final class DumpCommand implements Callable<Integer> {
 
     @Spec
@@ -23,13 +23,13 @@ final class DumpCommand implements Callable<Integer> {
     @Parameters(paramLabel = "STORE", description = "The store directory.")
     Path storeDir;
 
-    @Option(names = {"-p", "--partition"}, description = "Partition to dump (default: all, one after another).")
+    @Option(names = {"-p", "--partition"}, converter = Converters.NonNegativeInt.class, description = "Partition to dump (default: all, one after another).")
     Integer partition;
 
     @ArgGroup(exclusive = true)
     StartPosition start = new StartPosition();
 
-    @Option(names = {"-n", "--limit"}, description = "At most this many records per partition.")
+    @Option(names = {"-n", "--limit"}, converter = Converters.NonNegativeLong.class, description = "At most this many records per partition.")
     long limit = Long.MAX_VALUE;
 
     @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE}).")

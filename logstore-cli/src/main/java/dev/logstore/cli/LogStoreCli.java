@@ -23,6 +23,13 @@ public final class LogStoreCli {
             cmd.getErr().println(cmd.getColorScheme().errorText("logstore: " + e.getMessage()));
             return 2;
         });
+        // A wrong argument gets its message and where to look, not the whole usage text.
+        commandLine.setParameterExceptionHandler((e, parsedArgs) -> {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println(cmd.getColorScheme().errorText("logstore: " + e.getMessage()));
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
+            return 2;
+        });
         commandLine.setExitCodeExceptionMapper(e -> 2);
         int code = commandLine.execute(args);
         if (out.checkError() && code != 2) {

@@ -16,7 +16,7 @@ final class OnePartition {
     @Parameters(index = "0", paramLabel = "STORE", description = "The store directory.")
     Path storeDir;
 
-    @Option(names = {"-p", "--partition"}, description = "Partition (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-p", "--partition"}, converter = Converters.NonNegativeInt.class, description = "Partition (default: ${DEFAULT-VALUE}).")
     int partition;
 
     /** Opens the store read-only and checks the partition exists; the caller closes it. */

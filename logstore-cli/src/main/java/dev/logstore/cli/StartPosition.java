@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 /** Where reading starts: the first record, an offset, a timestamp, or the end. */
 final class StartPosition {
 
-    @Option(names = "--from-offset", paramLabel = "OFFSET", description = "Start at this offset.")
+    @Option(names = "--from-offset", paramLabel = "OFFSET", converter = Converters.NonNegativeLong.class, description = "Start at this offset.")
     Long offset;
 
     @Option(names = "--from-timestamp", paramLabel = "TIME",

@@ -14,7 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "stats", description = "Show stores, partitions, offsets, bytes, segments and time range.")
+@Command(name = "stats", mixinStandardHelpOptions = true, description = "Show stores, partitions, offsets, bytes, segments and time range.")
 final class StatsCommand implements Callable<Integer> {
 
     @Spec
@@ -26,10 +26,11 @@ final class StatsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        List<Path> stores = Stores.find(spec, path); // a wrong path is reported before any output
         out.printf("%-24s %4s %14s %14s %14s %8s  %-24s  %-24s%n", "STORE", "PART", "START", "NEXT", "BYTES",
                 "SEGMENTS", "FIRST RECORD TIME", "NEWEST RECORD TIME");
         long totalBytes = 0;
-        for (Path storeDir : Stores.find(spec, path)) {
+        for (Path storeDir : stores) {
             try (LogStore store = LogStore.builder(storeDir).readOnly().open()) {
                 for (int p = 0; p < store.partitionCount(); p++) {
                     store.nextOffset(p);

@@ -44,6 +44,9 @@ final class Stores {
 
     /** Opens one store read-only, with a usage error when the path is not one. */
     static LogStore openReadOnly(CommandLine.Model.CommandSpec spec, Path store) {
+        if (!Files.exists(store)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), store + " does not exist");
+        }
         if (!LogStore.isStore(store)) {
             throw new CommandLine.ParameterException(spec.commandLine(), store + " is not a LogStore store (no "
                     + "logstore.properties); give the store directory, e.g. <archive>/<topic>");

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
-@Command(name = "tail", description = "Print the last records of a partition; with -f, keep printing new ones as "
+@Command(name = "tail", mixinStandardHelpOptions = true, description = "Print the last records of a partition; with -f, keep printing new ones as "
         + "they are appended (also by another process).")
 final class TailCommand implements Callable<Integer> {
 
@@ -24,14 +24,14 @@ final class TailCommand implements Callable<Integer> {
     @Mixin
     OnePartition target;
 
-    @Option(names = {"-n", "--lines"}, description = "How many of the last records to print first "
+    @Option(names = {"-n", "--lines"}, converter = Converters.NonNegativeLong.class, description = "How many of the last records to print first "
             + "(default: ${DEFAULT-VALUE}).")
     long last = 10;
 
     @Option(names = {"-f", "--follow"}, description = "Keep running and print records as they arrive.")
     boolean follow;
 
-    @Option(names = "--max-wait", description = "With -f, stop after this long without new records, e.g. PT30S "
+    @Option(names = "--max-wait", converter = Converters.Lasting.class, description = "With -f, stop after this long without new records: 500ms, 5s, 2m, 1h or PT30S "
             + "(default: never).")
     Duration maxWait;
 

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "verify", description = "Check every batch (header, bounds, CRC-32C), offset order and indexes. "
+@Command(name = "verify", mixinStandardHelpOptions = true, description = "Check every batch (header, bounds, CRC-32C), offset order and indexes. "
         + "Exits 1 when anything is corrupt, naming file and byte position. Changes nothing and takes no lock.")
 final class VerifyCommand implements Callable<Integer> {
 

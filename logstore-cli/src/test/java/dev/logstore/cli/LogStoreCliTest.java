@@ -141,6 +141,35 @@ class LogStoreCliTest {
     }
 
     @Test
+    void everySubcommandHasHelpAndWrongNumbersOrPathsGetOneClearError() {
+        for (String command : new String[] {"stats", "dump", "verify", "tail", "append", "cat"}) {
+            Run help = run(command, "--help");
+            assertEquals(0, help.code(), command + ": " + help.err());
+            assertTrue(help.out().contains("Usage: logstore " + command), help.out());
+        }
+        String store = orders.toString();
+        for (String[] args : new String[][] {{"dump", store, "-n", "-1"}, {"tail", store, "-n", "-3"},
+                {"dump", store, "--from-offset", "-5"}, {"cat", store, "-p", "-1"}, {"tail", store, "--max-wait", "5x"},
+                {"append", root.resolve("new").toString(), "--partitions", "-2", "x"}}) {
+            Run wrong = run(args);
+            assertEquals(2, wrong.code(), String.join(" ", args));
+            assertEquals("", wrong.out(), String.join(" ", args));
+            assertTrue(!wrong.err().contains("Usage:") && wrong.err().contains("--help"), wrong.err());
+        }
+        Run missing = run("stats", root.resolve("nonexistent").toString());
+        assertEquals(2, missing.code());
+        assertEquals("", missing.out(), "no table header before the error");
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+        Run dumpMissing = run("tail", root.resolve("nonexistent").toString());
+        assertTrue(dumpMissing.err().contains("does not exist"), dumpMissing.err());
+
+        long start = System.nanoTime();
+        Run waited = run("tail", store, "-f", "--max-wait", "300ms", "-n", "0");
+        assertEquals(0, waited.code(), waited.err());
+        assertTrue(System.nanoTime() - start >= 300_000_000L, "waited for new records until --max-wait");
+    }
+
+    @Test
     void appendRefusesASinksArchiveUnlessToldOtherwise() throws Exception {
         java.nio.file.Files.writeString(orders.resolve("sink-archive.properties"), "connector=archive\ntopic=orders\n");
         long before;
