@@ -5,9 +5,7 @@ import dev.logstore.Durability;
 import dev.logstore.LogStore;
 import dev.logstore.record.Header;
 import dev.logstore.record.Record;
-import java.io.BufferedReader;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -30,7 +28,8 @@ final class AppendCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "STORE", description = "The store directory.")
     Path storeDir;
 
-    @Parameters(index = "1..*", paramLabel = "VALUE", description = "Values to append (default: lines of standard input).")
+    @Parameters(index = "1..*", paramLabel = "VALUE", description = "Values to append (default: each line of "
+            + "standard input, its bytes as they are).")
     List<String> values = new ArrayList<>();
 
     @Option(names = {"-p", "--partition"}, converter = Converters.NonNegativeInt.class, description = "Partition (default: chosen by the key's hash, "
@@ -102,15 +101,29 @@ final class AppendCommand implements Callable<Integer> {
                 Stores.checkPartition(spec, store, partition);
             }
             if (values.isEmpty()) {
-                BufferedReader lines = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
-                String line;
-                while ((line = lines.readLine()) != null) {
-                    append(store, keyBytes, line, recordHeaders, out);
+                // Lines as bytes, exactly as given (split at '\n' only): a value need not be UTF-8.
+                InputStream in = new java.io.BufferedInputStream(stdin);
+                java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+                int b;
+                boolean pending = false;
+                while ((b = in.read()) >= 0) {
+                    if (b == '\n') {
+                        append(store, keyBytes, line.toByteArray(), recordHeaders, out);
+                        count++;
+                        line.reset();
+                        pending = false;
+                    } else {
+                        line.write(b);
+                        pending = true;
+                    }
+                }
+                if (pending) {
+                    append(store, keyBytes, line.toByteArray(), recordHeaders, out);
                     count++;
                 }
             } else {
                 for (String value : values) {
-                    append(store, keyBytes, value, recordHeaders, out);
+                    append(store, keyBytes, value.getBytes(StandardCharsets.UTF_8), recordHeaders, out);
                     count++;
                 }
             }
@@ -120,9 +133,8 @@ final class AppendCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void append(LogStore store, byte[] keyBytes, String value, List<Header> recordHeaders, PrintWriter out) {
-        Record record = new Record(keyBytes, value.getBytes(StandardCharsets.UTF_8), recordHeaders,
-                System.currentTimeMillis());
+    private void append(LogStore store, byte[] keyBytes, byte[] value, List<Header> recordHeaders, PrintWriter out) {
+        Record record = new Record(keyBytes, value, recordHeaders, System.currentTimeMillis());
         AppendResult at = partition == null ? store.append(record) : store.append(partition, List.of(record));
         out.println(at.partition() + "@" + at.baseOffset());
     }

@@ -135,6 +135,24 @@ class LogStoreCliTest {
             System.setOut(stdout);
         }
         assertEquals("second\nthird\n", captured.toString(UTF_8));
+
+        // Bytes that are not UTF-8 are kept as they are.
+        Path raw = root.resolve("raw");
+        try {
+            System.setIn(new ByteArrayInputStream(new byte[] {(byte) 0xff, (byte) 0xfe, '\n', 'o', 'k'}));
+            Run appended = run("append", raw.toString(), "--partitions", "1", "-p", "0");
+            assertEquals(0, appended.code(), appended.err());
+        } finally {
+            System.setIn(stdin);
+        }
+        try (LogStore store = LogStore.builder(raw).readOnly().open();
+             dev.logstore.LogReader reader = store.reader(0)) {
+            List<dev.logstore.record.LogRecord> records = reader.poll(10, 1 << 16);
+            assertEquals(2, records.size());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {(byte) 0xff, (byte) 0xfe},
+                    records.get(0).value());
+            org.junit.jupiter.api.Assertions.assertArrayEquals("ok".getBytes(UTF_8), records.get(1).value());
+        }
         Run refused = run("append", root.resolve("missing").toString(), "x");
         assertEquals(2, refused.code());
         assertTrue(refused.err().contains("--partitions"), refused.err());
