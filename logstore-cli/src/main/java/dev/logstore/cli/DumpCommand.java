@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "dump", mixinStandardHelpOptions = true, description = "Print records of a store as text or JSON lines.")
+@Command(name = "dump", mixinStandardHelpOptions = true, description = "Print records of a store as text or JSON lines. "
+        + "A damaged partition is reported and the others dumped; the exit code is then 1.")
 final class DumpCommand implements Callable<Integer> {
 
     @Spec
@@ -47,6 +48,7 @@ final class DumpCommand implements Callable<Integer> {
             int from = partition == null ? 0 : partition;
             int to = partition == null ? store.partitionCount() - 1 : partition;
             Stores.checkPartition(spec, store, from);
+            List<String> damaged = new java.util.ArrayList<>();
             for (int p = from; p <= to; p++) {
                 try (LogReader reader = store.reader(p)) {
                     start.apply(reader);
@@ -60,7 +62,19 @@ final class DumpCommand implements Callable<Integer> {
                         printed += batch.size();
                         OutputFailedException.check(out);
                     }
+                } catch (dev.logstore.CorruptLogException e) {
+                    // The records before the damage are printed; the other partitions follow.
+                    out.flush();
+                    spec.commandLine().getErr().println("logstore: partition " + p + ": " + e.getMessage());
+                    damaged.add(String.valueOf(p));
                 }
+            }
+            out.flush();
+            if (!damaged.isEmpty()) {
+                spec.commandLine().getErr().println("logstore: stopped at damage in partition(s) " + String.join(", ",
+                        damaged) + " of " + storeDir + "; the other partitions were dumped whole. "
+                        + "Run logstore verify for every damaged batch");
+                return 1;
             }
         }
         out.flush();

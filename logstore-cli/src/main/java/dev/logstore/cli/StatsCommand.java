@@ -30,19 +30,33 @@ final class StatsCommand implements Callable<Integer> {
         out.printf("%-24s %4s %14s %14s %14s %8s  %-24s  %-24s%n", "STORE", "PART", "START", "NEXT", "BYTES",
                 "SEGMENTS", "FIRST RECORD TIME", "NEWEST RECORD TIME");
         long totalBytes = 0;
+        int damaged = 0;
         for (Path storeDir : stores) {
             try (LogStore store = LogStore.builder(storeDir).readOnly().open()) {
                 for (int p = 0; p < store.partitionCount(); p++) {
-                    store.nextOffset(p);
-                    PartitionInfo info = store.partitionInfo(p);
-                    totalBytes += info.sizeInBytes();
-                    out.printf("%-24s %4d %14d %14d %14d %8d  %-24s  %-24s%n", storeDir.getFileName(), p,
-                            info.startOffset(), info.nextOffset(), info.sizeInBytes(), info.segments(),
-                            time(firstTimestamp(store, p)), time(info.maxTimestamp()));
+                    try {
+                        store.nextOffset(p);
+                        PartitionInfo info = store.partitionInfo(p);
+                        String first = time(firstTimestamp(store, p));
+                        totalBytes += info.sizeInBytes();
+                        out.printf("%-24s %4d %14d %14d %14d %8d  %-24s  %-24s%n", storeDir.getFileName(), p,
+                                info.startOffset(), info.nextOffset(), info.sizeInBytes(), info.segments(), first,
+                                time(info.maxTimestamp()));
+                    } catch (dev.logstore.CorruptLogException e) {
+                        out.printf("%-24s %4d  DAMAGED (see standard error)%n", storeDir.getFileName(), p);
+                        spec.commandLine().getErr().println("logstore: " + storeDir.getFileName() + " partition " + p
+                                + ": " + e.getMessage());
+                        damaged++;
+                    }
                 }
             }
         }
         out.printf("total %d bytes%n", totalBytes);
+        if (damaged > 0) {
+            spec.commandLine().getErr().println("logstore: " + damaged + " damaged partition(s); run logstore verify "
+                    + "for every damaged batch");
+            return 1;
+        }
         return 0;
     }
 

@@ -98,6 +98,17 @@ class LogStoreCliTest {
         assertEquals(1, damaged.code(), damaged.out());
         assertTrue(damaged.out().contains("CORRUPT " + segment + " at byte "), damaged.out());
         assertTrue(damaged.out().contains("verified: 1 corrupt place(s)"), damaged.out());
+
+        // dump reports the damaged partition, prints the others whole, and exits 1.
+        Run dump = run("dump", orders.toString());
+        assertEquals(1, dump.code(), dump.err());
+        assertTrue(dump.err().contains("partition 1"), dump.err());
+        assertEquals(31, dump.out().lines().filter(line -> line.startsWith("partition=0 ")).count(),
+                "partition 0 is dumped whole");
+        Run stats = run("stats", root.toString());
+        assertEquals(1, stats.code(), stats.err());
+        assertTrue(stats.out().contains("DAMAGED") && stats.out().contains("audit"), "the other stores follow:\n"
+                + stats.out());
     }
 
     @Test
