@@ -98,6 +98,10 @@ class LogStoreCliTest {
         assertEquals(1, damaged.code(), damaged.out());
         assertTrue(damaged.out().contains("CORRUPT " + segment + " at byte "), damaged.out());
         assertTrue(damaged.out().contains("verified: 1 corrupt place(s)"), damaged.out());
+        assertTrue(damaged.out().contains("Offsets ") && damaged.out().contains("cannot be read past it"),
+                "names the offsets the damage takes away: " + damaged.out());
+        assertTrue(!damaged.out().contains("does not match its segment"), "no index warning for a damaged segment: "
+                + damaged.out());
 
         // dump reports the damaged partition, prints the others whole, and exits 1.
         Run dump = run("dump", orders.toString());

@@ -129,12 +129,22 @@ public final class StoreVerifier {
             }
             if (!result.clean()) {
                 boolean tailOfLive = last && !recorded && result.torn();
+                String lost = "";
+                if (!tailOfLive) {
+                    // Reads stop at the damage: say which offsets that takes away.
+                    lost = last ? " Offsets from " + result.nextOffset() + " on cannot be read past it."
+                            : " Offsets " + result.nextOffset() + " to " + (segments.get(i + 1).baseOffset() - 1)
+                            + " (the rest of this segment) cannot be read past it; the next segment, from offset "
+                            + segments.get(i + 1).baseOffset() + ", is unaffected.";
+                }
                 findings.add(new Finding(tailOfLive ? Finding.Severity.WARNING : Finding.Severity.CORRUPT, file,
                         result.validEnd(), result.problem() + (tailOfLive
-                        ? " (the end of a segment being written, or left by a crash: opening the store cuts it)" : "")));
+                        ? " (the end of a segment being written, or left by a crash: opening the store cuts it)" : lost)));
             }
             expectedMin = result.nextOffset();
-            if (recorded && fileSize >= entry.recordedSize()) {
+            // A damaged segment's indexes are not compared with what could be scanned of it: they
+            // describe the whole segment, and saying they do not match would only mislead.
+            if (result.clean() && recorded && fileSize >= entry.recordedSize()) {
                 checkIndexes(file, entry.baseOffset(), layout.legacy() ? fileSize : entry.recordedSize(), result,
                         batchStarts, findings, layout.legacy());
             }
