@@ -119,6 +119,8 @@ public final class BatchReads {
         int start = dst.position();
         int room = dst.remaining();
         int want = (int) Math.min(room, end - position);
+        // Headers are big-endian, whatever the caller's buffer's byte order.
+        ByteBuffer bytes = dst.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN);
         // One read: the first batch's header comes with the bytes (a separate read only when it
         // does not fit, to say how large the buffer must be).
         BatchHeader first = null;
@@ -126,12 +128,12 @@ public final class BatchReads {
             ByteBuffer view = dst.duplicate();
             view.limit(start + want);
             segment.readFully(view, position);
-            first = BatchHeader.readIfComplete(dst, start, want);
+            first = BatchHeader.readIfComplete(bytes, start, want);
         }
         if (first == null) {
             first = segment.headerAt(position, end);
         } else {
-            first = RecordDecoder.checkHeader(dst, start, segment.path(), position);
+            first = RecordDecoder.checkHeader(bytes, start, segment.path(), position);
             if (position + first.sizeInBytes() > end) {
                 segment.headerAt(position, end); // throws: a batch running past the end is damage
             }
@@ -141,11 +143,11 @@ public final class BatchReads {
         }
         int whole = 0;
         while (want - whole >= MIN_HEADER_SIZE) {
-            BatchHeader header = BatchHeader.readIfComplete(dst, start + whole, want - whole);
+            BatchHeader header = BatchHeader.readIfComplete(bytes, start + whole, want - whole);
             if (header == null) {
                 break;
             }
-            RecordDecoder.checkHeader(dst, start + whole, segment.path(), position + whole);
+            RecordDecoder.checkHeader(bytes, start + whole, segment.path(), position + whole);
             if (whole + header.sizeInBytes() > want) {
                 if (position + whole + header.sizeInBytes() > end) {
                     segment.headerAt(position + whole, end); // a batch running past the end is damage

@@ -64,6 +64,11 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     private final AtomicLong forcedWrites = new AtomicLong();
     /** The error of a force the pool made before closing the write channel; thrown by the next write or force. */
     private volatile IOException evictionFailure;
+    /**
+     * The first fsync of this file that failed. Sticky: on Linux a later fsync can succeed although
+     * the pages the failed one could not write were dropped, so every later force fails too.
+     */
+    private volatile IOException forceFailure;
     private final WriteSlot writeSlot = new WriteSlot();
 
     private SegmentFile(Path path, FileOpener opener, OpenFiles pool, FileChannel writer) {
@@ -364,11 +369,23 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     public void force() throws IOException {
         try {
             FileChannel channel = useWriter();
+            IOException failed = forceFailure;
+            if (failed != null) {
+                throw new IOException("an earlier fsync of " + path + " failed (" + failed.getMessage() + "): the "
+                        + "kernel may have dropped what it could not write, so no later fsync of it counts", failed);
+            }
             long covered = writes.get();
             if (covered == forcedWrites.get()) {
                 return;
             }
-            channel.force(false);
+            try {
+                channel.force(false);
+            } catch (ClosedChannelException e) {
+                throw e; // closed (a roll, a close, an interrupt): the caller decides
+            } catch (IOException e) {
+                forceFailure = e;
+                throw e;
+            }
             forcedWrites.accumulateAndGet(covered, Math::max);
         } finally {
             writerUse.readLock().unlock();
@@ -443,11 +460,14 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                 if (channel == null) {
                     return OpenFiles.Eviction.GONE;
                 }
-                if (writes.get() != forcedWrites.get()) {
+                if (forceFailure != null) {
+                    evictionFailure = forceFailure; // a force after a failed one proves nothing
+                } else if (writes.get() != forcedWrites.get()) {
                     try {
                         channel.force(false);
                         forcedWrites.set(writes.get());
                     } catch (IOException e) {
+                        forceFailure = e;
                         evictionFailure = e;
                     }
                 }
