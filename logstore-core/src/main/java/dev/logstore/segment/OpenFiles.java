@@ -30,16 +30,19 @@ public final class OpenFiles {
     }
 
     /** One open channel the pool may close. */
-    interface Slot {
+    abstract static class Slot {
+        /** True while the slot is in the pool's queue: a channel opened again is not queued twice. */
+        final AtomicBoolean inQueue = new AtomicBoolean();
+
         /**
          * Closes the channel if it may.
          *
          * @param hard false on the first sweep: keep recently used and unforced channels
          */
-        Eviction evict(boolean hard);
+        abstract Eviction evict(boolean hard);
 
         /** False once the channel was closed by other means; the pool drops the slot. */
-        boolean live();
+        abstract boolean live();
     }
 
     private static final int DEFAULT_WHEN_UNKNOWN = 4096;
@@ -114,8 +117,11 @@ public final class OpenFiles {
      * holding a lock a slot's {@link Slot#evict} takes.
      */
     void opened(Slot slot) {
-        slots.add(slot);
-        int inQueue = queued.incrementAndGet();
+        int inQueue = queued.get();
+        if (slot.inQueue.compareAndSet(false, true)) {
+            slots.add(slot);
+            inQueue = queued.incrementAndGet();
+        }
         if (open.incrementAndGet() > max) {
             evict();
         } else if (inQueue > 2 * open.get() + 64) {
@@ -147,8 +153,9 @@ public final class OpenFiles {
                     return;
                 }
                 queued.decrementAndGet();
+                slot.inQueue.set(false);
                 Eviction result = slot.evict(hard);
-                if (result == Eviction.KEPT) {
+                if (result == Eviction.KEPT && slot.inQueue.compareAndSet(false, true)) {
                     slots.add(slot);
                     queued.incrementAndGet();
                 }
@@ -162,7 +169,13 @@ public final class OpenFiles {
             return;
         }
         try {
-            slots.removeIf(slot -> !slot.live());
+            slots.removeIf(slot -> {
+                if (slot.live()) {
+                    return false;
+                }
+                slot.inQueue.set(false);
+                return true;
+            });
             int count = 0;
             for (Slot ignored : slots) {
                 count++;

@@ -168,11 +168,11 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     }
 
     /** The read channel's place in the pool. */
-    private final class ReadSlot implements OpenFiles.Slot {
+    private final class ReadSlot extends OpenFiles.Slot {
         volatile boolean used;
 
         @Override
-        public OpenFiles.Eviction evict(boolean hard) {
+        OpenFiles.Eviction evict(boolean hard) {
             if (reader == null) {
                 return OpenFiles.Eviction.GONE;
             }
@@ -188,7 +188,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
         }
 
         @Override
-        public boolean live() {
+        boolean live() {
             return reader != null;
         }
     }
@@ -439,11 +439,11 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     }
 
     /** The write channel's place in the pool. */
-    private final class WriteSlot implements OpenFiles.Slot {
+    private final class WriteSlot extends OpenFiles.Slot {
         volatile boolean used;
 
         @Override
-        public OpenFiles.Eviction evict(boolean hard) {
+        OpenFiles.Eviction evict(boolean hard) {
             if (writer == null) {
                 return OpenFiles.Eviction.GONE;
             }
@@ -481,7 +481,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
         }
 
         @Override
-        public boolean live() {
+        boolean live() {
             return writer != null;
         }
     }
