@@ -203,6 +203,44 @@ class LogStoreCliTest {
     }
 
     @Test
+    void salvageCopiesEveryIntactBatchAndNamesExactlyTheOffsetsLost() throws Exception {
+        Path segment = orders.resolve("partition-1").resolve("00000000000000000000.log");
+        try (RandomAccessFile file = new RandomAccessFile(segment.toFile(), "rw")) {
+            file.seek(100);
+            int b = file.read();
+            file.seek(100);
+            file.write(b ^ 0x20);
+        }
+        Path saved = root.resolve("saved");
+        Run salvage = run("salvage", orders.toString(), saved.toString());
+        assertEquals(1, salvage.code(), salvage.out() + salvage.err());
+        java.util.regex.Matcher lost = java.util.regex.Pattern.compile("partition 1: lost offset (\\d+): .* at byte \\d+ of .*; intact again at byte \\d+")
+                .matcher(salvage.out());
+        assertTrue(lost.find(), salvage.out());
+        long lostOffset = Long.parseLong(lost.group(1));
+        assertTrue(!salvage.out().contains("partition 0: lost"), salvage.out());
+
+        try (LogStore original = LogStore.builder(orders).readOnly().open();
+             LogStore copy = LogStore.builder(saved).readOnly().open()) {
+            try (dev.logstore.LogReader from = original.reader(0); dev.logstore.LogReader to = copy.reader(0)) {
+                assertEquals(from.poll(1000, 1 << 20), to.poll(1000, 1 << 20), "partition 0 copied whole");
+            }
+            List<dev.logstore.record.LogRecord> kept;
+            try (dev.logstore.LogReader to = copy.reader(1)) {
+                kept = to.poll(1000, 1 << 20);
+            }
+            assertEquals(29, kept.size(), "every batch but the damaged one, those after it too");
+            for (dev.logstore.record.LogRecord record : kept) {
+                assertTrue(record.offset() != lostOffset);
+                assertEquals("v" + (2 * record.offset() + 1), new String(record.value(), UTF_8), "same offsets, same "
+                        + "records");
+            }
+        }
+        Run again = run("salvage", orders.toString(), saved.toString());
+        assertEquals(2, again.code(), "an existing target is refused");
+    }
+
+    @Test
     void appendRefusesASinksArchiveUnlessToldOtherwise() throws Exception {
         java.nio.file.Files.writeString(orders.resolve("sink-archive.properties"), "connector=archive\ntopic=orders\n");
         long before;

@@ -1,0 +1,223 @@
+package dev.logstore.cli;
+
+import dev.logstore.Durability;
+import dev.logstore.LogStore;
+import dev.logstore.log.PartitionLayout;
+import dev.logstore.record.BatchHeader;
+import dev.logstore.record.LogRecord;
+import dev.logstore.record.Record;
+import dev.logstore.record.RecordDecoder;
+import dev.logstore.record.RecordView;
+import dev.logstore.segment.SegmentScanner;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * Copies every intact batch of a damaged store into a new one, with the same offsets, keys,
+ * values, headers and timestamps, and says exactly which offsets could not be copied and why.
+ * Past a damaged stretch it finds the next intact batch by trying every byte position for a
+ * batch header whose checksum holds.
+ */
+@Command(name = "salvage", mixinStandardHelpOptions = true, description = "Copy every intact batch of a damaged "
+        + "store into a new store (same offsets), and print exactly which offset ranges were lost and why. The source "
+        + "is only read. Exit code 1 when something was lost.")
+final class SalvageCommand implements Callable<Integer> {
+
+    private static final int WINDOW = 1 << 20;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "STORE", description = "The damaged store directory.")
+    Path source;
+
+    @Parameters(index = "1", paramLabel = "TARGET", description = "A new store directory (must not exist).")
+    Path target;
+
+    /** One stretch of offsets that could not be copied. */
+    private record Lost(int partition, long from, long to, String why) {
+        @Override
+        public String toString() {
+            String range = to == Long.MAX_VALUE ? "offsets from " + from + " on" : from == to ? "offset " + from
+                    : "offsets " + from + " to " + to;
+            return "partition " + partition + ": lost " + range + ": " + why;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!LogStore.isStore(source)) {
+            throw new ParameterException(spec.commandLine(), source + (Files.exists(source) ? " is not a LogStore store "
+                    + "(no logstore.properties)" : " does not exist"));
+        }
+        if (Files.exists(target)) {
+            throw new ParameterException(spec.commandLine(), target + " exists; salvage writes a new store: give a "
+                    + "path that does not exist yet");
+        }
+        int partitions;
+        try (LogStore store = LogStore.builder(source).readOnly().open()) {
+            partitions = store.partitionCount();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        List<Lost> lost = new ArrayList<>();
+        long copied = 0;
+        try (LogStore copy = LogStore.builder(target).partitions(partitions).durability(Durability.onFlush()).open()) {
+            for (int p = 0; p < partitions; p++) {
+                Path dir = source.resolve(LogStore.partitionDirectoryName(p));
+                if (!Files.isDirectory(dir)) {
+                    continue;
+                }
+                copied += salvagePartition(p, dir, copy, lost);
+            }
+            copy.flush();
+        }
+        for (Lost range : lost) {
+            out.println(range);
+        }
+        out.println("salvaged " + copied + " record(s) into " + target + (lost.isEmpty() ? "; nothing was lost"
+                : "; " + lost.size() + " lost range(s)"));
+        out.flush();
+        return lost.isEmpty() ? 0 : 1;
+    }
+
+    private long salvagePartition(int partition, Path dir, LogStore copy, List<Lost> lost) throws IOException {
+        PartitionLayout layout = PartitionLayout.read(dir);
+        List<PartitionLayout.SegmentEntry> segments = layout.segments();
+        long copied = 0;
+        long next = layout.startOffset();
+        for (int i = 0; i < segments.size(); i++) {
+            PartitionLayout.SegmentEntry entry = segments.get(i);
+            long segmentEnd = i + 1 < segments.size() ? segments.get(i + 1).baseOffset() - 1 : Long.MAX_VALUE;
+            next = Math.max(next, entry.baseOffset());
+            long fileSize;
+            try {
+                fileSize = Files.size(entry.file());
+            } catch (NoSuchFileException e) {
+                lost.add(new Lost(partition, next, segmentEnd, entry.file() + " is missing"));
+                continue;
+            }
+            long end = entry.recordedSize() >= 0 ? Math.min(fileSize, entry.recordedSize()) : fileSize;
+            try (FileChannel channel = FileChannel.open(entry.file(), StandardOpenOption.READ)) {
+                long position = 0;
+                while (position < end) {
+                    long[] count = {0};
+                    SegmentScanner.Result result = SegmentScanner.scan((dst, at) -> dev.logstore.io.Directories.readFully(channel, dst, at),
+                            position, end, next, SegmentScanner.ANY_EPOCH,
+                            (at, header) -> count[0] += copyBatch(channel, at, header, partition, copy, entry.file()));
+                    copied += count[0];
+                    next = result.nextOffset();
+                    if (result.clean()) {
+                        break;
+                    }
+                    long resume = findIntactBatch(channel, result.validEnd() + 1, end, next, entry.file());
+                    if (resume < 0) {
+                        String why = result.problem() + " at byte " + result.validEnd() + " of " + entry.file()
+                                + (result.torn() && entry.recordedSize() < 0 ? " (the torn end of the active segment)"
+                                : "") + "; no intact batch after it in this segment";
+                        lost.add(new Lost(partition, next, segmentEnd, why));
+                        break;
+                    }
+                    long base = headerAt(channel, resume).baseOffset();
+                    lost.add(new Lost(partition, next, base - 1, result.problem() + " at byte " + result.validEnd()
+                            + " of " + entry.file() + "; intact again at byte " + resume));
+                    position = resume;
+                    next = base;
+                }
+            }
+            if (entry.recordedSize() >= 0 && fileSize < entry.recordedSize() && next <= segmentEnd) {
+                lost.add(new Lost(partition, next, segmentEnd, entry.file() + " is " + fileSize + " bytes, "
+                        + entry.recordedSize() + " when sealed: its end was cut off"));
+            }
+            if (i + 1 < segments.size()) {
+                next = segments.get(i + 1).baseOffset();
+            }
+        }
+        return copied;
+    }
+
+    /** Appends the batch at {@code position} to the copy, records and offsets as they are; returns its record count. */
+    private static long copyBatch(FileChannel channel, long position, BatchHeader header, int partition, LogStore copy,
+                                  Path file) {
+        try {
+            ByteBuffer bytes = ByteBuffer.allocate(header.sizeInBytes());
+            readFully(channel, bytes, position);
+            List<Record> records = new ArrayList<>();
+            List<Long> offsets = new ArrayList<>();
+            RecordDecoder.decodeBatch(bytes, 0, header, file, position, Long.MIN_VALUE, Integer.MAX_VALUE,
+                    new RecordView(), view -> {
+                        LogRecord record = view.toLogRecord();
+                        records.add(record.record());
+                        offsets.add(record.offset());
+                    });
+            if (!records.isEmpty()) {
+                copy.append(partition, offsets.stream().mapToLong(Long::longValue).toArray(), records);
+            }
+            return records.size();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The position of the first intact batch at or after {@code from}: a header that checks out,
+     * an offset not below {@code minOffset}, within the segment, and a matching checksum; -1 when none.
+     */
+    private static long findIntactBatch(FileChannel channel, long from, long end, long minOffset, Path file)
+            throws IOException {
+        ByteBuffer window = ByteBuffer.allocate((int) Math.min(WINDOW, Math.max(1, end - from)));
+        for (long start = from; start < end; start += Math.max(1, window.capacity() - dev.logstore.record.BatchFormat.MAX_HEADER_SIZE)) {
+            window.clear().limit((int) Math.min(window.capacity(), end - start));
+            readFully(channel, window, start);
+            int limit = window.limit();
+            for (int i = 0; i < limit; i++) {
+                BatchHeader header = BatchHeader.readIfComplete(window, i, limit - i);
+                if (header == null || header.problem() != null || header.baseOffset() < minOffset
+                        || start + i + header.sizeInBytes() > end) {
+                    continue;
+                }
+                ByteBuffer whole = ByteBuffer.allocate(header.sizeInBytes());
+                readFully(channel, whole, start + i);
+                if (BatchHeader.computeCrc(whole, 0, header.sizeInBytes()) == header.crc()) {
+                    return start + i;
+                }
+            }
+            if (start + limit >= end) {
+                break;
+            }
+        }
+        return -1;
+    }
+
+    private static BatchHeader headerAt(FileChannel channel, long position) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate(dev.logstore.record.BatchFormat.MAX_HEADER_SIZE);
+        bytes.limit((int) Math.min(bytes.capacity(), channel.size() - position));
+        readFully(channel, bytes, position);
+        return BatchHeader.read(bytes, 0);
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer dst, long position) throws IOException {
+        long at = position;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, at);
+            if (n < 0) {
+                throw new java.io.EOFException("end of file at byte " + at);
+            }
+            at += n;
+        }
+        dst.flip();
+    }
+}
