@@ -79,11 +79,19 @@ final class SalvageCommand implements Callable<Integer> {
             for (int p = 0; p < partitions; p++) {
                 Path dir = source.resolve(LogStore.partitionDirectoryName(p));
                 if (!Files.isDirectory(dir)) {
+                    lost.add(new Lost(p, 0, Long.MAX_VALUE, dir + " is missing: the whole partition"));
                     continue;
                 }
-                copied += salvagePartition(p, dir, copy, lost);
+                try {
+                    copied += salvagePartition(p, dir, copy, lost);
+                } catch (dev.logstore.CorruptLogException e) {
+                    lost.add(new Lost(p, 0, Long.MAX_VALUE, "cannot read the partition's manifest: " + e.getMessage()));
+                }
             }
             copy.flush();
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(e.getMessage() + ". " + target + " holds what was copied before this; delete it before "
+                    + "running salvage again", e);
         }
         for (Lost range : lost) {
             out.println(range);
@@ -111,6 +119,7 @@ final class SalvageCommand implements Callable<Integer> {
                 continue;
             }
             long end = entry.recordedSize() >= 0 ? Math.min(fileSize, entry.recordedSize()) : fileSize;
+            boolean lostToEnd = false;
             try (FileChannel channel = FileChannel.open(entry.file(), StandardOpenOption.READ)) {
                 long position = 0;
                 while (position < end) {
@@ -123,22 +132,38 @@ final class SalvageCommand implements Callable<Integer> {
                     if (result.clean()) {
                         break;
                     }
-                    long resume = findIntactBatch(channel, result.validEnd() + 1, end, next, entry.file());
+                    // The damaged batch's own header, when it still makes sense, says where the batch
+                    // ends and which offsets it held: resume right after it if an intact batch is there.
+                    BatchHeader damaged = plausibleHeader(channel, result.validEnd(), end, next, segmentEnd);
+                    long resume = -1;
+                    if (damaged != null && intactAt(channel, result.validEnd() + damaged.sizeInBytes(), end,
+                            damaged.lastOffset() + 1, segmentEnd)) {
+                        resume = result.validEnd() + damaged.sizeInBytes();
+                    }
                     if (resume < 0) {
-                        String why = result.problem() + " at byte " + result.validEnd() + " of " + entry.file()
-                                + (result.torn() && entry.recordedSize() < 0 ? " (the torn end of the active segment)"
-                                : "") + "; no intact batch after it in this segment";
-                        lost.add(new Lost(partition, next, segmentEnd, why));
+                        resume = findIntactBatch(channel, result.validEnd() + 1, end, next, segmentEnd);
+                    }
+                    String where = result.problem() + " at byte " + result.validEnd() + " of " + entry.file();
+                    if (resume < 0) {
+                        lost.add(new Lost(partition, next, segmentEnd, where + (result.torn()
+                                && entry.recordedSize() < 0 ? " (the torn end of the active segment)" : "")
+                                + "; no intact batch after it in this segment"));
+                        lostToEnd = true;
                         break;
                     }
                     long base = headerAt(channel, resume).baseOffset();
-                    lost.add(new Lost(partition, next, base - 1, result.problem() + " at byte " + result.validEnd()
-                            + " of " + entry.file() + "; intact again at byte " + resume));
+                    if (damaged != null && damaged.lastOffset() < base) {
+                        lost.add(new Lost(partition, Math.max(next, damaged.baseOffset()), damaged.lastOffset(),
+                                where + "; intact again at byte " + resume));
+                    } else {
+                        lost.add(new Lost(partition, next, base - 1, where + "; intact again at byte " + resume
+                                + " (at most these offsets: the damaged bytes do not say which of them were written)"));
+                    }
                     position = resume;
                     next = base;
                 }
             }
-            if (entry.recordedSize() >= 0 && fileSize < entry.recordedSize() && next <= segmentEnd) {
+            if (!lostToEnd && entry.recordedSize() >= 0 && fileSize < entry.recordedSize() && next <= segmentEnd) {
                 lost.add(new Lost(partition, next, segmentEnd, entry.file() + " is " + fileSize + " bytes, "
                         + entry.recordedSize() + " when sealed: its end was cut off"));
             }
@@ -176,7 +201,7 @@ final class SalvageCommand implements Callable<Integer> {
      * The position of the first intact batch at or after {@code from}: a header that checks out,
      * an offset not below {@code minOffset}, within the segment, and a matching checksum; -1 when none.
      */
-    private static long findIntactBatch(FileChannel channel, long from, long end, long minOffset, Path file)
+    private static long findIntactBatch(FileChannel channel, long from, long end, long minOffset, long maxOffset)
             throws IOException {
         ByteBuffer window = ByteBuffer.allocate((int) Math.min(WINDOW, Math.max(1, end - from)));
         for (long start = from; start < end; start += Math.max(1, window.capacity() - dev.logstore.record.BatchFormat.MAX_HEADER_SIZE)) {
@@ -184,14 +209,13 @@ final class SalvageCommand implements Callable<Integer> {
             readFully(channel, window, start);
             int limit = window.limit();
             for (int i = 0; i < limit; i++) {
+                // A cheap look in the window first; the full check only for a header that makes sense.
                 BatchHeader header = BatchHeader.readIfComplete(window, i, limit - i);
                 if (header == null || header.problem() != null || header.baseOffset() < minOffset
-                        || start + i + header.sizeInBytes() > end) {
+                        || header.lastOffset() > maxOffset) {
                     continue;
                 }
-                ByteBuffer whole = ByteBuffer.allocate(header.sizeInBytes());
-                readFully(channel, whole, start + i);
-                if (BatchHeader.computeCrc(whole, 0, header.sizeInBytes()) == header.crc()) {
+                if (intactAt(channel, start + i, end, minOffset, maxOffset)) {
                     return start + i;
                 }
             }
@@ -200,6 +224,44 @@ final class SalvageCommand implements Callable<Integer> {
             }
         }
         return -1;
+    }
+
+    /**
+     * True when an intact batch starts at {@code position}: its header checks out, its offsets lie
+     * in {@code [minOffset, maxOffset]}, its checksum matches, and what follows it is the end of
+     * the segment or another header that checks out with later offsets. (A batch stored inside a
+     * record's value passes the first tests; what follows it is the rest of that value.)
+     */
+    private static boolean intactAt(FileChannel channel, long position, long end, long minOffset, long maxOffset)
+            throws IOException {
+        BatchHeader header = plausibleHeader(channel, position, end, minOffset, maxOffset);
+        if (header == null) {
+            return false;
+        }
+        ByteBuffer whole = ByteBuffer.allocate(header.sizeInBytes());
+        readFully(channel, whole, position);
+        if (BatchHeader.computeCrc(whole, 0, header.sizeInBytes()) != header.crc()) {
+            return false;
+        }
+        long after = position + header.sizeInBytes();
+        return after == end || plausibleHeader(channel, after, end, header.lastOffset() + 1, maxOffset) != null;
+    }
+
+    /** The header at {@code position} if it checks out and its offsets lie in {@code [minOffset, maxOffset]}; else null. */
+    private static BatchHeader plausibleHeader(FileChannel channel, long position, long end, long minOffset,
+                                               long maxOffset) throws IOException {
+        int max = dev.logstore.record.BatchFormat.MAX_HEADER_SIZE;
+        if (position < 0 || end - position < dev.logstore.record.BatchFormat.MIN_HEADER_SIZE) {
+            return null;
+        }
+        ByteBuffer bytes = ByteBuffer.allocate((int) Math.min(max, end - position));
+        readFully(channel, bytes, position);
+        BatchHeader header = BatchHeader.readIfComplete(bytes, 0, bytes.limit());
+        if (header == null || header.problem() != null || header.baseOffset() < minOffset
+                || header.lastOffset() > maxOffset || position + header.sizeInBytes() > end) {
+            return null;
+        }
+        return header;
     }
 
     private static BatchHeader headerAt(FileChannel channel, long position) throws IOException {
