@@ -31,6 +31,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * logstore salvage against damage of every kind: the target holds exactly the source records that
+ * are intact, each once, with the same offsets, and the lost ranges are exactly the offsets missing.
+ */
 class SalvageTest {
 
     @TempDir
