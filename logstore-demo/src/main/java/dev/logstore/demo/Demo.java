@@ -102,7 +102,7 @@ public final class Demo implements Callable<Integer> {
             topic = topic + "-" + runId;
             replayTopic = topic + ".replay";
         }
-        resetArchive();
+        checkArchive();
         long started = System.nanoTime();
         EmbeddedKafka kafka = null;
         try {
@@ -113,7 +113,10 @@ public final class Demo implements Callable<Integer> {
                 bootstrap = kafka.bootstrapServers();
             } else {
                 step("Using the Kafka cluster at " + bootstrap);
+                checkReachable(bootstrap);
             }
+            // Only now, with a cluster to archive from, does the previous run's archive go.
+            emptyArchive();
             detail("bootstrap servers " + bootstrap);
             step("Starting a Kafka Connect worker; plugin.path=" + pluginPath + " (plugin.discovery=service_load)");
             try (ConnectWorker worker = ConnectWorker.start(bootstrap, pluginPath, runId)) {
@@ -255,11 +258,12 @@ public final class Demo implements Callable<Integer> {
     }
 
     /**
-     * Empties the archive directory for a fresh run. Only what an earlier demo run left there is
-     * deleted: a directory holding anything but LogStore stores is refused, so a mistyped
-     * {@code --archive} never costs anyone their files.
+     * Checks the archive directory before anything starts: it is emptied for a fresh run once a
+     * cluster is there to archive from, and only what an earlier demo run left there is deleted: a
+     * directory holding anything but LogStore stores is refused, so a mistyped {@code --archive}
+     * never costs anyone their files.
      */
-    private void resetArchive() throws IOException {
+    private void checkArchive() throws IOException {
         if (Files.exists(archive)) {
             if (!Files.isDirectory(archive)) {
                 throw new ParameterException(spec.commandLine(), "--archive " + archive
@@ -275,6 +279,17 @@ public final class Demo implements Callable<Integer> {
                             + "give a new or empty directory, or one an earlier demo run made");
                 }
             }
+        }
+        Files.createDirectories(archive);
+        if (System.getProperty("logstore.demo.log") == null) {
+            // Beside the archive, unless whoever runs the demo chose where Kafka's and Connect's logs go.
+            System.setProperty("logstore.demo.log", archive.resolveSibling(archive.getFileName() + ".log").toString());
+        }
+    }
+
+    /** Empties the archive directory checked by {@link #checkArchive}, for a fresh run. */
+    private void emptyArchive() throws IOException {
+        if (Files.exists(archive)) {
             try (Stream<Path> files = Files.walk(archive)) {
                 for (Path path : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
                     if (!path.equals(archive)) {
@@ -284,9 +299,19 @@ public final class Demo implements Callable<Integer> {
             }
         }
         Files.createDirectories(archive);
-        if (System.getProperty("logstore.demo.log") == null) {
-            // Beside the archive, unless whoever runs the demo chose where Kafka's and Connect's logs go.
-            System.setProperty("logstore.demo.log", archive.resolveSibling(archive.getFileName() + ".log").toString());
+    }
+
+    /** Fails within about 10 s, leaving the previous archive as it was, when no broker answers at {@code bootstrap}. */
+    private void checkReachable(String bootstrap) {
+        Map<String, Object> config = new HashMap<>();
+        config.put("bootstrap.servers", bootstrap);
+        config.put("request.timeout.ms", 5_000);
+        config.put("default.api.timeout.ms", 10_000);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(config)) {
+            admin.describeCluster().nodes().get(12, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("no Kafka broker answered at " + bootstrap + " within 10 s (" + e
+                    + "); check --bootstrap-server. The archive " + archive + " was left as it was");
         }
     }
 

@@ -82,6 +82,22 @@ class DemoTest {
     }
 
     @Test
+    void anUnreachableClusterLeavesThePreviousArchiveAsItWas() throws Exception {
+        Path archive = work.resolve("archive");
+        dev.logstore.LogStore.open(archive.resolve("demo-orders"), 1).close(); // an earlier run's store
+        int code;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = closed.getLocalPort();
+            closed.close(); // nothing listens there now
+            code = run("--plugin-path", plugin().toString(), "--archive", archive.toString(), "--bootstrap-server",
+                    "127.0.0.1:" + port);
+        }
+        assertEquals(1, code, err.toString());
+        assertTrue(err.toString().contains("no Kafka broker answered"), err.toString());
+        assertTrue(dev.logstore.LogStore.isStore(archive.resolve("demo-orders")), "the earlier run's archive is kept");
+    }
+
+    @Test
     void aFailureIsReportedAsWhatWentWrongAndWhy() throws Exception {
         Path notADirectory = Files.writeString(work.resolve("file"), "x");
 
