@@ -5,12 +5,14 @@ import dev.logstore.Durability;
 import dev.logstore.LogStore;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigValue;
 
 /** The store settings a writer of archives chooses: segments, index, durability, retention. */
@@ -100,6 +102,27 @@ public final class StoreSettings {
     }
 
     /** Adds an error to the value of {@code key} in a validation result. */
+    /**
+     * The values of a validation, by name, each said once: a required key that is missing gets
+     * both Connect's "Missing required configuration" and its validator's message, which says
+     * what to give; only the latter is kept.
+     */
+    public static Map<String, ConfigValue> byName(Config result) {
+        Map<String, ConfigValue> values = new java.util.LinkedHashMap<>();
+        for (ConfigValue value : result.configValues()) {
+            List<String> messages = value.errorMessages(); // Connect's own list, which it lets callers change
+            if (messages.stream().anyMatch(message -> !message.startsWith("Missing required configuration"))) {
+                try {
+                    messages.removeIf(message -> message.startsWith("Missing required configuration"));
+                } catch (UnsupportedOperationException e) {
+                    // a runtime whose list cannot change: both messages stay
+                }
+            }
+            values.put(value.name(), value);
+        }
+        return values;
+    }
+
     public static void addError(Map<String, ConfigValue> values, String key, String message) {
         ConfigValue value = values.computeIfAbsent(key, ConfigValue::new);
         value.addErrorMessage(message);

@@ -69,8 +69,7 @@ public final class LogStoreSinkConnector extends SinkConnector {
     @Override
     public Config validate(Map<String, String> connectorConfigs) {
         Config result = super.validate(connectorConfigs);
-        Map<String, ConfigValue> values = new java.util.LinkedHashMap<>();
-        result.configValues().forEach(value -> values.put(value.name(), value));
+        Map<String, ConfigValue> values = StoreSettings.byName(result);
         String mapping = connectorConfigs.getOrDefault(LogStoreSinkConfig.PARTITION_MAPPING,
                 LogStoreSinkConfig.MAPPING_KAFKA);
         String tasksMax = connectorConfigs.getOrDefault("tasks.max", "1");

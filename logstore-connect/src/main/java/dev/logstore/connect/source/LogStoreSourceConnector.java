@@ -145,8 +145,7 @@ public final class LogStoreSourceConnector extends SourceConnector {
     @Override
     public Config validate(Map<String, String> connectorConfigs) {
         Config result = super.validate(connectorConfigs);
-        Map<String, ConfigValue> values = new LinkedHashMap<>();
-        result.configValues().forEach(value -> values.put(value.name(), value));
+        Map<String, ConfigValue> values = StoreSettings.byName(result);
         if (connectorConfigs.get(LogStoreSourceConfig.TOPIC_FORMAT) == null) {
             StoreSettings.addError(values, LogStoreSourceConfig.TOPIC_FORMAT, LogStoreSourceConfig.TOPIC_FORMAT + " "
                     + LogStoreSourceConfig.TOPIC_FORMAT_REQUIRED);

@@ -150,6 +150,17 @@ class BadInputTest {
     }
 
     @Test
+    void aMissingArchiveDirectoryIsReportedOnceSayingWhatToGive() {
+        for (Connector connector : new Connector[] {new LogStoreSinkConnector(), new LogStoreSourceConnector()}) {
+            Map<String, String> config = connector instanceof LogStoreSourceConnector ? sourceBase() : base("x");
+            config.remove("logstore.dir");
+            List<String> problems = errors(connector, config).get("logstore.dir");
+            assertEquals(1, problems.size(), String.valueOf(problems));
+            assertTrue(problems.get(0).contains("absolute path"), problems.get(0));
+        }
+    }
+
+    @Test
     void aTopicFormatWithoutThePlaceholderIsFineForOneNamedStore() {
         Map<String, String> config = sourceBase();
         config.put("logstore.stores", "orders");
