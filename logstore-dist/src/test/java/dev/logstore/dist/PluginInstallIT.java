@@ -51,6 +51,11 @@ class PluginInstallIT {
         unzip(zip, pluginPath);
         Path installed = pluginPath.resolve(System.getProperty("logstore.plugin.dir.name"));
         assertTrue(Files.isRegularFile(installed.resolve("manifest.json")));
+        for (String doc : new String[] {"README.md", "FORMAT.md", "BENCHMARKS.md", "LICENSE"}) {
+            assertTrue(Files.isRegularFile(installed.resolve("doc").resolve(doc)), "doc/" + doc + " is packaged");
+        }
+        assertTrue(!Files.readString(installed.resolve("manifest.json")).contains("docker_image"),
+                "no empty docker_image in the manifest");
         assertTrue(Files.isDirectory(installed.resolve("lib")));
         archive = Files.createDirectories(work.resolve("archive"));
         cluster = new ConnectCluster("install-it", 1, Map.of(
