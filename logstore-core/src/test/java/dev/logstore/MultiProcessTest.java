@@ -229,14 +229,14 @@ class MultiProcessTest {
     }
 
     /**
-     * Child: appends records of 16 to 256 KiB into 2 MiB segments, keeping 128 MiB, for the given
+     * Child: appends records of 16 to 256 KiB into 2 MiB segments, keeping 256 MiB, for the given
      * milliseconds at about 100 MiB/s, then says how far it got and waits to be killed.
      */
     public static final class BusyWriter {
         public static void main(String[] args) throws Exception {
             long millis = Long.parseLong(args[1]);
             try (LogStore store = LogStore.builder(Path.of(args[0])).partitions(1).segmentBytes(2 << 20)
-                    .retentionBytes(128 << 20).retentionCheckInterval(Duration.ofMillis(50))
+                    .retentionBytes(256 << 20).retentionCheckInterval(Duration.ofMillis(50))
                     .durability(Durability.onFlush()).open()) {
                 System.out.println("open");
                 System.out.flush();
