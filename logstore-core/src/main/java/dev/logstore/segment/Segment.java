@@ -357,12 +357,7 @@ public final class Segment {
                 }
             }
             int index = (int) (position - start);
-            BatchHeader checked = RecordDecoder.checkHeader(bytes, index, path(), position);
-            if (position + checked.sizeInBytes() > end) {
-                throw new CorruptLogException(path(), position, "the batch claims " + checked.sizeInBytes()
-                        + " bytes but the segment ends " + (end - position) + " bytes after its start");
-            }
-            return checked;
+            return withinEnd(RecordDecoder.checkHeader(bytes, index, path(), position), position, end);
         }
 
         private boolean complete(long position) {
@@ -397,12 +392,16 @@ public final class Segment {
             throw new CorruptLogException(path(), position, "the segment ends " + (end - position)
                     + " bytes after the batch's start, inside its header");
         }
-        BatchHeader checked = RecordDecoder.checkHeader(header, 0, path(), position);
-        if (position + checked.sizeInBytes() > end) {
-            throw new CorruptLogException(path(), position, "the batch claims " + checked.sizeInBytes()
+        return withinEnd(RecordDecoder.checkHeader(header, 0, path(), position), position, end);
+    }
+
+    /** {@code header}, of the batch at {@code position}, when the batch ends by {@code end}: else damage. */
+    private BatchHeader withinEnd(BatchHeader header, long position, long end) {
+        if (position + header.sizeInBytes() > end) {
+            throw new CorruptLogException(path(), position, "the batch claims " + header.sizeInBytes()
                     + " bytes but the segment ends " + (end - position) + " bytes after its start");
         }
-        return checked;
+        return header;
     }
 
     /** The offset to start scanning at for the first record with a timestamp at or above {@code timestamp}. */
