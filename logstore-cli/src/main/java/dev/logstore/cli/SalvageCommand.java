@@ -271,15 +271,9 @@ final class SalvageCommand implements Callable<Integer> {
         return BatchHeader.read(bytes, 0);
     }
 
+    /** Fills {@code dst} from {@code position} and flips it for reading. */
     private static void readFully(FileChannel channel, ByteBuffer dst, long position) throws IOException {
-        long at = position;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, at);
-            if (n < 0) {
-                throw new java.io.EOFException("end of file at byte " + at);
-            }
-            at += n;
-        }
+        dev.logstore.io.Directories.readFully(channel, dst, position);
         dst.flip();
     }
 }
