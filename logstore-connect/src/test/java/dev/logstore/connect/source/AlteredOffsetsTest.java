@@ -1,5 +1,7 @@
 package dev.logstore.connect.source;
 
+import static dev.logstore.connect.source.ConnectorStarts.planned;
+import static dev.logstore.connect.source.ConnectorStarts.taskConfigs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,7 +21,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.apache.kafka.connect.source.SourceConnectorContext;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTaskContext;
 import org.apache.kafka.connect.storage.OffsetStorageReader;
@@ -91,43 +92,6 @@ class AlteredOffsetsTest {
         props.put(LogStoreSourceConfig.END, "snapshot");
         props.putAll(extra);
         return props;
-    }
-
-    private static List<Map<String, String>> taskConfigs(Map<String, String> props) {
-        LogStoreSourceConnector connector = new LogStoreSourceConnector();
-        connector.initialize(new SourceConnectorContext() {
-            @Override
-            public OffsetStorageReader offsetStorageReader() {
-                return null;
-            }
-
-            @Override
-            public void requestTaskReconfiguration() {
-            }
-
-            @Override
-            public void raiseError(Exception e) {
-            }
-
-            @Override
-            public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-                return null;
-            }
-        });
-        connector.start(props);
-        try {
-            return connector.taskConfigs(2);
-        } finally {
-            connector.stop();
-        }
-    }
-
-    private static Map<StorePartition, ReplayPlan.Range> planned(Map<String, String> props) {
-        Map<StorePartition, ReplayPlan.Range> all = new HashMap<>();
-        for (Map<String, String> task : taskConfigs(props)) {
-            all.putAll(ReplayPlan.decode(task.get(LogStoreSourceConfig.TASK_ASSIGNMENT)));
-        }
-        return all;
     }
 
     private static String altered(Map<String, String> props) {

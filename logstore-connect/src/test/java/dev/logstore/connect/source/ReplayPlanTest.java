@@ -1,5 +1,7 @@
 package dev.logstore.connect.source;
 
+import static dev.logstore.connect.source.ConnectorStarts.planned;
+import static dev.logstore.connect.source.ConnectorStarts.taskConfigs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,8 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.apache.kafka.connect.source.SourceConnectorContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,45 +43,6 @@ class ReplayPlanTest {
         props.putAll(extra);
         return props;
     }
-
-    /** The ranges the connector hands its tasks after a (re)start with {@code props}. */
-    private static Map<StorePartition, ReplayPlan.Range> planned(Map<String, String> props) {
-        Map<StorePartition, ReplayPlan.Range> all = new HashMap<>();
-        for (Map<String, String> task : taskConfigs(props)) {
-            all.putAll(ReplayPlan.decode(task.get(LogStoreSourceConfig.TASK_ASSIGNMENT)));
-        }
-        return all;
-    }
-
-    private static List<Map<String, String>> taskConfigs(Map<String, String> props) {
-        LogStoreSourceConnector connector = new LogStoreSourceConnector();
-        connector.initialize(new SourceConnectorContext() {
-            @Override
-            public OffsetStorageReader offsetStorageReader() {
-                return null;
-            }
-
-            @Override
-            public void requestTaskReconfiguration() {
-            }
-
-            @Override
-            public void raiseError(Exception e) {
-            }
-
-            @Override
-            public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-                return null;
-            }
-        });
-        connector.start(props);
-        try {
-            return connector.taskConfigs(2);
-        } finally {
-            connector.stop();
-        }
-    }
-
     @Test
     void aSnapshotIsTheArchivesEndWhenTheReplayBeganAcrossRestarts() {
         append(10);
