@@ -513,6 +513,8 @@ public final class LogStore implements AutoCloseable {
         private FileOpener opener = FileOpener.DEFAULT;
         private String threadName;
         private int maxOpenFiles;
+        private long maxIndexMemory = -1;
+        private dev.logstore.segment.IndexMemory indexMemory;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "store directory must not be null").toAbsolutePath().normalize();
@@ -633,6 +635,28 @@ public final class LogStore implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Most heap, in bytes, that sealed segments' indexes may hold at once: beyond that the
+         * least recently used are dropped and loaded again from their files when next needed. The
+         * offset and time indexes take about 5 MiB per GiB of log at the default index interval,
+         * so without a cap an archive read end to end would keep them all. By default every store
+         * of the process shares one cap of 32 MiB; 0 keeps no sealed segment's indexes between
+         * reads. Active segments' indexes are not counted.
+         */
+        public Builder maxIndexMemory(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("index memory cap " + bytes + " must not be negative");
+            }
+            this.maxIndexMemory = bytes;
+            return this;
+        }
+
+        /** Counts index memory against {@code memory}: a seam for tests that watch it. */
+        Builder indexMemory(dev.logstore.segment.IndexMemory memory) {
+            this.indexMemory = Objects.requireNonNull(memory, "index memory");
+            return this;
+        }
+
         /** Opens every file through {@code opener}: a seam for tests that inject I/O failures. */
         Builder fileOpener(FileOpener opener) {
             this.opener = Objects.requireNonNull(opener, "opener");
@@ -652,7 +676,9 @@ public final class LogStore implements AutoCloseable {
             LogConfig config = new LogConfig(segmentBytes, segmentAge.toMillis(), indexIntervalBytes, durability,
                     retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy, opener,
                     new dev.logstore.log.Encoders(), maxOpenFiles > 0 ? new dev.logstore.segment.OpenFiles(maxOpenFiles)
-                    : dev.logstore.segment.OpenFiles.shared());
+                    : dev.logstore.segment.OpenFiles.shared(),
+                    indexMemory != null ? indexMemory : maxIndexMemory >= 0
+                    ? new dev.logstore.segment.IndexMemory(maxIndexMemory) : dev.logstore.segment.IndexMemory.shared());
             StoreMetadata metadata = resolveMetadata();
             if (owned != null) {
                 for (int p : owned) {

@@ -59,6 +59,7 @@ public final class EngineBench {
         Path out = null;
         List<String> only = SECTIONS;
         int scalePartitions = 10_000;
+        long indexMb = 2048;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[++i]);
@@ -69,12 +70,14 @@ public final class EngineBench {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--only" -> only = sections(args[++i]);
                 case "--partitions" -> scalePartitions = Integer.parseInt(args[++i]);
+                case "--index-mb" -> indexMb = Long.parseLong(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + "; options: --dir, "
-                        + "--total-mb, --seconds, --rounds, --recovery-mb, --only, --partitions, --out");
+                        + "--total-mb, --seconds, --rounds, --recovery-mb, --only, --partitions, --index-mb, --out");
             }
         }
         String command = "bin/bench engine --total-mb " + totalMb + " --seconds " + seconds + " --rounds " + rounds
-                + " --recovery-mb " + recoveryMb + " --partitions " + scalePartitions + (only.equals(SECTIONS) ? "" : " --only " + String.join(",", only));
+                + " --recovery-mb " + recoveryMb
+                + " --partitions " + scalePartitions + " --index-mb " + indexMb + (only.equals(SECTIONS) ? "" : " --only " + String.join(",", only));
         if (out == null) {
             // A partial run never overwrites the full results.
             out = only.equals(SECTIONS) ? Path.of("logstore-bench/results/engine.md")
@@ -103,7 +106,9 @@ public final class EngineBench {
                 bench.recovery();
             }
             if (only.contains("scale")) {
-                new ScaleBench(dir, scalePartitions, bench.report).run();
+                ScaleBench scale = new ScaleBench(dir, scalePartitions, indexMb << 20, bench.report);
+                scale.run();
+                scale.indexMemory();
             }
         } finally {
             Dirs.deleteTree(dir);

@@ -56,6 +56,11 @@ public final class OffsetIndex {
         size = n + 1;
     }
 
+    /** Heap the entries hold: their array, allocated capacity included. */
+    public long memoryBytes() {
+        return 16 + 8L * entries.length;
+    }
+
     /** Number of entries. */
     public int size() {
         return size;

@@ -44,6 +44,12 @@ public final class TimeIndex {
         this.size = size;
     }
 
+    /** Heap the entries hold: their arrays, allocated capacity included. */
+    public long memoryBytes() {
+        Entries e = entries;
+        return 48 + 8L * e.timestamps.length + 4L * e.offsets.length;
+    }
+
     /** Adds an entry if {@code maxTimestamp} is greater than the last entry's timestamp. */
     public void maybeAppend(long maxTimestamp, long offset) {
         int n = size;

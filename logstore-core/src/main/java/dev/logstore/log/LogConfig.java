@@ -3,7 +3,11 @@ package dev.logstore.log;
 import dev.logstore.CorruptionPolicy;
 import dev.logstore.Durability;
 import dev.logstore.io.FileOpener;
+import dev.logstore.segment.IndexMemory;
 import dev.logstore.segment.OpenFiles;
+import dev.logstore.segment.Segment;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * Settings of one partition log, as resolved by the store's builder.
@@ -18,8 +22,26 @@ import dev.logstore.segment.OpenFiles;
  * @param opener             how files are opened (a seam for fault injection)
  * @param encoders           the store's batch encoders, shared by its partitions
  * @param openFiles          the cap on open segment files this store counts against
+ * @param indexMemory        the cap on sealed segments' index memory this store counts against
  */
 public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
                         long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy,
-                        FileOpener opener, Encoders encoders, OpenFiles openFiles) {
+                        FileOpener opener, Encoders encoders, OpenFiles openFiles,
+                        IndexMemory indexMemory) {
+
+    /** An existing segment of this log, to read; see {@link Segment#open}. */
+    Segment openSegment(Path dir, long baseOffset, int epoch, long createdMillis, boolean maintainsIndexFiles) {
+        return Segment.open(opener, openFiles, indexMemory, dir, baseOffset, epoch, null, createdMillis,
+                indexIntervalBytes, maintainsIndexFiles);
+    }
+
+    /** A new, empty active segment of this log; see {@link Segment#create}. */
+    Segment createSegment(Path dir, long baseOffset, int epoch) throws IOException {
+        return Segment.create(opener, openFiles, indexMemory, dir, baseOffset, epoch, indexIntervalBytes);
+    }
+
+    /** The empty file of a cleanly closed segment, taken over as the new active one; see {@link Segment#takeOver}. */
+    Segment takeOverSegment(Path dir, long baseOffset, int epoch) throws IOException {
+        return Segment.takeOver(opener, openFiles, indexMemory, dir, baseOffset, epoch, indexIntervalBytes);
+    }
 }

@@ -154,8 +154,7 @@ public final class PartitionFollower extends PartitionLog {
             boolean last = i == entries.size() - 1;
             Segment segment = segments.get(entry.baseOffset());
             if (segment == null || segment.epoch() != entry.epoch()) {
-                segment = Segment.open(config.opener(), config.openFiles(), dir, entry.baseOffset(), entry.epoch(), null,
-                        entry.createdMillis(), config.indexIntervalBytes(), false);
+                segment = config.openSegment(dir, entry.baseOffset(), entry.epoch(), entry.createdMillis(), false);
             }
             if (!last || next.clean()) {
                 sealAt(segment, entry);
@@ -277,8 +276,7 @@ public final class PartitionFollower extends PartitionLog {
             SegmentSummary summary = known == null ? null : known.summary();
             if (summary == null) {
                 // Next offset and newest timestamp come from the segment's indexes.
-                Segment probe = known != null ? known : Segment.open(config.opener(), config.openFiles(), dir, entry.baseOffset(), 0, null,
-                        -1, config.indexIntervalBytes(), false);
+                Segment probe = known != null ? known : config.openSegment(dir, entry.baseOffset(), 0, -1, false);
                 SegmentIndexes indexes = probe.indexes(entry.size());
                 if (probe != known) {
                     segments.put(entry.baseOffset(), probe);

@@ -193,8 +193,7 @@ final class PartitionRecovery {
         for (int i = 0; i < count; i++) {
             Manifest.Entry entry = entries.get(i);
             boolean last = i == count - 1;
-            Segment segment = Segment.open(config.opener(), config.openFiles(), dir, entry.baseOffset(), entry.epoch(), null,
-                    entry.createdMillis(), config.indexIntervalBytes(), true);
+            Segment segment = config.openSegment(dir, entry.baseOffset(), entry.epoch(), entry.createdMillis(), true);
             opened.add(segment);
             SegmentSummary summary;
             try {
@@ -232,8 +231,8 @@ final class PartitionRecovery {
             }
         }
         Segment active = reused != null || adoptable == nextOffset
-                ? Segment.takeOver(config.opener(), config.openFiles(), dir, nextOffset, epoch, config.indexIntervalBytes())
-                : Segment.create(config.opener(), config.openFiles(), dir, nextOffset, epoch, config.indexIntervalBytes());
+                ? config.takeOverSegment(dir, nextOffset, epoch)
+                : config.createSegment(dir, nextOffset, epoch);
         opened.add(active);
         long startOffset = sealed.isEmpty() ? Math.max(manifest.startOffset(), nextOffset) : manifest.startOffset();
         List<Manifest.Entry> written = new ArrayList<>();

@@ -497,20 +497,22 @@ public final class PartitionWriter extends PartitionLog {
         checkEpoch();
         long sealedNext = nextOffset;
         SegmentSummary sealedAs = new SegmentSummary(activeSize, nextOffset, activeMaxTimestamp);
-        old.seal(sealedAs);
         try {
+            // Before sealing: a sealed segment's indexes may be dropped under the cap on index
+            // memory, and then they are loaded from these files.
             old.writeIndexFiles(activeSize);
         } catch (IOException e) {
             log.warn("{}: could not write the index files of {} ({}); they are rebuilt when next needed",
                     description, old.path(), e.getMessage());
         }
+        old.seal(sealedAs);
         List<Segment> sealed = new ArrayList<>(List.of(segments));
         List<Segment> expired = retention.expired(sealed, 0, System.currentTimeMillis());
         sealed.removeAll(expired);
         long newStart = expired.isEmpty() ? startOffset : expired.get(expired.size() - 1).summary().nextOffset();
         Segment fresh;
         try {
-            fresh = Segment.create(config.opener(), config.openFiles(), dir, base, epoch, config.indexIntervalBytes());
+            fresh = config.createSegment(dir, base, epoch);
         } catch (IOException e) {
             old.seal(null);
             throw failStop("cannot create the next segment " + Segment.fileName(base, Segment.LOG_SUFFIX) + " in " + dir,
@@ -547,7 +549,7 @@ public final class PartitionWriter extends PartitionLog {
         Segment old = active;
         Segment fresh;
         try {
-            fresh = Segment.create(config.opener(), config.openFiles(), dir, base, epoch, config.indexIntervalBytes());
+            fresh = config.createSegment(dir, base, epoch);
         } catch (IOException e) {
             throw failStop("cannot create segment " + Segment.fileName(base, Segment.LOG_SUFFIX) + " in " + dir, e);
         }

@@ -48,16 +48,23 @@ public final class Segment {
     private final FileOpener opener;
     private final int indexIntervalBytes;
     private final boolean maintainsIndexFiles;
+    private final IndexMemory indexMemory;
+    private final IndexHolder indexHolder = new IndexHolder();
     private final RefCount refs = new RefCount(this::closeAndMaybeDelete);
 
     private volatile SegmentIndexes indexes;
+    /** Bytes of the indexes counted against {@link #indexMemory}: a sealed segment's; 0 when none are. */
+    private volatile long indexBytes;
+    /** Set by every use of the indexes, cleared by the cap's sweep: used ones get a second chance. */
+    private volatile boolean indexUsed;
     private volatile SegmentSummary summary;
     private volatile long createdMillis;
     private volatile boolean deleteWhenUnused;
 
-    private Segment(long baseOffset, int epoch, SegmentFile file, FileOpener opener, int indexIntervalBytes,
-                    boolean maintainsIndexFiles, long createdMillis) {
+    private Segment(long baseOffset, int epoch, SegmentFile file, FileOpener opener, IndexMemory indexMemory,
+                    int indexIntervalBytes, boolean maintainsIndexFiles, long createdMillis) {
         this.baseOffset = baseOffset;
+        this.indexMemory = indexMemory;
         this.epoch = epoch;
         this.file = file;
         this.opener = opener;
@@ -87,10 +94,10 @@ public final class Segment {
      * Creates the file of a new, empty active segment, with a write channel and empty indexes.
      * The caller makes the new directory entry durable.
      */
-    public static Segment create(FileOpener opener, OpenFiles pool, Path dir, long baseOffset, int epoch,
-                                 int indexIntervalBytes) throws IOException {
+    public static Segment create(FileOpener opener, OpenFiles pool, IndexMemory indexMemory, Path dir, long baseOffset,
+                                 int epoch, int indexIntervalBytes) throws IOException {
         SegmentFile file = SegmentFile.create(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
-        Segment segment = new Segment(baseOffset, epoch, file, opener, indexIntervalBytes, true, -1);
+        Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes, true, -1);
         segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
         return segment;
     }
@@ -99,13 +106,13 @@ public final class Segment {
      * Takes over the existing, empty file of a segment that a writer closed cleanly, as the new
      * active segment of writer epoch {@code epoch}: like {@link #create}, but the file is there.
      */
-    public static Segment takeOver(FileOpener opener, OpenFiles pool, Path dir, long baseOffset, int epoch,
-                                   int indexIntervalBytes) throws IOException {
+    public static Segment takeOver(FileOpener opener, OpenFiles pool, IndexMemory indexMemory, Path dir,
+                                   long baseOffset, int epoch, int indexIntervalBytes) throws IOException {
         // The index files written at its clean close describe it empty; they are rewritten at the next.
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, INDEX_SUFFIX)));
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)));
         SegmentFile file = SegmentFile.takeOver(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
-        Segment segment = new Segment(baseOffset, epoch, file, opener, indexIntervalBytes, true, -1);
+        Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes, true, -1);
         segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
         return segment;
     }
@@ -118,12 +125,12 @@ public final class Segment {
      * @param maintainsIndexFiles true for the partition's writer, which may rewrite index files
      *                            that do not match; a read-only view never writes
      */
-    public static Segment open(FileOpener opener, OpenFiles pool, Path dir, long baseOffset, int epoch,
-                               SegmentSummary summary, long createdMillis, int indexIntervalBytes,
+    public static Segment open(FileOpener opener, OpenFiles pool, IndexMemory indexMemory, Path dir, long baseOffset,
+                               int epoch, SegmentSummary summary, long createdMillis, int indexIntervalBytes,
                                boolean maintainsIndexFiles) {
         SegmentFile file = SegmentFile.existing(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
-        Segment segment = new Segment(baseOffset, epoch, file, opener, indexIntervalBytes, maintainsIndexFiles,
-                createdMillis);
+        Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes,
+                maintainsIndexFiles, createdMillis);
         segment.summary = summary;
         return segment;
     }
@@ -162,9 +169,21 @@ public final class Segment {
         return summary;
     }
 
-    /** Seals the segment: from now on it is read only up to {@code sealedAs.size()}. */
+    /**
+     * Seals the segment: from now on it is read only up to {@code sealedAs.size()}, and its
+     * indexes, no longer added to, count against the cap on index memory. Null unseals it (a
+     * roll that failed).
+     */
     public void seal(SegmentSummary sealedAs) {
-        summary = sealedAs;
+        long before;
+        long after;
+        synchronized (this) {
+            summary = sealedAs;
+            before = indexBytes;
+            after = sealedAs != null && indexes != null ? indexes.memoryBytes() : 0;
+            indexBytes = after;
+        }
+        recount(before, after);
     }
 
     /** When its first batch was written (ms since the epoch), -1 while it is empty. */
@@ -181,37 +200,97 @@ public final class Segment {
     /** Starts empty indexes for an active segment whose batches are added as they are found or written. */
     public SegmentIndexes startIndexes() {
         SegmentIndexes fresh = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
-        indexes = fresh;
+        replaceIndexes(fresh);
         return fresh;
     }
 
     /** Replaces the indexes with ones built by a scan of the segment (recovery). */
     public void installIndexes(SegmentIndexes built) {
-        indexes = built;
+        replaceIndexes(built);
+    }
+
+    private void replaceIndexes(SegmentIndexes now) {
+        long before;
+        long after;
+        synchronized (this) {
+            indexes = now;
+            before = indexBytes;
+            after = summary != null && now != null ? now.memoryBytes() : 0;
+            indexBytes = after;
+            indexUsed = true;
+        }
+        recount(before, after);
+    }
+
+    /** Tells the cap that this segment's counted index bytes went from {@code before} to {@code after}; no lock held. */
+    private void recount(long before, long after) {
+        if (before > 0) {
+            indexMemory.released(before);
+        }
+        if (after > 0) {
+            indexMemory.loaded(indexHolder, after);
+        }
+    }
+
+    /** Lets the cap on index memory drop this segment's indexes. */
+    private final class IndexHolder extends IndexMemory.Holder {
+        @Override
+        long drop(boolean hard) {
+            synchronized (Segment.this) {
+                long held = indexBytes;
+                if (held == 0 || summary == null) {
+                    return -1;
+                }
+                if (!hard && indexUsed) {
+                    indexUsed = false;
+                    return 0;
+                }
+                indexes = null;
+                indexBytes = 0;
+                return held;
+            }
+        }
+
+        @Override
+        boolean holds() {
+            return indexBytes > 0;
+        }
     }
 
     /**
      * The indexes, for reads up to {@code end}. A sealed segment's are loaded from their files on
      * first use, or rebuilt from the segment when the files are missing or do not match it (and
-     * rewritten by the writer).
+     * rewritten by the writer), and may be dropped again under the cap on index memory: a caller
+     * keeps what this returns only for the read at hand.
      *
      * @throws CorruptLogException when rebuilding finds a bad batch
      */
     public SegmentIndexes indexes(long end) throws IOException {
         SegmentIndexes current = indexes;
         if (current != null) {
+            if (!indexUsed) {
+                indexUsed = true;
+            }
             return current;
         }
+        long after;
         synchronized (this) {
-            if (indexes == null) {
-                SegmentIndexes loaded = loadIndexFiles(end);
-                if (loaded == null) {
-                    loaded = rebuildIndexes(end);
-                }
-                indexes = loaded;
+            current = indexes;
+            if (current != null) {
+                return current;
             }
-            return indexes;
+            current = loadIndexFiles(end);
+            if (current == null) {
+                current = rebuildIndexes(end);
+            }
+            indexes = current;
+            indexUsed = true;
+            after = summary != null ? current.memoryBytes() : 0;
+            indexBytes = after;
         }
+        // Counted in outside the monitor: making room takes other segments' monitors.
+        recount(0, after);
+        return current;
     }
 
     /** Indexes from the files, or null when they are missing or do not match a segment of {@code size} bytes. */
@@ -449,6 +528,13 @@ public final class Segment {
     }
 
     private void closeAndMaybeDelete() {
+        long held;
+        synchronized (this) {
+            held = indexBytes;
+            indexBytes = 0;
+            indexes = null;
+        }
+        recount(held, 0);
         file.close();
         if (deleteWhenUnused) {
             for (Path path : new Path[] {path(), indexFile(), timeIndexFile()}) {

@@ -107,6 +107,11 @@ public final class SegmentIndexes {
         times.writeTo(opener, timeIndexFile, segmentSize);
     }
 
+    /** Heap these indexes hold, about: their arrays and the objects around them. */
+    public long memoryBytes() {
+        return 96 + offsets.memoryBytes() + times.memoryBytes();
+    }
+
     long baseOffset() {
         return baseOffset;
     }
