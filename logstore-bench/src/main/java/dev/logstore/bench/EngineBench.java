@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * ({@code --rounds}) after a discarded warm-up round and the median is reported.
  *
  * <pre>bin/bench engine [--total-mb 256] [--seconds 4] [--rounds 3] [--recovery-mb 1024]
- *                  [--only appends,writers,groupcommit,reads,seeks,recovery,scale] [--out FILE]</pre>
+ *                  [--only appends,writers,groupcommit,rolls,reads,seeks,recovery,scale] [--out FILE]</pre>
  */
 public final class EngineBench {
 
@@ -96,6 +96,9 @@ public final class EngineBench {
             if (only.contains("groupcommit")) {
                 bench.groupCommit();
             }
+            if (only.contains("rolls")) {
+                bench.rolls();
+            }
             if (only.contains("reads")) {
                 bench.reads();
             }
@@ -117,8 +120,8 @@ public final class EngineBench {
         System.out.println("results written to " + out);
     }
 
-    private static final List<String> SECTIONS = List.of("appends", "writers", "groupcommit", "reads", "seeks",
-            "recovery", "scale");
+    private static final List<String> SECTIONS = List.of("appends", "writers", "groupcommit", "rolls", "reads",
+            "seeks", "recovery", "scale");
 
     private static List<String> sections(String list) {
         List<String> chosen = Arrays.stream(list.split(",")).map(String::trim).toList();
@@ -358,6 +361,82 @@ public final class EngineBench {
             return appends / ((System.nanoTime() - start) / 1e9);
         } finally {
             Files.deleteIfExists(file);
+        }
+    }
+
+    // ------------------------------------------------------------------ rolls
+
+    /**
+     * Two threads appending to one partition, forced only by flushes (as the sink's writes are):
+     * with segments small enough to roll every 32 MiB, against segments that never roll. Besides
+     * the rate, the longest time in which no append returned at all: a roll that forces its whole
+     * segment under the append lock stops every appender for that long.
+     */
+    private void rolls() throws Exception {
+        Workload workload = new Workload(1024, 16);
+        long total = Math.max(256L << 20, Math.min(totalBytes * 2, 1L << 30));
+        long segment = 32L << 20;
+        List<double[]> rolling = new ArrayList<>();
+        List<double[]> flat = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            rolling.add(rollRun(workload, total, segment));
+            flat.add(rollRun(workload, total, Integer.MAX_VALUE));
+        }
+        double rollingRate = medianOf(rolling, 0);
+        double flatRate = medianOf(flat, 0);
+        List<String> rows = new ArrayList<>();
+        rows.add(String.format(Locale.ROOT, "| a roll every 32 MiB | %.0f | no roll | %.0f | %s | %.0f | %.0f |",
+                rollingRate, flatRate, Report.ratio(rollingRate, flatRate), medianOf(rolling, 1), medianOf(flat, 1)));
+        report.section("Rolls under concurrent appends: 2 threads, one partition, batches of 16 x 1 KiB, forced on "
+                        + "flush only", "| LogStore | MiB/s | Baseline | MiB/s | Ratio | Longest stall, ms | Longest "
+                        + "stall of the baseline, ms |", rows,
+                (total >> 20) + " MiB per run, median of " + rounds + " runs. A stall is the longest time in which no "
+                        + "append returned in either thread. An appender forces a nearly full segment (its last "
+                        + "eighth, at most 4 MiB, still to write) outside the append lock, so the roll's own force "
+                        + "under the lock has only the last appends to write, and the other thread goes on appending.");
+    }
+
+    private static double medianOf(List<double[]> runs, int index) {
+        double[] values = runs.stream().mapToDouble(r -> r[index]).sorted().toArray();
+        return values[values.length / 2];
+    }
+
+    /** MiB/s and the longest gap between two returning appends (ms) of two threads writing {@code total} bytes. */
+    private double[] rollRun(Workload workload, long total, long segmentBytes) throws Exception {
+        Path where = Files.createDirectories(dir.resolve("rolls-" + System.nanoTime()));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        long batchBytes = (long) workload.batchSize * workload.valueSize;
+        long batchesEach = total / batchBytes / 2;
+        java.util.concurrent.atomic.AtomicLong lastReturn = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong longestGap = new java.util.concurrent.atomic.AtomicLong();
+        try (LogStore store = LogStore.builder(where).partitions(1).segmentBytes(segmentBytes)
+                .durability(Durability.onFlush()).open()) {
+            long start = System.nanoTime();
+            lastReturn.set(start);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                futures.add(pool.submit(() -> {
+                    int n = workload.batches.size();
+                    for (long b = 0; b < batchesEach; b++) {
+                        store.append(0, workload.batches.get((int) (b % n)));
+                        long now = System.nanoTime();
+                        long previous = lastReturn.getAndAccumulate(now, Math::max);
+                        if (now > previous) {
+                            longestGap.accumulateAndGet(now - previous, Math::max);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> future : futures) {
+                future.get();
+            }
+            store.flush();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new double[] {2.0 * batchesEach * batchBytes / 1048576.0 / seconds, longestGap.get() / 1e6};
+        } finally {
+            pool.shutdownNow();
+            Dirs.deleteTree(where);
         }
     }
 

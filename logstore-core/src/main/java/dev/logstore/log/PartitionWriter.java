@@ -84,6 +84,10 @@ public final class PartitionWriter extends PartitionLog {
     private int unflushedRecords;
     private long lastEpochCheckNanos = System.nanoTime();
     private long manifestSequence;
+    /** The active segment whose bulk an appender forced, or is forcing, ahead of its roll. */
+    private Segment preForced;
+    /** Segments a roll's retention removed, to let go of once the append lock is released. */
+    private List<Segment> retiring = List.of();
     /**
      * True while the epoch holds only its claim and the partition is what the previous writer's
      * clean manifest says (see {@link RecoveredPartition#manifestUnwritten}); the first append
@@ -182,6 +186,7 @@ public final class PartitionWriter extends PartitionLog {
         long base;
         long last;
         boolean mustSync;
+        Segment preForce = null;
         writeLock.lock();
         try {
             checkWritable();
@@ -228,6 +233,10 @@ public final class PartitionWriter extends PartitionLog {
             activeMaxTimestamp = Math.max(activeMaxTimestamp, maxTimestamp);
             nextOffset = last + 1;
             publish();
+            if (preForced != segment && activeSize >= config.segmentBytes() - preForceMargin()) {
+                preForced = segment;
+                preForce = segment;
+            }
             unflushedRecords += count;
             Durability durability = config.durability();
             mustSync = durability.mode() == Durability.Mode.ALWAYS
@@ -235,9 +244,17 @@ public final class PartitionWriter extends PartitionLog {
         } catch (IOException e) {
             throw failStop("cannot index " + active.path(), e);
         } finally {
+            List<Segment> retired = retiring;
+            retiring = List.of();
             writeLock.unlock();
+            for (Segment gone : retired) {
+                gone.retire(true); // files deleted here, or by the last reader: not under the append lock
+            }
         }
         appendSignal.signal();
+        if (preForce != null) {
+            forceAheadOfRoll(preForce);
+        }
         if (mustSync) {
             sync(last + 1);
         }
@@ -463,6 +480,35 @@ public final class PartitionWriter extends PartitionLog {
 
     // ---------------------------------------------------------------- rolls and retention
 
+    /**
+     * How close to full the active segment gets before an appender forces it ahead of its roll:
+     * an eighth of a segment, at most 4 MiB.
+     */
+    private long preForceMargin() {
+        return Math.min(config.segmentBytes() / 8, 4L << 20);
+    }
+
+    /**
+     * Forces the bulk of a nearly full segment outside the append lock, so that the roll's own
+     * force, under the lock, has only the last few appends left to write and other appenders are
+     * not held up behind a segment's worth of dirty pages. A failure here is left to the roll's
+     * force (a failed fsync stays failed in its file); an interrupt, which closes the write
+     * channel, stops the partition as any interrupted fsync does.
+     */
+    private void forceAheadOfRoll(Segment segment) {
+        if (Thread.currentThread().isInterrupted()) {
+            return; // the roll forces it; an fsync now would close the file for every user
+        }
+        try {
+            segment.file().force();
+        } catch (ClosedByInterruptException e) {
+            throw failStop("fsync of " + segment.path() + " was interrupted", e);
+        } catch (IOException e) {
+            log.debug("{}: forcing {} ahead of its roll: {}; the roll forces it", description, segment.path(),
+                    e.getMessage());
+        }
+    }
+
     private void maybeRoll(long base, long last, int batchSize) {
         Segment current = active;
         if (activeSize == 0) {
@@ -539,9 +585,7 @@ public final class PartitionWriter extends PartitionLog {
         activeMaxTimestamp = Long.MIN_VALUE;
         startOffset = newStart;
         publish();
-        for (Segment gone : expired) {
-            gone.retire(true);
-        }
+        retiring = expired; // let go of by the appender once it releases the lock
     }
 
     /** Replaces the empty active segment by one with base offset {@code base}. */
@@ -636,11 +680,12 @@ public final class PartitionWriter extends PartitionLog {
 
     /** Deletes whole sealed segments beyond the retention limits; returns how many. */
     public int enforceRetention(long nowMillis) {
+        List<Segment> expired;
         writeLock.lock();
         try {
             checkWritable();
             List<Segment> sealed = new ArrayList<>(List.of(segments).subList(0, segments.length - 1));
-            List<Segment> expired = retention.expired(sealed, activeSize, nowMillis);
+            expired = retention.expired(sealed, activeSize, nowMillis);
             if (expired.isEmpty()) {
                 return 0;
             }
@@ -651,13 +696,13 @@ public final class PartitionWriter extends PartitionLog {
             segments = next.toArray(Segment[]::new);
             startOffset = newStart;
             publish();
-            for (Segment gone : expired) {
-                gone.retire(true);
-            }
-            return expired.size();
         } finally {
             writeLock.unlock();
         }
+        for (Segment gone : expired) {
+            gone.retire(true); // files deleted here, or by the last reader: not under the append lock
+        }
+        return expired.size();
     }
 
     // ---------------------------------------------------------------- waiting and closing

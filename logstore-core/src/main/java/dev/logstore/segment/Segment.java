@@ -182,6 +182,7 @@ public final class Segment {
             before = indexBytes;
             after = sealedAs != null && indexes != null ? indexes.memoryBytes() : 0;
             indexBytes = after;
+            indexUsed = true; // just sealed, likely read soon: a second chance
         }
         recount(before, after);
     }
