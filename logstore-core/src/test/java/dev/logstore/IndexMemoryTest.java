@@ -1,6 +1,7 @@
 package dev.logstore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.record.LogRecord;
@@ -20,6 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.io.RandomAccessFile;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -234,5 +236,93 @@ class IndexMemoryTest {
             assertEquals(0, memory.bytes());
         }
         assertTrue(memory.tracked() < 200, "segments tracked after the stores closed: " + memory.tracked());
+    }
+
+    /**
+     * A writable open that recovery refuses (CorruptionPolicy.FAIL) lets go of the indexes of the
+     * segments it had already sealed: none stay counted against the cap.
+     */
+    @Test
+    void aWritableOpenThatRecoveryRefusesLeavesNothingCounted() throws Exception {
+        try (LogStore writer = LogStore.builder(dir).partitions(1).segmentBytes(4096).indexIntervalBytes(64)
+                .durability(Durability.onFlush()).open()) {
+            for (int i = 0; writer.partitionInfo(0).segments() < 6; i++) {
+                writer.append(0, List.of(record(i)));
+            }
+        }
+        Path part = dir.resolve(LogStore.partitionDirectoryName(0));
+        List<Path> logs;
+        try (Stream<Path> files = Files.list(part)) {
+            logs = files.filter(f -> f.toString().endsWith(".log")).sorted().toList();
+        }
+        // The first segments lost their index files (recovery rebuilds them, so they are in memory
+        // when sealed); the fourth was cut short behind the store's back.
+        for (Path log : logs.subList(0, 3)) {
+            Files.delete(log.resolveSibling(log.getFileName().toString().replace(".log", ".index")));
+        }
+        Path damaged = logs.get(3);
+        try (RandomAccessFile file = new RandomAccessFile(damaged.toFile(), "rw")) {
+            file.setLength(file.length() - 10);
+        }
+        IndexMemory memory = new IndexMemory(1 << 20);
+        assertThrows(CorruptLogException.class, () -> LogStore.builder(dir).indexMemory(memory).open());
+        assertEquals(0, memory.bytes(), "index bytes still counted after the open failed and released everything "
+                + "(" + memory.tracked() + " segments tracked)");
+    }
+
+    /**
+     * Lookups by offset spread round robin over more sealed segments than the cap holds (12
+     * partitions' segments with about 1 MiB of indexes each, a cap for half of them) do not load a
+     * whole index per lookup: a segment whose indexes were dropped is looked up in one page of its
+     * index file. Every read is checked.
+     */
+    @Test
+    void roundRobinReadsOverMoreSegmentsThanTheCapHoldsStayCheap() throws Exception {
+        int partitions = 12;
+        byte[] value = new byte[40];
+        try (LogStore writer = LogStore.builder(dir).partitions(partitions).segmentBytes(4 << 20).indexIntervalBytes(64)
+                .durability(Durability.onFlush()).open()) {
+            for (int p = 0; p < partitions; p++) {
+                for (long i = 0; writer.partitionInfo(p).segments() < 2; i++) {
+                    writer.append(p, List.of(Record.of(null, value, 1_700_000_000_000L + i)));
+                }
+            }
+        }
+        long perSegment;
+        IndexMemory probe = new IndexMemory(Long.MAX_VALUE);
+        try (LogStore reader = LogStore.builder(dir).readOnly().indexMemory(probe).open()) {
+            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            for (int p = 0; p < partitions; p++) {
+                reader.read(p, 10, buffer.clear());
+            }
+            perSegment = probe.bytes() / partitions;
+        }
+        IndexMemory capped = new IndexMemory(perSegment * partitions / 2);
+        int reads = readRoundRobin(capped, partitions);
+        assertTrue(capped.drops() <= 2 * partitions, capped.drops() + " indexes dropped (each one loaded again) in "
+                + reads + " reads");
+    }
+
+    /** Reads at random offsets of each partition's sealed segment, round robin; returns how many, each checked. */
+    private int readRoundRobin(IndexMemory memory, int partitions) {
+        try (LogStore reader = LogStore.builder(dir).readOnly().indexMemory(memory).open()) {
+            ByteBuffer buffer = ByteBuffer.allocate(1024);
+            Random random = new Random(1);
+            long[] sealedNext = new long[partitions];
+            for (int p = 0; p < partitions; p++) {
+                sealedNext[p] = reader.partitionInfo(p).nextOffset() - 1;
+            }
+            int reads = 3000;
+            for (int i = 0; i < reads; i++) {
+                int p = i % partitions;
+                long offset = (long) (random.nextDouble() * sealedNext[p] * 0.9);
+                assertTrue(reader.read(p, offset, buffer.clear()) > 0);
+                List<LogRecord> got = dev.logstore.record.RecordDecoder.decode(buffer.flip());
+                assertTrue(got.get(0).offset() <= offset && got.get(got.size() - 1).offset() >= offset,
+                        "read(" + offset + ") of partition " + p + " returned " + got.get(0).offset() + " to "
+                                + got.get(got.size() - 1).offset());
+            }
+            return reads;
+        }
     }
 }

@@ -56,6 +56,91 @@ public final class OffsetIndex {
         size = n + 1;
     }
 
+    /** Entries per page of an index file; a {@link Directory} keeps the first entry of each page. */
+    public static final int PAGE_ENTRIES = 512;
+
+    /** What {@link #lookupInFile} returns when no entry is at or below the target: scan from the segment's start. */
+    public static final long BEFORE_FIRST = -1;
+
+    /** What {@link #lookupInFile} returns when the file does not hold the page the directory names. */
+    public static final long UNREADABLE = -2;
+
+    /**
+     * The first entry of every page of {@link #PAGE_ENTRIES} entries of an index file, and how many
+     * entries the file holds: enough to look an offset up with one read of one page of the file,
+     * in 1/512 of the memory of the whole index.
+     */
+    public record Directory(long[] firsts, int entries) {
+        /** Heap the directory holds. */
+        public long memoryBytes() {
+            return 32 + 8L * firsts.length;
+        }
+    }
+
+    /** The directory of this index's pages, as {@link #writeTo} lays them out in its file. */
+    public Directory directory() {
+        int n = size;
+        long[] e = entries;
+        long[] firsts = new long[(n + PAGE_ENTRIES - 1) / PAGE_ENTRIES];
+        for (int page = 0; page < firsts.length; page++) {
+            firsts[page] = e[page * PAGE_ENTRIES];
+        }
+        return new Directory(firsts, n);
+    }
+
+    /**
+     * The greatest entry at or below {@code target} in the index file {@code file}, found through
+     * {@code directory} with one read of one page: the entry packed as relative offset (high 32
+     * bits) and position (low 32 bits), {@link #BEFORE_FIRST}, or {@link #UNREADABLE}. The file is
+     * not checked as a whole (that would read all of it): the caller checks the entry against the
+     * segment (a batch with that offset starts at that position) before it trusts it.
+     */
+    public static long lookupInFile(Path file, long baseOffset, Directory directory, long target) throws IOException {
+        long relative = target - baseOffset;
+        long[] firsts = directory.firsts();
+        if (firsts.length == 0 || relative < relativeOffset(firsts[0])) {
+            return BEFORE_FIRST;
+        }
+        int lo = 0;
+        int hi = firsts.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (relativeOffset(firsts[mid]) <= relative) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        int first = lo * PAGE_ENTRIES;
+        int count = Math.min(PAGE_ENTRIES, directory.entries() - first);
+        ByteBuffer page = ByteBuffer.allocate(count * ENTRY_SIZE);
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ)) {
+            long at = (long) first * ENTRY_SIZE;
+            while (page.hasRemaining()) {
+                if (channel.read(page, at + page.position()) < 0) {
+                    return UNREADABLE;
+                }
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            return UNREADABLE;
+        }
+        if (page.getLong(0) != firsts[lo]) {
+            return UNREADABLE; // not the file the directory was made from
+        }
+        int a = 0;
+        int b = count - 1;
+        while (a < b) {
+            int mid = (a + b + 1) >>> 1;
+            if (relativeOffset(page.getLong(mid * ENTRY_SIZE)) <= relative) {
+                a = mid;
+            } else {
+                b = mid - 1;
+            }
+        }
+        return page.getLong(a * ENTRY_SIZE);
+    }
+
     /** Heap the entries hold: their array, allocated capacity included. */
     public long memoryBytes() {
         return 16 + 8L * entries.length;

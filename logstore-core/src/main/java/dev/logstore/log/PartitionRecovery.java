@@ -130,7 +130,7 @@ final class PartitionRecovery {
     /** After a failed open: closes what was opened, withdraws the epoch claim, releases the lock. */
     private void abandon(FileLocks.Held lock, Throwable failure) {
         for (Segment segment : opened) {
-            segment.file().close();
+            segment.retire(false); // closes its file and lets go of any indexes it loaded
         }
         try {
             if (claimed > 0) {

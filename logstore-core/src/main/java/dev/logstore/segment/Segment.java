@@ -57,6 +57,11 @@ public final class Segment {
     private volatile long indexBytes;
     /** Set by every use of the indexes, cleared by the cap's sweep: used ones get a second chance. */
     private volatile boolean indexUsed;
+    /**
+     * The pages of a sealed segment's offset index file, kept when its indexes are dropped: an
+     * offset is then looked up with one read of one page of the file instead of loading it all.
+     */
+    private volatile OffsetIndex.Directory directory;
     private volatile SegmentSummary summary;
     private volatile long createdMillis;
     private volatile boolean deleteWhenUnused;
@@ -183,6 +188,9 @@ public final class Segment {
             after = sealedAs != null && indexes != null ? indexes.memoryBytes() : 0;
             indexBytes = after;
             indexUsed = true; // just sealed, likely read soon: a second chance
+            // The writer wrote the index files just before; a follower's may differ, which a page
+            // lookup notices (the page does not start with the directory's entry).
+            directory = after > 0 ? indexes.offsetDirectory() : null;
         }
         recount(before, after);
     }
@@ -280,9 +288,14 @@ public final class Segment {
             if (current != null) {
                 return current;
             }
-            current = loadIndexFiles(end);
+            // A sealed segment's indexes cover all of it, whatever end the caller's snapshot had.
+            SegmentSummary sealed = summary;
+            long size = sealed != null ? sealed.size() : end;
+            current = loadIndexFiles(size);
             if (current == null) {
-                current = rebuildIndexes(end);
+                current = rebuildIndexes(size);
+            } else if (sealed != null && directory == null) {
+                directory = current.offsetDirectory();
             }
             indexes = current;
             indexUsed = true;
@@ -381,7 +394,7 @@ public final class Segment {
      * when there is none below it.
      */
     public long positionOf(long target, long end) throws IOException {
-        long position = Math.min(indexes(end).lookup(target), end);
+        long position = indexedPosition(target, end);
         long skipped = -1;
         BatchHeader skippedHeader = null;
         // The batch sought starts within one index interval of the indexed position: its header and
@@ -406,6 +419,50 @@ public final class Segment {
             checkCrc(skipped, skippedHeader);
         }
         return end;
+    }
+
+    /**
+     * Where a scan for {@code target} starts: the indexed batch at or below it, from the indexes in
+     * memory; for a sealed segment whose indexes the cap dropped, from one page of its index file,
+     * checked against the batch it names; else from indexes loaded again.
+     */
+    private long indexedPosition(long target, long end) throws IOException {
+        SegmentIndexes current = indexes;
+        if (current == null) {
+            OffsetIndex.Directory pages = directory;
+            if (pages != null && summary != null) {
+                long position = pagedPosition(pages, target, end);
+                if (position >= 0) {
+                    return position;
+                }
+            }
+            current = indexes(end);
+        } else if (!indexUsed) {
+            indexUsed = true;
+        }
+        return Math.min(current.lookup(target), end);
+    }
+
+    /** The page lookup of {@link #indexedPosition}, or -1 when the file cannot be trusted for it. */
+    private long pagedPosition(OffsetIndex.Directory pages, long target, long end) {
+        try {
+            long entry = OffsetIndex.lookupInFile(indexFile(), baseOffset, pages, target);
+            if (entry == OffsetIndex.BEFORE_FIRST) {
+                return 0;
+            }
+            if (entry == OffsetIndex.UNREADABLE) {
+                return -1;
+            }
+            long position = entry & 0xffffffffL;
+            if (position >= end) {
+                return -1; // a snapshot that ends before the entry: the loaded indexes answer it
+            }
+            // Trusted only if a batch with that offset starts there: a damaged or stale file is
+            // never a reason to skip records or to call a sound segment corrupt.
+            return headerAt(position, end).baseOffset() == baseOffset + (entry >>> 32) ? position : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** A cursor for reading many batch headers in file order with few reads (see {@link HeaderWindow}). */

@@ -107,6 +107,11 @@ public final class SegmentIndexes {
         times.writeTo(opener, timeIndexFile, segmentSize);
     }
 
+    /** The directory of the offset index's pages; see {@link OffsetIndex#directory()}. */
+    public OffsetIndex.Directory offsetDirectory() {
+        return offsets.directory();
+    }
+
     /** Heap these indexes hold, about: their arrays and the objects around them. */
     public long memoryBytes() {
         return 96 + offsets.memoryBytes() + times.memoryBytes();
