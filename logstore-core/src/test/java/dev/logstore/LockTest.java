@@ -87,6 +87,44 @@ class LockTest {
         }
     }
 
+    /**
+     * Partitions from 1024 on lock a byte of a lock file of their own group of 1,024 (one list of
+     * locks per file is what Java checks each new lock against); another process is refused them
+     * all the same, and a process writing 2,100 partitions holds three lock descriptors.
+     */
+    @Test
+    void partitionsBeyondTheFirstThousandAndTwentyFourLockInFilesOfTheirOwnAcrossProcesses() throws Exception {
+        LogStore.open(dir, 2100).close();
+        try (ChildProcess holder = new ChildProcess(LockHolder.class, dir.toString(), "2100", "5,1500,2099")) {
+            assertEquals("locked", holder.readLine());
+            assertTrue(Files.exists(dir.resolve(".partitions-1.lock")), "partition 1500 locks in .partitions-1.lock");
+            assertTrue(Files.exists(dir.resolve(".partitions-2.lock")), "partition 2099 locks in .partitions-2.lock");
+            for (int refused : new int[] {5, 1500, 2099}) {
+                StoreLockedException e = assertThrows(StoreLockedException.class,
+                        () -> LogStore.builder(dir).partitions(2100).ownedPartitions(Set.of(refused)).open());
+                assertTrue(e.getMessage().contains("another process"), e.getMessage());
+            }
+            // Bytes 5, 1500 % 1024 and 2099 % 1024 of the other files are other partitions: free.
+            try (LogStore mine = LogStore.builder(dir).partitions(2100)
+                    .ownedPartitions(Set.of(1029, 5 + 1024 * 2, 1500 - 1024)).open()) {
+                mine.append(1029, List.of(Record.of(null, TestRecords.bytes("x"), 1)));
+            }
+            holder.kill();
+        }
+        long before = openDescriptors();
+        try (LogStore store = LogStore.open(dir, 2100)) {
+            long locks = Files.list(Path.of("/proc/self/fd")).filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).getFileName().toString().endsWith(".lock");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }).count();
+            assertEquals(3, locks, "one descriptor per lock file");
+            assertTrue(openDescriptors() > before);
+        }
+    }
+
     private static long openDescriptors() throws java.io.IOException {
         try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.count();

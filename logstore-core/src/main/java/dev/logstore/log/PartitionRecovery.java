@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * after a crash.
  *
  * <ol>
- *   <li>Take the partition's lock: byte {@code p} of the store's {@code .partitions.lock} (see
+ *   <li>Take the partition's lock: byte {@code p} of the store's {@code .partitions.lock}, or of
+ *       {@code .partitions-<k>.lock} from partition 1024 on (see
  *       {@link FileLocks}), after checking that no LogStore 0.1 writer holds the partition's own
  *       {@code .lock}.</li>
  *   <li>Claim the next writer epoch ({@link Manifests}). From here on a writer of an older epoch
@@ -51,8 +52,15 @@ import org.slf4j.LoggerFactory;
  */
 final class PartitionRecovery {
 
-    /** The store's lock file: byte {@code p} is partition {@code p}'s writer lock. */
+    /** The store's lock file: byte {@code p} is partition {@code p}'s writer lock, for partitions below {@link #LOCKS_PER_FILE}. */
     public static final String LOCK_FILE = ".partitions.lock";
+    /**
+     * Partitions per lock file. Java keeps the locks a process holds on one file in one list that
+     * every new lock is checked against, so one file for 10,000 partitions made opening them
+     * quadratic; partitions from {@code k * LOCKS_PER_FILE} on lock byte {@code p % LOCKS_PER_FILE}
+     * of {@code .partitions-<k>.lock}.
+     */
+    public static final int LOCKS_PER_FILE = 1024;
     /** LogStore 0.1's per-partition lock file, in the partition's directory. */
     static final String LEGACY_LOCK_FILE = ".lock";
 
@@ -74,7 +82,8 @@ final class PartitionRecovery {
 
     static RecoveredPartition open(String description, int partition, Path dir, LogConfig config) {
         FileLocks.Held lock;
-        Path lockFile = dir.getParent().resolve(LOCK_FILE);
+        int shard = partition / LOCKS_PER_FILE;
+        Path lockFile = dir.getParent().resolve(shard == 0 ? LOCK_FILE : ".partitions-" + shard + ".lock");
         try {
             if (!Files.isDirectory(dir)) {
                 // The store's metadata counts this partition (its directory is made first), so a
@@ -84,7 +93,7 @@ final class PartitionRecovery {
                         + "although the store has this partition. Restore it from a copy; to start the partition "
                         + "over, empty, create the directory");
             }
-            lock = FileLocks.tryLock(config.opener(), lockFile, partition);
+            lock = FileLocks.tryLock(config.opener(), lockFile, partition % LOCKS_PER_FILE);
         } catch (FileLocks.BusyException e) {
             throw new StoreLockedException(description + " is already open for writing by another LogStore in "
                     + (e.busy() == FileLocks.Busy.THIS_PROCESS ? "this process" : "another process") + " (lock "
