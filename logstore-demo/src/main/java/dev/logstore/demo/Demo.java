@@ -40,8 +40,8 @@ public final class Demo implements Callable<Integer> {
     private static final String BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter";
     private static final int STEPS = 7;
 
-    @Option(names = "--plugin-path", required = true, description = "Directory holding the unpacked LogStore plugin "
-            + "(logstore-dist/target/logstore-connect-<version>).")
+    @Option(names = "--plugin-path", required = true, description = "The worker's plugin.path: a directory holding the "
+            + "unpacked LogStore plugin (logstore-dist/target/plugins).")
     Path pluginPath;
 
     @Option(names = "--archive", description = "Archive directory, emptied first (default: ${DEFAULT-VALUE}).")
@@ -248,8 +248,8 @@ public final class Demo implements Callable<Integer> {
     private void checkOptions() {
         if (!Files.isDirectory(pluginPath)) {
             throw new ParameterException(spec.commandLine(), "--plugin-path " + pluginPath + " is not a directory; "
-                    + "build the plugin package first (./mvnw -pl logstore-dist -am package) or give the directory "
-                    + "it unpacks to");
+                    + "build the plugin package first (./mvnw -pl logstore-dist -am package) and give the directory "
+                    + "it unpacks into, logstore-dist/target/plugins");
         }
         if (partitions < 1 || records < 1) {
             throw new ParameterException(spec.commandLine(), "--partitions and --records must be at least 1 (got "

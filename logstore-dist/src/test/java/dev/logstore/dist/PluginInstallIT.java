@@ -49,8 +49,14 @@ class PluginInstallIT {
         assertTrue(Files.isRegularFile(zip), "package " + zip + " must be built before this test");
         Path pluginPath = Files.createDirectories(work.resolve("plugins"));
         unzip(zip, pluginPath);
-        Path installed = pluginPath.resolve(System.getProperty("logstore.plugin.dir.name"));
+        Path installed = pluginPath.resolve(System.getProperty("logstore.plugin.zip.dir"));
         assertTrue(Files.isRegularFile(installed.resolve("manifest.json")));
+        // Named as Confluent Hub names components: <owner>-<name>-<version>.zip, holding a directory of that name.
+        String manifest = Files.readString(installed.resolve("manifest.json"));
+        String hubName = field(manifest, "username") + "-" + field(manifest, "name") + "-" + field(manifest, "version");
+        assertEquals(hubName + ".zip", zip.getFileName().toString());
+        assertEquals(hubName, installed.getFileName().toString());
+        assertTrue(!manifest.contains("documentation_url\": \"doc/"), "documentation_url, when given, is a URL");
         for (String doc : new String[] {"README.md", "FORMAT.md", "BENCHMARKS.md", "LICENSE"}) {
             assertTrue(Files.isRegularFile(installed.resolve("doc").resolve(doc)), "doc/" + doc + " is packaged");
         }
@@ -95,8 +101,35 @@ class PluginInstallIT {
                 HttpResponse.BodyHandlers.ofString());
         String plugins = response.body();
         assertTrue(plugins.contains(SINK) && plugins.contains(SOURCE), plugins);
-        assertTrue(plugins.contains("\"version\":\"" + System.getProperty("logstore.plugin.dir.name")
-                .replace("logstore-connect-", "") + "\""), "version from the build: " + plugins);
+        assertTrue(plugins.contains("\"version\":\"" + System.getProperty("logstore.plugin.version") + "\""),
+                "version from the build: " + plugins);
+    }
+
+    /**
+     * The unpacked package is the plugin itself, one level below {@code target/plugins} (a
+     * directory of plugins, ready to be a worker's {@code plugin.path}), not nested a level deeper.
+     */
+    @Test
+    void theUnpackedPackageIsOnePluginDirectoryInADirectoryOfPlugins() throws IOException {
+        Path unpacked = Path.of(System.getProperty("logstore.plugin.dir"));
+        assertEquals("plugins", unpacked.getParent().getFileName().toString());
+        assertTrue(Files.isRegularFile(unpacked.resolve("manifest.json")), "manifest.json at the top of " + unpacked);
+        assertTrue(Files.isDirectory(unpacked.resolve("lib")) && Files.isDirectory(unpacked.resolve("doc"))
+                && Files.isDirectory(unpacked.resolve("etc")));
+        try (var entries = Files.list(unpacked)) {
+            assertEquals(java.util.Set.of("manifest.json", "lib", "doc", "etc"),
+                    entries.map(e -> e.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
+        }
+        try (var plugins = Files.list(unpacked.getParent())) {
+            assertEquals(1, plugins.count(), "target/plugins holds this plugin only");
+        }
+    }
+
+    /** The string value of {@code "key": "..."} in a JSON text (the manifest's fields are unique). */
+    private static String field(String json, String key) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + key + "\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
+        assertTrue(m.find(), key + " in " + json);
+        return m.group(1);
     }
 
     @Test
