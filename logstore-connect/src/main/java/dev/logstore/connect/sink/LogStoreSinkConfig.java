@@ -20,6 +20,7 @@ public final class LogStoreSinkConfig extends AbstractConfig {
     public static final String BEHAVIOR_ON_NULL_VALUES = "behavior.on.null.values";
     public static final String REQUIRE_READ_COMMITTED = "logstore.require.read.committed";
     public static final String LOCK_WAIT_MS = "logstore.lock.wait.ms";
+    public static final String BATCH_MAX_BYTES = "logstore.batch.max.bytes";
 
     /** The connector-level consumer override that makes the sink see only committed records. */
     public static final String ISOLATION_OVERRIDE = "consumer.override.isolation.level";
@@ -73,7 +74,14 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                                 + "that had them before a rebalance, still closing) before it fails; one wait for all "
                                 + "the partitions a rebalance assigns. "
                                 + "It tries again with growing pauses, up to 5 s apart, and logs while it waits.",
-                        ARCHIVE_GROUP, 6, Width.SHORT, "Lock wait");
+                        ARCHIVE_GROUP, 6, Width.SHORT, "Lock wait")
+                .define(BATCH_MAX_BYTES, Type.INT, 1 << 20, ConfigDef.Range.atLeast(1), Importance.LOW,
+                        "Most bytes of keys, values and headers one stored batch holds: the records a put() brings "
+                                + "for one partition are stored as batches of at most this size (a larger record is a "
+                                + "batch of its own). A damaged byte costs readers the batch that holds it (bin/logstore "
+                                + "salvage keeps every other batch and names the offsets lost), so smaller batches "
+                                + "lose less; each batch costs a 46-byte header.",
+                        ARCHIVE_GROUP, 7, Width.SHORT, "Batch size bound");
         return StoreSettings.define(definition);
     }
 
@@ -118,6 +126,10 @@ public final class LogStoreSinkConfig extends AbstractConfig {
 
     public long lockWaitMillis() {
         return getLong(LOCK_WAIT_MS);
+    }
+
+    public int batchMaxBytes() {
+        return getInt(BATCH_MAX_BYTES);
     }
 
     public NullValues nullValues() {

@@ -272,6 +272,34 @@ public final class LogStoreSinkTask extends SinkTask {
         byPartition.forEach(this::archive);
     }
 
+    /**
+     * Appends {@code records} as batches of at most {@code maxBytes} of keys, values and headers
+     * (a larger record alone), so that one damaged byte never costs more than that.
+     */
+    static void appendInBatches(TopicPartitionArchive archive, long[] kafkaOffsets, List<Record> records, int maxBytes) {
+        int from = 0;
+        while (from < records.size()) {
+            int to = from + 1;
+            long bytes = storedSize(records.get(from));
+            while (to < records.size() && bytes + storedSize(records.get(to)) <= maxBytes) {
+                bytes += storedSize(records.get(to));
+                to++;
+            }
+            archive.append(from == 0 && to == records.size() ? kafkaOffsets
+                    : java.util.Arrays.copyOfRange(kafkaOffsets, from, to), records.subList(from, to));
+            from = to;
+        }
+    }
+
+    /** What a record adds to a batch, about: its key, value and headers. */
+    private static long storedSize(Record record) {
+        long size = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+        for (dev.logstore.record.Header header : record.headers()) {
+            size += header.key().length() + (header.value() == null ? 0 : header.value().length);
+        }
+        return size;
+    }
+
     private void archive(TopicPartition tp, List<SinkRecord> records) {
         Assigned state = assigned.get(tp);
         if (state == null) {
@@ -304,9 +332,10 @@ public final class LogStoreSinkTask extends SinkTask {
         if (!converted.isEmpty()) {
             long[] kafkaOffsets = java.util.Arrays.copyOf(offsets, converted.size());
             TopicPartitionArchive archive = state.archive;
+            int batchMaxBytes = config.batchMaxBytes();
             writer.submit(() -> {
                 try {
-                    archive.append(kafkaOffsets, converted);
+                    appendInBatches(archive, kafkaOffsets, converted, batchMaxBytes);
                     long bytes = 0;
                     for (Record record : converted) {
                         bytes += (record.key() == null ? 0 : record.key().length)

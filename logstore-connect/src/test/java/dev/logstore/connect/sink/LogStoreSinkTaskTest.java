@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.logstore.LogReader;
 import dev.logstore.LogStore;
 import dev.logstore.record.LogRecord;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -349,6 +350,42 @@ class LogStoreSinkTaskTest {
         assertNull(zero.get(1).key());
         assertNull(zero.get(1).value(), "tombstones are kept by default");
         assertArrayEquals(new byte[0], archived(1).get(0).value());
+    }
+
+    /**
+     * The records one put() brings for a partition are stored as batches of at most
+     * logstore.batch.max.bytes (a larger record alone), so one damaged byte costs few records.
+     */
+    @Test
+    void aPutIsStoredAsBatchesOfAtMostTheConfiguredSize() {
+        FakeSinkTaskContext context = new FakeSinkTaskContext(false);
+        LogStoreSinkTask task = task(context, Map.of(LogStoreSinkConfig.BATCH_MAX_BYTES, "32768"));
+        task.open(List.of(TP0));
+        List<SinkRecord> records = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            records.add(record(TP0, i, bytes("k" + i), new byte[i == 20 ? 100_000 : 10_000]));
+        }
+        task.put(records);
+        task.preCommit(Map.of());
+        task.stop();
+
+        List<Integer> batchSizes = new ArrayList<>();
+        try (LogStore store = LogStore.builder(root.resolve("orders")).readOnly().open()) {
+            ByteBuffer all = ByteBuffer.allocate(2 << 20);
+            store.read(0, 0, all);
+            all.flip();
+            int position = 0;
+            while (position < all.limit()) {
+                dev.logstore.record.BatchHeader header = dev.logstore.record.BatchHeader.readIfComplete(all, position,
+                        all.limit() - position);
+                batchSizes.add(header.recordCount());
+                position += header.sizeInBytes();
+            }
+        }
+        assertEquals(40, batchSizes.stream().mapToInt(Integer::intValue).sum(), "every record, once: " + batchSizes);
+        assertTrue(batchSizes.stream().allMatch(n -> n <= 3), "at most three 10 KiB records per 32 KiB: " + batchSizes);
+        assertTrue(batchSizes.contains(1), "the 100 KB record is a batch of its own: " + batchSizes);
+        assertEquals(40, archived(0).size());
     }
 
     @Test
