@@ -223,6 +223,35 @@ class IndexMemoryTest {
         assertEquals(0, memory.bytes(), "a closed store holds no indexes");
     }
 
+    /**
+     * What a sealed segment holds (size, next offset, newest timestamp) is in the partition's
+     * manifest, so partition statistics and time retention read no index: after both, no index is
+     * loaded at all.
+     */
+    @Test
+    void statisticsAndTimeRetentionLoadNoIndex() {
+        long now = System.currentTimeMillis();
+        try (LogStore writer = LogStore.builder(dir).partitions(1).segmentBytes(4096).indexIntervalBytes(64)
+                .durability(Durability.onFlush()).open()) {
+            for (int i = 0; i < 600; i++) {
+                long timestamp = i < 300 ? now - java.time.Duration.ofDays(10).toMillis() + i : now + i;
+                writer.append(0, List.of(TestRecords.numbered(i, timestamp)));
+            }
+        }
+        IndexMemory memory = new IndexMemory(1L << 30);
+        try (LogStore store = LogStore.builder(dir).retentionAge(java.time.Duration.ofDays(5)).indexMemory(memory)
+                .open()) {
+            PartitionInfo before = store.partitionInfo(0);
+            assertTrue(before.segments() > 10, "segments: " + before.segments());
+            store.partitionInfos();
+            assertTrue(store.enforceRetention() > 0, "time retention removed the old segments");
+            PartitionInfo after = store.partitionInfo(0);
+            assertTrue(after.startOffset() > 0 && after.startOffset() <= 300, "start offset " + after.startOffset());
+            assertEquals(0, memory.bytes(), "index bytes loaded by statistics and retention");
+            assertEquals(0, memory.tracked(), "segments whose indexes were loaded");
+        }
+    }
+
     @Test
     void storesOpenedAndClosedAgainAndAgainLeaveNothingTracked() {
         writeArchive(900);

@@ -125,6 +125,40 @@ class LockTest {
         }
     }
 
+    /** A refused writer is told which lock file and byte another holds. */
+    @Test
+    void theRefusalNamesTheByteThatIsLocked() {
+        LogStore.open(dir, 1100).close();
+        try (LogStore holder = LogStore.builder(dir).partitions(1100).ownedPartitions(Set.of(1050)).open()) {
+            StoreLockedException e = assertThrows(StoreLockedException.class,
+                    () -> LogStore.builder(dir).partitions(1100).ownedPartitions(Set.of(1050)).open());
+            assertTrue(e.getMessage().contains(".partitions-1.lock"), e.getMessage());
+            assertTrue(e.getMessage().contains("byte 26"), e.getMessage());
+        }
+    }
+
+    /** Growing a store across 1024 partitions: the new partitions lock in the new file, one writer each. (Held up.) */
+    @Test
+    void growingAcross1024KeepsOneWriterPerPartition() {
+        LogStore.open(dir, 1000).close();
+        try (LogStore grown = LogStore.builder(dir).partitions(1030).growPartitions().open()) {
+            grown.append(1029, List.of(Record.of(null, TestRecords.bytes("x"), 1)));
+            assertTrue(Files.exists(dir.resolve(".partitions-1.lock")));
+            for (int p : new int[] {5, 1023, 1024, 1029}) {
+                assertThrows(StoreLockedException.class,
+                        () -> LogStore.builder(dir).partitions(1030).ownedPartitions(Set.of(p)).open(), "partition " + p);
+            }
+        }
+        try (LogStore a = LogStore.builder(dir).partitions(1030).ownedPartitions(Set.of(5)).open();
+             LogStore b = LogStore.builder(dir).partitions(1030).ownedPartitions(Set.of(1029)).open()) {
+            // byte 5 of .partitions.lock and byte 5 of .partitions-1.lock are different partitions
+            b.append(1029, List.of(Record.of(null, TestRecords.bytes("y"), 2)));
+            a.append(5, List.of(Record.of(null, TestRecords.bytes("z"), 3)));
+            assertThrows(StoreLockedException.class,
+                    () -> LogStore.builder(dir).partitions(1030).ownedPartitions(Set.of(1029)).open());
+        }
+    }
+
     private static long openDescriptors() throws java.io.IOException {
         try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.count();

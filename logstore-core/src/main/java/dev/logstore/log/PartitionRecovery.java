@@ -97,7 +97,7 @@ final class PartitionRecovery {
         } catch (FileLocks.BusyException e) {
             throw new StoreLockedException(description + " is already open for writing by another LogStore in "
                     + (e.busy() == FileLocks.Busy.THIS_PROCESS ? "this process" : "another process") + " (lock "
-                    + lockFile + ", byte " + partition + "); close that one first, or open this store read-only");
+                    + lockFile + ", byte " + partition % LOCKS_PER_FILE + "); close that one first, or open this store read-only");
         } catch (IOException e) {
             throw new LogStoreException("Cannot open " + description + " in " + dir + ": " + e.getMessage()
                     + ". Check that the directory exists and is writable", e);
@@ -362,6 +362,16 @@ final class PartitionRecovery {
     private SegmentSummary recoverLast(Segment segment, Manifest.Entry entry, boolean clean, boolean legacy)
             throws IOException {
         long fileSize = fileSize(segment);
+        if (clean && entry.complete() && fileSize >= entry.size() && !legacy) {
+            // The clean manifest recorded its end, next offset and newest timestamp after forcing
+            // it: nothing to read (an open of thousands of partitions reads no index).
+            if (fileSize > entry.size()) {
+                log.warn("{}: cutting {} bytes past the end {} had at its clean close (written by a writer that "
+                        + "was no longer the partition's)", description, fileSize - entry.size(), segment.path());
+                segment.file().truncate(entry.size());
+            }
+            return new SegmentSummary(entry.size(), entry.nextOffset(), entry.maxTimestamp());
+        }
         if (clean && entry.complete() && fileSize >= entry.size()) {
             try {
                 SegmentIndexes indexes = segment.indexes(entry.size());

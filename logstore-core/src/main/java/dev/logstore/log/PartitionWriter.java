@@ -489,23 +489,20 @@ public final class PartitionWriter extends PartitionLog {
     }
 
     /**
-     * Forces the bulk of a nearly full segment outside the append lock, so that the roll's own
-     * force, under the lock, has only the last few appends left to write and other appenders are
-     * not held up behind a segment's worth of dirty pages. A failure here is left to the roll's
-     * force (a failed fsync stays failed in its file); an interrupt, which closes the write
-     * channel, stops the partition as any interrupted fsync does.
+     * Writes the bulk of a nearly full segment back to disk outside the append lock, so that the
+     * roll's own force, under the lock, has only the last few appends left to write and other
+     * appenders are not held up behind a segment's worth of dirty pages. It acknowledges nothing
+     * (see {@link dev.logstore.segment.SegmentFile#writeBack}); an interrupt stops only it. An
+     * fsync error stops the partition, as any failed fsync does.
      */
     private void forceAheadOfRoll(Segment segment) {
         if (Thread.currentThread().isInterrupted()) {
-            return; // the roll forces it; an fsync now would close the file for every user
+            return; // the roll forces it
         }
         try {
-            segment.file().force();
-        } catch (ClosedByInterruptException e) {
-            throw failStop("fsync of " + segment.path() + " was interrupted", e);
+            segment.file().writeBack();
         } catch (IOException e) {
-            log.debug("{}: forcing {} ahead of its roll: {}; the roll forces it", description, segment.path(),
-                    e.getMessage());
+            throw failStop("fsync of " + segment.path() + " ahead of its roll failed", e);
         }
     }
 

@@ -185,11 +185,15 @@ public final class Segment {
         synchronized (this) {
             summary = sealedAs;
             before = indexBytes;
+            if (sealedAs != null && indexes != null && indexes.nextOffset() != sealedAs.nextOffset()) {
+                // A follower's indexes of the part it had scanned when the segment was sealed: the
+                // whole segment's come from its index files when next needed.
+                indexes = null;
+            }
             after = sealedAs != null && indexes != null ? indexes.memoryBytes() : 0;
             indexBytes = after;
             indexUsed = true; // just sealed, likely read soon: a second chance
-            // The writer wrote the index files just before; a follower's may differ, which a page
-            // lookup notices (the page does not start with the directory's entry).
+            // The writer wrote the index files just before; a page lookup checks what it finds.
             directory = after > 0 ? indexes.offsetDirectory() : null;
         }
         recount(before, after);
@@ -294,7 +298,7 @@ public final class Segment {
             current = loadIndexFiles(size);
             if (current == null) {
                 current = rebuildIndexes(size);
-            } else if (sealed != null && directory == null) {
+            } else if (sealed != null) {
                 directory = current.offsetDirectory();
             }
             indexes = current;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -69,6 +70,12 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
      * the pages the failed one could not write were dropped, so every later force fails too.
      */
     private volatile IOException forceFailure;
+    /**
+     * One fsync of this file at a time. On Linux an fsync error is reported to one of the fsyncs
+     * under way on a file description; another that overlaps it may return success for the very
+     * pages that were lost. One at a time, each sees the error or the sticky failure it left.
+     */
+    private final ReentrantLock forceLock = new ReentrantLock();
     private final WriteSlot writeSlot = new WriteSlot();
 
     private SegmentFile(Path path, FileOpener opener, OpenFiles pool, FileChannel writer) {
@@ -369,26 +376,64 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     public void force() throws IOException {
         try {
             FileChannel channel = useWriter();
-            IOException failed = forceFailure;
-            if (failed != null) {
-                throw new IOException("an earlier fsync of " + path + " failed (" + failed.getMessage() + "): the "
-                        + "kernel may have dropped what it could not write, so no later fsync of it counts", failed);
-            }
-            long covered = writes.get();
-            if (covered == forcedWrites.get()) {
-                return;
-            }
+            forceLock.lock();
             try {
-                channel.force(false);
-            } catch (ClosedChannelException e) {
-                throw e; // closed (a roll, a close, an interrupt): the caller decides
+                throwIfForceFailed();
+                long covered = writes.get();
+                if (covered == forcedWrites.get()) {
+                    return;
+                }
+                try {
+                    channel.force(false);
+                } catch (ClosedChannelException e) {
+                    throw e; // closed (a roll, a close, an interrupt): the caller decides
+                } catch (IOException e) {
+                    forceFailure = e;
+                    throw e;
+                }
+                forcedWrites.accumulateAndGet(covered, Math::max);
+            } finally {
+                forceLock.unlock();
+            }
+        } finally {
+            writerUse.readLock().unlock();
+        }
+    }
+
+    private void throwIfForceFailed() throws IOException {
+        IOException failed = forceFailure;
+        if (failed != null) {
+            throw new IOException("an earlier fsync of " + path + " failed (" + failed.getMessage() + "): the "
+                    + "kernel may have dropped what it could not write, so no later fsync of it counts", failed);
+        }
+    }
+
+    /**
+     * Writes the file's dirty pages back ahead of a {@link #force}, through a channel of its own,
+     * so that the force that follows (a roll's, under the append lock) has little left to write.
+     * It proves nothing: the pages it wrote count as durable only once {@link #force} succeeds.
+     * Its channel being its own, an interrupt closes only that one (and then it simply stops). A
+     * failure is sticky, as a failed {@link #force} is.
+     */
+    public void writeBack() throws IOException {
+        if (!writable || writes.get() == forcedWrites.get()) {
+            return;
+        }
+        forceLock.lock();
+        try {
+            throwIfForceFailed();
+            try (FileChannel own = opener.open(path, StandardOpenOption.WRITE)) {
+                own.force(false);
+            } catch (ClosedByInterruptException e) {
+                // stopped by an interrupt: only this channel was closed, and the roll forces the rest
+            } catch (java.nio.file.NoSuchFileException e) {
+                // retention removed the segment meanwhile: nothing to write back
             } catch (IOException e) {
                 forceFailure = e;
                 throw e;
             }
-            forcedWrites.accumulateAndGet(covered, Math::max);
         } finally {
-            writerUse.readLock().unlock();
+            forceLock.unlock();
         }
     }
 
