@@ -72,6 +72,19 @@ final class AppendCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        List<String> given = new ArrayList<>(values);
+        given.addAll(headers);
+        if (key != null) {
+            given.add(key);
+        }
+        for (String argument : given) {
+            if (argument.indexOf('\uFFFD') >= 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "argument '" + argument + "' holds "
+                        + "bytes this locale cannot decode (shown as \uFFFD), and they would be stored changed; give "
+                        + "such values on standard input, which is stored byte for byte (keys and headers must be "
+                        + "valid text in a UTF-8 locale, e.g. LANG=C.UTF-8)");
+            }
+        }
         List<Header> recordHeaders = new ArrayList<>();
         for (String header : headers) {
             int eq = header.indexOf('=');
@@ -80,6 +93,19 @@ final class AppendCommand implements Callable<Integer> {
                         + "' must be NAME=VALUE");
             }
             recordHeaders.add(new Header(header.substring(0, eq), header.substring(eq + 1).getBytes(StandardCharsets.UTF_8)));
+        }
+        if (!LogStore.isStore(storeDir)) {
+            List<String> inside = Stores.storesInside(storeDir);
+            if (!inside.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), storeDir + " is an archive "
+                        + "directory holding stores (" + String.join(", ", inside.subList(0, Math.min(5, inside.size())))
+                        + (inside.size() > 5 ? ", ..." : "") + "), not a store; give one of them, e.g. "
+                        + storeDir.resolve(inside.get(0)) + ", or a new directory");
+            }
+            if (createPartitions > 0 && partition != null && partition >= createPartitions) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--partitions " + createPartitions
+                        + " makes partitions 0 to " + (createPartitions - 1) + "; there is no partition " + partition);
+            }
         }
         if (createPartitions == 0 && !LogStore.isStore(storeDir)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), storeDir + " is not a LogStore store; "

@@ -64,10 +64,16 @@ final class CatCommand implements Callable<Integer> {
             start.apply(reader);
             long written = 0;
             int handed;
-            while (written < limit && (handed = reader.poll(write, (int) Math.min(1000, limit - written), 1 << 20)) > 0) {
+            while (written < limit && (handed = Stores.pollUpToDamage(reader, write,
+                    (int) Math.min(1000, limit - written), 1 << 20)) > 0) {
                 written += handed;
                 checkWritten(out);
             }
+        } catch (dev.logstore.CorruptLogException e) {
+            checkWritten(out); // the values before the damage are out
+            spec.commandLine().getErr().println("logstore: " + e.getMessage() + ". The values before it were "
+                    + "written; logstore salvage copies every intact batch");
+            return 1;
         }
         checkWritten(out);
         return 0;

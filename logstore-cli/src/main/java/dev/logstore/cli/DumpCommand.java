@@ -54,16 +54,16 @@ final class DumpCommand implements Callable<Integer> {
                     start.apply(reader);
                     long printed = 0;
                     List<LogRecord> batch;
-                    while (printed < limit && !(batch = reader.poll((int) Math.min(1000, limit - printed), 1 << 20))
-                            .isEmpty()) {
+                    while (printed < limit && !(batch = Stores.pollUpToDamage(reader,
+                            (int) Math.min(1000, limit - printed), 1 << 20)).isEmpty()) {
                         for (LogRecord record : batch) {
                             out.println(format.format(storeDir.getFileName().toString(), p, record));
                         }
                         printed += batch.size();
                         OutputFailedException.check(out);
                     }
-                } catch (dev.logstore.CorruptLogException e) {
-                    // The records before the damage are printed; the other partitions follow.
+                } catch (dev.logstore.LogStoreException e) {
+                    // Damage, or a file missing: the records before it are printed; the other partitions follow.
                     out.flush();
                     spec.commandLine().getErr().println("logstore: partition " + p + ": " + e.getMessage());
                     damaged.add(String.valueOf(p));
@@ -73,7 +73,7 @@ final class DumpCommand implements Callable<Integer> {
             if (!damaged.isEmpty()) {
                 spec.commandLine().getErr().println("logstore: stopped at damage in partition(s) " + String.join(", ",
                         damaged) + " of " + storeDir + "; the other partitions were dumped whole. "
-                        + "Run logstore verify for every damaged batch");
+                        + "Run logstore verify for every damaged batch, and logstore salvage to copy every intact one");
                 return 1;
             }
         }

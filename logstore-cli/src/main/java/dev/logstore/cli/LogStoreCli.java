@@ -12,7 +12,10 @@ import picocli.CommandLine.Command;
 public final class LogStoreCli {
 
     public static void main(String[] args) {
-        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+        // UTF-8 whatever the locale: under LANG=C Java 17 would print every non-ASCII character as '?'.
+        System.exit(run(new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8),
+                true), new PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8),
+                true), args));
     }
 
     /** Runs the command line and returns its exit code (0 ok, 1 findings, 2 usage or I/O errors). */

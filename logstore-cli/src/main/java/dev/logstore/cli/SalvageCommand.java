@@ -89,6 +89,15 @@ final class SalvageCommand implements Callable<Integer> {
                 }
             }
             copy.flush();
+            // The sink's marker and checkpoints go along: the copy is still that topic's archive.
+            try (java.util.stream.Stream<Path> files = Files.list(source)) {
+                for (Path file : (Iterable<Path>) files::iterator) {
+                    String name = file.getFileName().toString();
+                    if (name.startsWith("sink-") && name.endsWith(".properties") && Files.isRegularFile(file)) {
+                        Files.copy(file, target.resolve(name));
+                    }
+                }
+            }
         } catch (IOException | RuntimeException e) {
             throw new IOException(e.getMessage() + ". " + target + " holds what was copied before this; delete it before "
                     + "running salvage again", e);

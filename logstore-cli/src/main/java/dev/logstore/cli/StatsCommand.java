@@ -32,7 +32,16 @@ final class StatsCommand implements Callable<Integer> {
         long totalBytes = 0;
         int damaged = 0;
         for (Path storeDir : stores) {
-            try (LogStore store = LogStore.builder(storeDir).readOnly().open()) {
+            LogStore opened;
+            try {
+                opened = LogStore.builder(storeDir).readOnly().open();
+            } catch (dev.logstore.LogStoreException | IllegalArgumentException e) {
+                out.printf("%-24s %4s  DAMAGED (see standard error)%n", storeDir.getFileName(), "-");
+                spec.commandLine().getErr().println("logstore: " + storeDir.getFileName() + ": " + e.getMessage());
+                damaged++;
+                continue;
+            }
+            try (LogStore store = opened) {
                 for (int p = 0; p < store.partitionCount(); p++) {
                     try {
                         store.nextOffset(p);
@@ -42,7 +51,7 @@ final class StatsCommand implements Callable<Integer> {
                         out.printf("%-24s %4d %14d %14d %14d %8d  %-24s  %-24s%n", storeDir.getFileName(), p,
                                 info.startOffset(), info.nextOffset(), info.sizeInBytes(), info.segments(), first,
                                 time(info.maxTimestamp()));
-                    } catch (dev.logstore.CorruptLogException e) {
+                    } catch (dev.logstore.LogStoreException e) {
                         out.printf("%-24s %4d  DAMAGED (see standard error)%n", storeDir.getFileName(), p);
                         spec.commandLine().getErr().println("logstore: " + storeDir.getFileName() + " partition " + p
                                 + ": " + e.getMessage());
@@ -53,8 +62,8 @@ final class StatsCommand implements Callable<Integer> {
         }
         out.printf("total %d bytes%n", totalBytes);
         if (damaged > 0) {
-            spec.commandLine().getErr().println("logstore: " + damaged + " damaged partition(s); run logstore verify "
-                    + "for every damaged batch");
+            spec.commandLine().getErr().println("logstore: " + damaged + " damaged partition(s) or store(s); run "
+                    + "logstore verify for every damaged batch, and logstore salvage to copy every intact one");
             return 1;
         }
         return 0;

@@ -54,6 +54,46 @@ final class Stores {
         return LogStore.builder(store).readOnly().open();
     }
 
+    /** Stores directly inside {@code dir} (not {@code dir} itself), sorted by name. */
+    static List<String> storesInside(Path dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path entry : entries) {
+                    if (Files.isDirectory(entry) && LogStore.isStore(entry)) {
+                        names.add(entry.getFileName().toString());
+                    }
+                }
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    /**
+     * Like {@link dev.logstore.LogReader#poll(int, int)}, but when the records asked for run into a
+     * damaged batch, the intact ones before it still come out (one batch at a time); the damage
+     * is thrown once it is the very next batch.
+     */
+    static List<dev.logstore.record.LogRecord> pollUpToDamage(dev.logstore.LogReader reader, int maxRecords,
+                                                               int maxBytes) {
+        try {
+            return reader.poll(maxRecords, maxBytes);
+        } catch (dev.logstore.CorruptLogException e) {
+            return reader.poll(1, 1); // the next batch alone: throws if it is the damaged one
+        }
+    }
+
+    /** {@link #pollUpToDamage} for a reader that hands records to {@code handler} in place. */
+    static int pollUpToDamage(dev.logstore.LogReader reader, dev.logstore.record.RecordHandler handler,
+                              int maxRecords, int maxBytes) {
+        try {
+            return reader.poll(handler, maxRecords, maxBytes);
+        } catch (dev.logstore.CorruptLogException e) {
+            return reader.poll(handler, 1, 1);
+        }
+    }
+
     static void checkPartition(CommandLine.Model.CommandSpec spec, LogStore store, int partition) {
         if (partition < 0 || partition >= store.partitionCount()) {
             throw new CommandLine.ParameterException(spec.commandLine(), store.directory() + " has partitions 0 to "

@@ -48,7 +48,7 @@ final class TailCommand implements Callable<Integer> {
                 long end = store.nextOffset(target.partition);
                 reader.seek(Math.max(reader.position(), end - last));
                 List<LogRecord> batch;
-                while (!(batch = reader.poll(1000, 1 << 20)).isEmpty()) {
+                while (!(batch = Stores.pollUpToDamage(reader, 1000, 1 << 20)).isEmpty()) {
                     batch.forEach(record -> out.println(format.format(name, target.partition, record)));
                     OutputFailedException.check(out);
                 }
@@ -61,6 +61,11 @@ final class TailCommand implements Callable<Integer> {
                     OutputFailedException.check(out);
                 }
             }
+        } catch (dev.logstore.CorruptLogException e) {
+            out.flush(); // the records before the damage are out
+            spec.commandLine().getErr().println("logstore: " + e.getMessage() + ". The records before it were "
+                    + "printed; logstore salvage copies every intact batch");
+            return 1;
         }
         return 0;
     }

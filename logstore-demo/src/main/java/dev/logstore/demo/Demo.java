@@ -39,6 +39,8 @@ public final class Demo implements Callable<Integer> {
     private static final String SOURCE = "dev.logstore.connect.source.LogStoreSourceConnector";
     private static final String BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter";
     private static final int STEPS = 7;
+    /** Where the source connector keeps its replay plans by default: in the archive, beside the stores. */
+    private static final String REPLAY_PLANS = ".replay-plans";
 
     @Option(names = "--plugin-path", required = true, description = "The worker's plugin.path: a directory holding the "
             + "unpacked LogStore plugin (logstore-dist/target/plugins).")
@@ -270,8 +272,10 @@ public final class Demo implements Callable<Integer> {
                         + " is a file; give a new or empty directory (the demo empties it first)");
             }
             try (Stream<Path> children = Files.list(archive)) {
+                // Stores, and the replay plans the demo's source connector keeps beside them.
                 Optional<Path> foreign = children
-                        .filter(child -> !LogStore.isStore(child))
+                        .filter(child -> !LogStore.isStore(child)
+                                && !(child.getFileName().toString().equals(REPLAY_PLANS) && Files.isDirectory(child)))
                         .findFirst();
                 if (foreign.isPresent()) {
                     throw new ParameterException(spec.commandLine(), "--archive " + archive + " holds " + foreign.get()
