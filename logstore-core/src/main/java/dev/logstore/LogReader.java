@@ -222,8 +222,9 @@ public final class LogReader implements AutoCloseable {
                 throw e;
             }
             throw new CorruptLogException(log.description() + ": " + e.getMessage() + ". Records from offset "
-                    + nextOffset + " on cannot be read past it. `logstore verify` lists all the damage in the store; "
-                    + "restore the segment from a copy", e.file(), e.position());
+                    + nextOffset + " on cannot be read past it. `logstore verify` lists the damage in the store; "
+                    + "restore the segment from a copy, or `logstore salvage` the store to copy every intact batch",
+                    e.file(), e.position());
         } catch (IOException e) {
             LogStoreException failure = log.readFailure(segment, nextOffset, e);
             if (failure instanceof OffsetOutOfRangeException) {

@@ -132,10 +132,12 @@ public final class StoreVerifier {
                 String lost = "";
                 if (!tailOfLive) {
                     // Reads stop at the damage: say which offsets that takes away.
-                    lost = last ? " Offsets from " + result.nextOffset() + " on cannot be read past it."
-                            : " Offsets " + result.nextOffset() + " to " + (segments.get(i + 1).baseOffset() - 1)
+                    lost = (last ? ". Offsets from " + result.nextOffset() + " on cannot be read past it."
+                            : ". Offsets " + result.nextOffset() + " to " + (segments.get(i + 1).baseOffset() - 1)
                             + " (the rest of this segment) cannot be read past it; the next segment, from offset "
-                            + segments.get(i + 1).baseOffset() + ", is unaffected.";
+                            + segments.get(i + 1).baseOffset() + ", is unaffected.")
+                            + " Intact batches after the damage in this segment are not checked here; `logstore "
+                            + "salvage` copies every intact batch and names each damaged one and the offsets it lost.";
                 }
                 findings.add(new Finding(tailOfLive ? Finding.Severity.WARNING : Finding.Severity.CORRUPT, file,
                         result.validEnd(), result.problem() + (tailOfLive
