@@ -44,7 +44,8 @@ record StoreMetadata(int formatVersion, int partitions, String partitioner) {
                     + "release that supports that version");
         }
         if (partitions < 1) {
-            throw new LogStoreException(file + " declares " + partitions + " partitions; it must be at least 1");
+            throw new CorruptLogException(file + " declares " + partitions + " partitions; it must be at least 1: the "
+                    + "file is damaged", file, 0);
         }
         if (!PARTITIONER.equals(partitioner)) {
             throw new LogStoreException(file + " declares partitioner '" + partitioner + "'; only '" + PARTITIONER
@@ -56,14 +57,15 @@ record StoreMetadata(int formatVersion, int partitions, String partitioner) {
     private static int intProperty(Properties properties, String key, Path file) {
         String value = properties.getProperty(key);
         if (value == null) {
-            throw new LogStoreException(file + " has no '" + key + "'; the file is damaged: restore it, or recreate it "
-                    + "with format.version=" + FORMAT_VERSION + ", the partition count of the partition-N directories "
-                    + "and partitioner=" + PARTITIONER);
+            throw new CorruptLogException(file + " has no '" + key + "'; the file is damaged: restore it, or recreate "
+                    + "it with format.version=" + FORMAT_VERSION + ", the partition count of the partition-N directories "
+                    + "and partitioner=" + PARTITIONER, file, 0);
         }
         try {
             return Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
-            throw new LogStoreException(file + ": '" + key + "' is '" + value + "', not a whole number");
+            throw new CorruptLogException(file + ": '" + key + "' is '" + value + "', not a whole number: the file is "
+                    + "damaged", file, 0);
         }
     }
 

@@ -60,6 +60,7 @@ public final class EngineBench {
         List<String> only = SECTIONS;
         int scalePartitions = 10_000;
         long indexMb = 2048;
+        int segmentsEach = 10;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[++i]);
@@ -71,13 +72,14 @@ public final class EngineBench {
                 case "--only" -> only = sections(args[++i]);
                 case "--partitions" -> scalePartitions = Integer.parseInt(args[++i]);
                 case "--index-mb" -> indexMb = Long.parseLong(args[++i]);
+                case "--segments" -> segmentsEach = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + "; options: --dir, "
-                        + "--total-mb, --seconds, --rounds, --recovery-mb, --only, --partitions, --index-mb, --out");
+                        + "--total-mb, --seconds, --rounds, --recovery-mb, --only, --partitions, --segments, --index-mb, --out");
             }
         }
         String command = "bin/bench engine --total-mb " + totalMb + " --seconds " + seconds + " --rounds " + rounds
                 + " --recovery-mb " + recoveryMb
-                + " --partitions " + scalePartitions + " --index-mb " + indexMb + (only.equals(SECTIONS) ? "" : " --only " + String.join(",", only));
+                + " --partitions " + scalePartitions + " --segments " + segmentsEach + " --index-mb " + indexMb + (only.equals(SECTIONS) ? "" : " --only " + String.join(",", only));
         if (out == null) {
             // A partial run never overwrites the full results.
             out = only.equals(SECTIONS) ? Path.of("logstore-bench/results/engine.md")
@@ -111,6 +113,7 @@ public final class EngineBench {
             if (only.contains("scale")) {
                 ScaleBench scale = new ScaleBench(dir, scalePartitions, indexMb << 20, bench.report);
                 scale.run();
+                scale.manySegments(segmentsEach);
                 scale.indexMemory();
             }
         } finally {

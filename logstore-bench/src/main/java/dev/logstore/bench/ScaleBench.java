@@ -67,7 +67,7 @@ final class ScaleBench {
         return LogStore.builder(store).partitions(partitions).durability(Durability.onFlush());
     }
 
-    void run() throws IOException {
+    void run() throws Exception {
         Path store = dir.resolve("scale");
         List<Record> one = List.of(Record.of(null, new byte[100], System.currentTimeMillis()));
         List<String> rows = new ArrayList<>();
@@ -84,6 +84,7 @@ final class ScaleBench {
         rows.add(row("append one record to every partition", appendAll, Footprint.now().minus(base)));
         start = System.nanoTime();
         created.close();
+        created = null; // a closed store still referenced would count in the heap measured next
         rows.add(row("close (every partition forced, manifest marked clean)", seconds(start),
                 Footprint.now().minus(base)));
 
@@ -98,6 +99,7 @@ final class ScaleBench {
         rows.add(row("flush every partition (one record each)", seconds(start), Footprint.now().minus(base)));
         start = System.nanoTime();
         reopened.close();
+        reopened = null;
         rows.add(row("close again", seconds(start), Footprint.now().minus(base)));
 
         start = System.nanoTime();
@@ -120,12 +122,101 @@ final class ScaleBench {
     }
 
     /**
+     * Many segments in many partitions: every partition gets {@code segmentsEach} segments (one
+     * batch each, written from 16 threads), then the store is closed, reopened for writing and
+     * read-only, and the oldest record of every partition is read, which opens every partition's
+     * first segment through the pool of open files.
+     */
+    void manySegments(int segmentsEach) throws Exception {
+        Path store = dir.resolve("segments");
+        int recordBytes = 2048;
+        LogStore.Builder builder = LogStore.builder(store).partitions(partitions).segmentBytes(recordBytes + 200)
+                .durability(Durability.onFlush());
+        List<String> rows = new ArrayList<>();
+        Footprint base = Footprint.now();
+        long start = System.nanoTime();
+        // In a method of its own, so that no local variable keeps the closed writer reachable.
+        long segments = writeSegments(store, builder, segmentsEach, recordBytes);
+        rows.add(row("write " + segmentsEach + " segments to every partition, close", seconds(start),
+                Footprint.now().minus(base)));
+        start = System.nanoTime();
+        LogStore reopened = builder.open();
+        rows.add(row("reopen for writing after a clean close", seconds(start), Footprint.now().minus(base)));
+        start = System.nanoTime();
+        List<Record> small = List.of(Record.of(null, new byte[100], System.currentTimeMillis()));
+        for (int p = 0; p < partitions; p++) {
+            reopened.append(p, small);
+        }
+        rows.add(row("append one record to every partition", seconds(start), Footprint.now().minus(base)));
+        start = System.nanoTime();
+        reopened.close();
+        reopened = null;
+        rows.add(row("close", seconds(start), Footprint.now().minus(base)));
+        start = System.nanoTime();
+        builder.open().close();
+        rows.add(row("reopen for writing and close again", seconds(start), Footprint.now().minus(base)));
+        start = System.nanoTime();
+        try (LogStore follower = LogStore.builder(store).readOnly().open()) {
+            for (int p = 0; p < partitions; p++) {
+                try (LogReader reader = follower.reader(p)) {
+                    List<dev.logstore.record.LogRecord> first = reader.poll(1, 4096);
+                    if (first.isEmpty() || first.get(0).offset() != 0) {
+                        throw new IllegalStateException("partition " + p + " starts with " + first);
+                    }
+                }
+            }
+            rows.add(row("open read-only, read every partition's oldest record", seconds(start),
+                    Footprint.now().minus(base)));
+        }
+        Dirs.deleteTree(store);
+        report.section("Scale: " + partitions + " partitions of " + segmentsEach + " segments (" + segments
+                + " segments)", "| Operation | Seconds | Descriptors held (+) | Heap MiB (+) | Direct MiB (+) |",
+                rows, "Segments of one 2 KiB record each. Descriptors, heap (after a GC) and direct memory are what "
+                        + "the process held after the operation, beyond what it held before the store was opened.");
+    }
+
+    /** Writes {@code segmentsEach} one-record segments to every partition from 16 threads, closes; returns the segments. */
+    private long writeSegments(Path store, LogStore.Builder builder, int segmentsEach, int recordBytes)
+            throws Exception {
+        try (LogStore writer = builder.open()) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+            try {
+                List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < 16; t++) {
+                    int first = t;
+                    done.add(pool.submit(() -> {
+                        byte[] value = new byte[recordBytes];
+                        for (int p = first; p < partitions; p += 16) {
+                            for (int s = 0; s < segmentsEach; s++) {
+                                writer.append(p, List.of(Record.of(null, value, 1_700_000_000_000L + s)));
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> future : done) {
+                    future.get();
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+        long segments = 0;
+        try (LogStore reader = LogStore.builder(store).readOnly().open()) {
+            for (int p = 0; p < partitions; p++) {
+                segments += reader.partitionInfo(p).segments();
+            }
+        }
+        return segments;
+    }
+
+    /**
      * Index memory of lookups spread over a whole log: two passes of seeks into every segment, once
      * with no cap on index memory and once under one. The cap here is small so that a log that fits
      * this machine's disk passes it many times over; the default cap (32 MiB) bounds a 1 TiB
      * archive the same way.
      */
-    void indexMemory() throws IOException {
+    void indexMemory() throws Exception {
         Path store = dir.resolve("index-memory");
         long segmentBytes = 16L << 20;
         long cap = 1L << 20;

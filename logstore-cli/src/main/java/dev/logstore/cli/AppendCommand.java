@@ -80,9 +80,10 @@ final class AppendCommand implements Callable<Integer> {
         for (String argument : given) {
             if (argument.indexOf('\uFFFD') >= 0) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "argument '" + argument + "' holds "
-                        + "bytes this locale cannot decode (shown as \uFFFD), and they would be stored changed; give "
-                        + "such values on standard input, which is stored byte for byte (keys and headers must be "
-                        + "valid text in a UTF-8 locale, e.g. LANG=C.UTF-8)");
+                        + "\uFFFD, which is what this locale makes of bytes it cannot decode: stored, they would differ "
+                        + "from what was given. Give such values on standard input, which is stored byte for byte (keys "
+                        + "and headers must be valid text in a UTF-8 locale, e.g. LANG=C.UTF-8; a key or header holding "
+                        + "a real U+FFFD cannot be given on the command line)");
             }
         }
         List<Header> recordHeaders = new ArrayList<>();

@@ -69,7 +69,9 @@ final class CatCommand implements Callable<Integer> {
                 written += handed;
                 checkWritten(out);
             }
-        } catch (dev.logstore.CorruptLogException e) {
+        } catch (dev.logstore.OffsetOutOfRangeException e) {
+            throw e;
+        } catch (dev.logstore.LogStoreException e) {
             checkWritten(out); // the values before the damage are out
             spec.commandLine().getErr().println("logstore: " + e.getMessage() + ". The values before it were "
                     + "written; logstore salvage copies every intact batch");

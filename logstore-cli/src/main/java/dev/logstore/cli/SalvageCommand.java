@@ -74,6 +74,7 @@ final class SalvageCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         List<Lost> lost = new ArrayList<>();
+        List<String> skippedCheckpoints = new ArrayList<>();
         long copied = 0;
         try (LogStore copy = LogStore.builder(target).partitions(partitions).durability(Durability.onFlush()).open()) {
             for (int p = 0; p < partitions; p++) {
@@ -94,7 +95,12 @@ final class SalvageCommand implements Callable<Integer> {
                 for (Path file : (Iterable<Path>) files::iterator) {
                     String name = file.getFileName().toString();
                     if (name.startsWith("sink-") && name.endsWith(".properties") && Files.isRegularFile(file)) {
-                        Files.copy(file, target.resolve(name));
+                        // A checkpoint tells the sink which topic offsets are archived: only true of a whole copy.
+                        if (name.equals("sink-archive.properties") || lost.isEmpty()) {
+                            Files.copy(file, target.resolve(name));
+                        } else {
+                            skippedCheckpoints.add(name);
+                        }
                     }
                 }
             }
@@ -104,6 +110,10 @@ final class SalvageCommand implements Callable<Integer> {
         }
         for (Lost range : lost) {
             out.println(range);
+        }
+        if (!skippedCheckpoints.isEmpty()) {
+            out.println("not copied: the sink's " + String.join(", ", skippedCheckpoints) + ", which would claim the "
+                    + "lost offsets as archived; a sink archiving into the copy starts from what the copy holds");
         }
         out.println("salvaged " + copied + " record(s) into " + target + (lost.isEmpty() ? "; nothing was lost"
                 : "; " + lost.size() + " lost range(s)"));

@@ -31,14 +31,20 @@ final class StatsCommand implements Callable<Integer> {
                 "SEGMENTS", "FIRST RECORD TIME", "NEWEST RECORD TIME");
         long totalBytes = 0;
         int damaged = 0;
+        int unopened = 0;
         for (Path storeDir : stores) {
             LogStore opened;
             try {
                 opened = LogStore.builder(storeDir).readOnly().open();
-            } catch (dev.logstore.LogStoreException | IllegalArgumentException e) {
+            } catch (dev.logstore.CorruptLogException e) {
                 out.printf("%-24s %4s  DAMAGED (see standard error)%n", storeDir.getFileName(), "-");
                 spec.commandLine().getErr().println("logstore: " + storeDir.getFileName() + ": " + e.getMessage());
                 damaged++;
+                continue;
+            } catch (dev.logstore.LogStoreException | IllegalArgumentException e) {
+                out.printf("%-24s %4s  CANNOT OPEN (see standard error)%n", storeDir.getFileName(), "-");
+                spec.commandLine().getErr().println("logstore: " + storeDir.getFileName() + ": " + e.getMessage());
+                unopened++;
                 continue;
             }
             try (LogStore store = opened) {
@@ -61,6 +67,10 @@ final class StatsCommand implements Callable<Integer> {
             }
         }
         out.printf("total %d bytes%n", totalBytes);
+        if (unopened > 0) {
+            spec.commandLine().getErr().println("logstore: " + unopened + " store(s) could not be opened (see above)");
+            return 2;
+        }
         if (damaged > 0) {
             spec.commandLine().getErr().println("logstore: " + damaged + " damaged partition(s) or store(s); run "
                     + "logstore verify for every damaged batch, and logstore salvage to copy every intact one");

@@ -54,16 +54,13 @@ final class Stores {
         return LogStore.builder(store).readOnly().open();
     }
 
-    /** Stores directly inside {@code dir} (not {@code dir} itself), sorted by name. */
+    /** Stores below {@code dir} (not {@code dir} itself, up to four levels down), relative to it, sorted. */
     static List<String> storesInside(Path dir) throws IOException {
         List<String> names = new ArrayList<>();
         if (Files.isDirectory(dir)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-                for (Path entry : entries) {
-                    if (Files.isDirectory(entry) && LogStore.isStore(entry)) {
-                        names.add(entry.getFileName().toString());
-                    }
-                }
+            try (java.util.stream.Stream<Path> entries = Files.walk(dir, 4)) {
+                entries.filter(entry -> !entry.equals(dir) && Files.isDirectory(entry) && LogStore.isStore(entry))
+                        .forEach(entry -> names.add(dir.relativize(entry).toString()));
             }
         }
         names.sort(null);

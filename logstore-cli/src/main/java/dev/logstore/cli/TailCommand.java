@@ -61,7 +61,9 @@ final class TailCommand implements Callable<Integer> {
                     OutputFailedException.check(out);
                 }
             }
-        } catch (dev.logstore.CorruptLogException e) {
+        } catch (dev.logstore.OffsetOutOfRangeException e) {
+            throw e;
+        } catch (dev.logstore.LogStoreException e) {
             out.flush(); // the records before the damage are out
             spec.commandLine().getErr().println("logstore: " + e.getMessage() + ". The records before it were "
                     + "printed; logstore salvage copies every intact batch");

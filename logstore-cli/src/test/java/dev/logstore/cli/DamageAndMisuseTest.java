@@ -152,4 +152,22 @@ class DamageAndMisuseTest {
             assertEquals(20, s.nextOffset(0), "nothing was appended");
         }
     }
+
+    /**
+     * A salvage that lost records keeps the sink's marker but not its checkpoint, which would claim
+     * the lost topic offsets as archived.
+     */
+    @Test
+    void aSalvageThatLostRecordsLeavesTheSinksCheckpointBehind() throws Exception {
+        Files.writeString(store.resolve("sink-archive.properties"), "connector=archive\ntopic=s\nmapping=key-hash\n");
+        Files.writeString(store.resolve("sink-checkpoint.properties"), "0=20\n");
+        Path seg = segment(0, 0);
+        flip(seg, batchAt(seg, 3) + 40);
+        Path copy = root.resolve("copy");
+        Run salvage = run("salvage", store.toString(), copy.toString());
+        assertEquals(1, salvage.code(), salvage.err());
+        assertTrue(Files.exists(copy.resolve("sink-archive.properties")));
+        assertFalse(Files.exists(copy.resolve("sink-checkpoint.properties")), "the checkpoint claims lost offsets");
+        assertTrue(salvage.out().contains("not copied"), salvage.out());
+    }
 }
