@@ -77,8 +77,41 @@ final class Stores {
         try {
             return reader.poll(maxRecords, maxBytes);
         } catch (dev.logstore.CorruptLogException e) {
-            return reader.poll(1, 1); // the next batch alone: throws if it is the damaged one
+            return upToDamage(reader, maxRecords, e);
         }
+    }
+
+    /** {@link #pollUpToDamage} that waits up to {@code timeout} for records, as a follower's poll does. */
+    static List<dev.logstore.record.LogRecord> pollUpToDamage(dev.logstore.LogReader reader, int maxRecords,
+                                                               int maxBytes, java.time.Duration timeout)
+            throws InterruptedException {
+        try {
+            return reader.poll(maxRecords, maxBytes, timeout);
+        } catch (dev.logstore.CorruptLogException e) {
+            return upToDamage(reader, maxRecords, e);
+        }
+    }
+
+    /** The records before the damage {@code damage} reported, one at a time; the damage itself when there are none. */
+    private static List<dev.logstore.record.LogRecord> upToDamage(dev.logstore.LogReader reader, int maxRecords,
+                                                                 dev.logstore.CorruptLogException damage) {
+        List<dev.logstore.record.LogRecord> intact = new ArrayList<>();
+        while (intact.size() < maxRecords) {
+            List<dev.logstore.record.LogRecord> one;
+            try {
+                one = reader.poll(1, 1);
+            } catch (dev.logstore.CorruptLogException e) {
+                break; // reached the damaged batch: the next call reports it
+            }
+            if (one.isEmpty()) {
+                break;
+            }
+            intact.addAll(one);
+        }
+        if (intact.isEmpty()) {
+            throw damage;
+        }
+        return intact;
     }
 
     /** {@link #pollUpToDamage} for a reader that hands records to {@code handler} in place. */

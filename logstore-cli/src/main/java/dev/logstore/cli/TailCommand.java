@@ -53,7 +53,8 @@ final class TailCommand implements Callable<Integer> {
                     OutputFailedException.check(out);
                 }
                 while (follow) {
-                    batch = reader.poll(1000, 1 << 20, maxWait == null ? Duration.ofSeconds(1) : maxWait);
+                    batch = Stores.pollUpToDamage(reader, 1000, 1 << 20,
+                            maxWait == null ? Duration.ofSeconds(1) : maxWait);
                     if (batch.isEmpty() && maxWait != null) {
                         break;
                     }
