@@ -41,6 +41,16 @@ final class HookedFiles implements FileOpener {
     record DirState(Map<String, Object> keys, Map<String, byte[]> bytes) {
     }
 
+    /** True when the current thread is inside {@code PartitionWriter.method}: a hook's way to tell whose I/O it sees. */
+    static boolean calledFromWriter(String method) {
+        for (StackTraceElement e : Thread.currentThread().getStackTrace()) {
+            if (e.getClassName().endsWith("PartitionWriter") && e.getMethodName().equals(method)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static DirState snapshot(Path dir) throws IOException {
         Map<String, Object> keys = new TreeMap<>();
         Map<String, byte[]> bytes = new TreeMap<>();

@@ -75,13 +75,7 @@ class LockTest {
         LogStore.open(dir, 200).close();
         long before = openDescriptors();
         try (LogStore store = LogStore.open(dir, 200)) {
-            long locks = Files.list(Path.of("/proc/self/fd")).filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).getFileName().toString().endsWith(".lock");
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            }).count();
+            long locks = lockDescriptors();
             assertEquals(1, locks, "one descriptor for the locks of 200 partitions");
             assertTrue(openDescriptors() - before < 200 + 20, "one active segment each at most, not two files each");
         }
@@ -113,13 +107,7 @@ class LockTest {
         }
         long before = openDescriptors();
         try (LogStore store = LogStore.open(dir, 2100)) {
-            long locks = Files.list(Path.of("/proc/self/fd")).filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).getFileName().toString().endsWith(".lock");
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            }).count();
+            long locks = lockDescriptors();
             assertEquals(3, locks, "one descriptor per lock file");
             assertTrue(openDescriptors() > before);
         }
@@ -156,6 +144,19 @@ class LockTest {
             a.append(5, List.of(Record.of(null, TestRecords.bytes("z"), 3)));
             assertThrows(StoreLockedException.class,
                     () -> LogStore.builder(dir).partitions(1030).ownedPartitions(Set.of(1029)).open());
+        }
+    }
+
+    /** Descriptors this process holds on lock files. */
+    private static long lockDescriptors() throws java.io.IOException {
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).getFileName().toString().endsWith(".lock");
+                } catch (java.io.IOException e) {
+                    return false; // closed meanwhile
+                }
+            }).count();
         }
     }
 

@@ -30,15 +30,6 @@ class WriteBackFailureTest {
     @TempDir
     Path dir;
 
-    private static boolean calledFrom(String method) {
-        for (StackTraceElement e : Thread.currentThread().getStackTrace()) {
-            if (e.getClassName().endsWith("PartitionWriter") && e.getMethodName().equals(method)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Hooks for: the force ahead fails, but only after a concurrent force of the file entered fsync. */
     private static final class ConcurrentEio {
         final CountDownLatch aheadEntered = new CountDownLatch(1);
@@ -52,13 +43,13 @@ class WriteBackFailureTest {
                 if (!p.getFileName().toString().equals(FIRST_SEGMENT)) {
                     return;
                 }
-                if (calledFrom("forceAheadOfRoll") && aheadArmed.compareAndSet(true, false)) {
+                if (HookedFiles.calledFromWriter("forceAheadOfRoll") && aheadArmed.compareAndSet(true, false)) {
                     aheadEntered.countDown();
                     await(otherEntered);
                     aheadReported.countDown();
                     throw new IOException(p + ": Input/output error (injected fsync failure)");
                 }
-                if (calledFrom(otherForce) && aheadEntered.getCount() == 0 && otherArmed.compareAndSet(true, false)) {
+                if (HookedFiles.calledFromWriter(otherForce) && aheadEntered.getCount() == 0 && otherArmed.compareAndSet(true, false)) {
                     otherEntered.countDown();
                     // The error goes to the force ahead, which reports it first; this fsync,
                     // already under way, then returns 0 (pages it could not write were dropped).

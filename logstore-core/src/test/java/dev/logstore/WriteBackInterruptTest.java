@@ -22,21 +22,12 @@ class WriteBackInterruptTest {
     @TempDir
     Path dir;
 
-    private static boolean calledFrom(String method) {
-        for (StackTraceElement e : Thread.currentThread().getStackTrace()) {
-            if (e.getClassName().endsWith("PartitionWriter") && e.getMethodName().equals(method)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     @Test
     void anInterruptLandingInAnOnFlushAppendDoesNotStopThePartition() throws Exception {
         HookedFiles files = new HookedFiles();
         AtomicBoolean interrupted = new AtomicBoolean();
         files.beforeForce = p -> {
-            if (calledFrom("forceAheadOfRoll") && interrupted.compareAndSet(false, true)) {
+            if (HookedFiles.calledFromWriter("forceAheadOfRoll") && interrupted.compareAndSet(false, true)) {
                 Thread.currentThread().interrupt(); // the cancel lands while the fsync runs
             }
         };

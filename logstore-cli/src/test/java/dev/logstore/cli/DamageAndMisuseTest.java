@@ -1,15 +1,15 @@
 package dev.logstore.cli;
 
+import static dev.logstore.cli.CliRuns.flip;
+import static dev.logstore.cli.CliRuns.run;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.LogStore;
+import dev.logstore.cli.CliRuns.Run;
 import dev.logstore.record.Record;
-import java.io.PrintWriter;
-import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,16 +28,6 @@ class DamageAndMisuseTest {
     Path root;
 
     private Path store;
-
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = LogStoreCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /** Partition 0: ten one-record batches in a sealed segment, ten more in a second one; partition 1: five. */
     @BeforeEach
@@ -59,15 +49,6 @@ class DamageAndMisuseTest {
 
     private Path segment(int partition, long base) {
         return store.resolve("partition-" + partition).resolve(String.format("%020d.log", base));
-    }
-
-    private static void flip(Path file, long at) throws Exception {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0xff);
-        }
     }
 
     /** Byte position of the batch holding offset {@code n} (one record per batch, all of one size). */

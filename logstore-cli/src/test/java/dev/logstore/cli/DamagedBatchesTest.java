@@ -1,17 +1,16 @@
 package dev.logstore.cli;
 
+import static dev.logstore.cli.CliRuns.flip;
+import static dev.logstore.cli.CliRuns.run;
+import static dev.logstore.cli.CliRuns.runWithStdout;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.LogStore;
+import dev.logstore.cli.CliRuns.Run;
 import dev.logstore.record.Record;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,38 +28,6 @@ class DamagedBatchesTest {
 
     @TempDir
     Path root;
-
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = LogStoreCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static Run cat(String... args) {
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        Run r;
-        try {
-            System.setOut(new PrintStream(captured, true, UTF_8));
-            r = run(args);
-        } finally {
-            System.setOut(stdout);
-        }
-        return new Run(r.code(), captured.toString(UTF_8), r.err());
-    }
-
-    private static void flip(Path file, long at) throws Exception {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0xff);
-        }
-    }
 
     /** One partition; {@code batches} batches of {@code perBatch} records each, values v0..; two segments (2 runs). */
     private Path multi(int batches, int perBatch) {
@@ -117,13 +84,13 @@ class DamagedBatchesTest {
         Run limited = run("dump", store.toString(), "-n", "6");
         assertEquals(0, limited.code(), limited.err());
         assertEquals(expected(6), values(limited.out()));
-        Run c = cat("cat", store.toString());
+        Run c = runWithStdout("cat", store.toString());
         assertEquals(1, c.code(), c.err());
         assertEquals(String.join("\n", expected(8)) + "\n", c.out());
         Run t = run("tail", store.toString(), "-n", "40");
         assertEquals(1, t.code(), t.err());
         assertEquals(expected(8), values(t.out()));
-        Run inside = cat("cat", store.toString(), "--from-offset", "9");
+        Run inside = runWithStdout("cat", store.toString(), "--from-offset", "9");
         assertEquals(1, inside.code(), inside.err());
         assertEquals("", inside.out());
     }
@@ -136,7 +103,7 @@ class DamagedBatchesTest {
         Run dump = run("dump", store.toString());
         assertEquals(1, dump.code(), dump.out() + dump.err());
         assertEquals(List.of(), values(dump.out()));
-        Run c = cat("cat", store.toString());
+        Run c = runWithStdout("cat", store.toString());
         assertEquals(1, c.code(), c.err());
         assertEquals("", c.out());
     }
@@ -151,7 +118,7 @@ class DamagedBatchesTest {
         Files.delete(seg(store, 0));
         Run dump = run("dump", store.toString());
         assertEquals(1, dump.code(), dump.err());
-        Run c = cat("cat", store.toString());
+        Run c = runWithStdout("cat", store.toString());
         assertEquals(1, c.code(), "cat: same damage, same exit code as dump: " + c.err());
         Run t = run("tail", store.toString(), "-n", "40");
         assertEquals(1, t.code(), "tail: same damage, same exit code as dump: " + t.err());

@@ -1,10 +1,12 @@
 package dev.logstore.cli;
 
+import static dev.logstore.cli.CliRuns.run;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.LogStore;
+import dev.logstore.cli.CliRuns.Run;
 import dev.logstore.record.Header;
 import dev.logstore.record.Record;
 import java.io.ByteArrayInputStream;
@@ -29,17 +31,6 @@ class LogStoreCliTest {
     Path root;
 
     private Path orders;
-
-    /** Output and exit code of one run. */
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = LogStoreCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @BeforeEach
     void archive() {

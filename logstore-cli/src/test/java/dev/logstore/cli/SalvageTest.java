@@ -1,19 +1,20 @@
 package dev.logstore.cli;
 
+import static dev.logstore.cli.CliRuns.flip;
+import static dev.logstore.cli.CliRuns.run;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.LogReader;
 import dev.logstore.LogStore;
+import dev.logstore.cli.CliRuns.Run;
 import dev.logstore.record.BatchFormat;
 import dev.logstore.record.BatchHeader;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
 import dev.logstore.segment.SegmentScanner;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -39,16 +40,6 @@ class SalvageTest {
 
     @TempDir
     Path root;
-
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = LogStoreCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private record Batch(long position, BatchHeader header) {
     }
