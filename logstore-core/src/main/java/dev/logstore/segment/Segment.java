@@ -180,23 +180,17 @@ public final class Segment {
      * roll that failed).
      */
     public void seal(SegmentSummary sealedAs) {
-        long before;
-        long after;
-        synchronized (this) {
+        changeIndexes(() -> {
             summary = sealedAs;
-            before = indexBytes;
             if (sealedAs != null && indexes != null && indexes.nextOffset() != sealedAs.nextOffset()) {
                 // A follower's indexes of the part it had scanned when the segment was sealed: the
                 // whole segment's come from its index files when next needed.
                 indexes = null;
             }
-            after = sealedAs != null && indexes != null ? indexes.memoryBytes() : 0;
-            indexBytes = after;
             indexUsed = true; // just sealed, likely read soon: a second chance
             // The writer wrote the index files just before; a page lookup checks what it finds.
-            directory = after > 0 ? indexes.offsetDirectory() : null;
-        }
-        recount(before, after);
+            directory = sealedAs != null && indexes != null ? indexes.offsetDirectory() : null;
+        });
     }
 
     /** When its first batch was written (ms since the epoch), -1 while it is empty. */
@@ -223,14 +217,25 @@ public final class Segment {
     }
 
     private void replaceIndexes(SegmentIndexes now) {
+        changeIndexes(() -> {
+            indexes = now;
+            indexUsed = true;
+        });
+    }
+
+    /**
+     * Makes {@code change} to the indexes or the seal under this segment's monitor, then counts the
+     * indexes against the cap as they now stand: a sealed segment's count, an active one's do not.
+     * The cap hears of it outside the monitor, since making room takes other segments' monitors.
+     */
+    private void changeIndexes(Runnable change) {
         long before;
         long after;
         synchronized (this) {
-            indexes = now;
             before = indexBytes;
-            after = summary != null && now != null ? now.memoryBytes() : 0;
+            change.run();
+            after = countedBytes();
             indexBytes = after;
-            indexUsed = true;
         }
         recount(before, after);
     }
@@ -243,6 +248,12 @@ public final class Segment {
         if (after > 0) {
             indexMemory.loaded(indexHolder, after);
         }
+    }
+
+    /** The index bytes the cap counts for this segment now; under the monitor. */
+    private long countedBytes() {
+        SegmentIndexes current = indexes;
+        return summary != null && current != null ? current.memoryBytes() : 0;
     }
 
     /** Lets the cap on index memory drop this segment's indexes. */
@@ -303,11 +314,10 @@ public final class Segment {
             }
             indexes = current;
             indexUsed = true;
-            after = summary != null ? current.memoryBytes() : 0;
+            after = countedBytes();
             indexBytes = after;
         }
-        // Counted in outside the monitor: making room takes other segments' monitors.
-        recount(0, after);
+        recount(0, after); // none were counted: the indexes were not loaded
         return current;
     }
 
@@ -590,13 +600,7 @@ public final class Segment {
     }
 
     private void closeAndMaybeDelete() {
-        long held;
-        synchronized (this) {
-            held = indexBytes;
-            indexBytes = 0;
-            indexes = null;
-        }
-        recount(held, 0);
+        changeIndexes(() -> indexes = null);
         file.close();
         if (deleteWhenUnused) {
             for (Path path : new Path[] {path(), indexFile(), timeIndexFile()}) {
