@@ -1,7 +1,5 @@
 package dev.logstore.segment;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,11 +21,8 @@ public final class IndexMemory {
     /** The default cap: 32 MiB, the indexes of about 6 GiB of log at the default index interval. */
     public static final long DEFAULT_MAX_BYTES = 32L << 20;
 
-    /** A segment whose indexes the cap may drop. */
-    abstract static class Holder {
-        /** True while in the queue: indexes loaded again are not queued twice. */
-        final AtomicBoolean inQueue = new AtomicBoolean();
-
+    /** A segment whose indexes the cap may drop; {@link #live()} while it holds loaded indexes. */
+    abstract static class Holder extends ClockQueue.Entry {
         /**
          * Drops the indexes if it may.
          *
@@ -35,22 +30,16 @@ public final class IndexMemory {
          * @return the bytes freed; 0 when kept (ask again later); -1 when none are held (the entry is stale)
          */
         abstract long drop(boolean hard);
-
-        /** True while it holds loaded indexes; a holder that does not is swept out of the queue. */
-        abstract boolean holds();
     }
 
     private static volatile IndexMemory shared;
 
     private final long max;
-    private final ConcurrentLinkedQueue<Holder> queue = new ConcurrentLinkedQueue<>();
+    private final ClockQueue<Holder> queue = new ClockQueue<>();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
-    /** Holders in the queue, holding indexes or stale; stale ones are swept out when they outnumber the others. */
-    private final AtomicInteger queued = new AtomicInteger();
     /** Holders holding indexes now. */
     private final AtomicInteger holding = new AtomicInteger();
-    private final AtomicBoolean sweeping = new AtomicBoolean();
 
     /** A cap of {@code maxBytes} on loaded indexes. */
     public IndexMemory(long maxBytes) {
@@ -87,7 +76,7 @@ public final class IndexMemory {
 
     /** Segments the cap keeps track of: those holding indexes and stale ones not yet swept out. */
     public int tracked() {
-        return queued.get();
+        return queue.size();
     }
 
     /** How many times indexes were dropped to stay under the cap. */
@@ -102,10 +91,7 @@ public final class IndexMemory {
      */
     void loaded(Holder holder, long size) {
         holding.incrementAndGet();
-        if (holder.inQueue.compareAndSet(false, true)) {
-            queue.add(holder);
-            queued.incrementAndGet();
-        }
+        queue.offer(holder);
         if (bytes.addAndGet(size) > max) {
             evict();
         }
@@ -113,15 +99,12 @@ public final class IndexMemory {
 
     /**
      * Counts out {@code size} bytes of indexes let go of other than by the cap (their segment
-     * closed or deleted). The holder stays queued, stale, until a sweep: once stale holders
-     * outnumber the others they are swept out, so closed stores leave nothing behind.
+     * closed or deleted). The holder stays queued, stale, until a sweep drops it (see
+     * {@link ClockQueue}), so closed stores leave nothing behind.
      */
     void released(long size) {
         bytes.addAndGet(-size);
-        int now = holding.decrementAndGet();
-        if (queued.get() > 2 * Math.max(now, 0) + 64) {
-            sweepStale();
-        }
+        queue.sweepIfStale(holding.decrementAndGet());
     }
 
     private void evict() {
@@ -129,50 +112,21 @@ public final class IndexMemory {
         // go too (it holds them for its read), so the count never stays above the cap.
         for (int sweep = 0; sweep < 2 && bytes.get() > max; sweep++) {
             boolean hard = sweep > 0;
-            int budget = queued.get();
+            int budget = queue.size();
             while (bytes.get() > max && budget-- > 0) {
                 Holder holder = queue.poll();
                 if (holder == null) {
                     return;
                 }
-                queued.decrementAndGet();
-                holder.inQueue.set(false);
                 long freed = holder.drop(hard);
                 if (freed > 0) {
                     bytes.addAndGet(-freed);
                     holding.decrementAndGet();
                     dropped.incrementAndGet();
-                } else if (freed == 0 && holder.inQueue.compareAndSet(false, true)) {
-                    queue.add(holder);
-                    queued.incrementAndGet();
+                } else if (freed == 0) {
+                    queue.offer(holder);
                 }
             }
-        }
-    }
-
-    /** Drops stale holders; one thread at a time (the others go on: the queue is only a list of candidates). */
-    private void sweepStale() {
-        if (!sweeping.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            queue.removeIf(holder -> {
-                if (holder.holds()) {
-                    return false;
-                }
-                holder.inQueue.set(false);
-                if (holder.holds() && holder.inQueue.compareAndSet(false, true)) {
-                    queue.add(holder); // loaded again meanwhile: it stays a candidate
-                }
-                return true;
-            });
-            int count = 0;
-            for (Holder ignored : queue) {
-                count++;
-            }
-            queued.set(count); // an estimate while other threads add and poll: it only says when to sweep
-        } finally {
-            sweeping.set(false);
         }
     }
 }

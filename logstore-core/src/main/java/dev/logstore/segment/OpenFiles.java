@@ -2,8 +2,6 @@ package dev.logstore.segment;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -29,31 +27,22 @@ public final class OpenFiles {
         GONE
     }
 
-    /** One open channel the pool may close. */
-    abstract static class Slot {
-        /** True while the slot is in the pool's queue: a channel opened again is not queued twice. */
-        final AtomicBoolean inQueue = new AtomicBoolean();
-
+    /** One open channel the pool may close; {@link #live()} is false once it is closed by other means. */
+    abstract static class Slot extends ClockQueue.Entry {
         /**
          * Closes the channel if it may.
          *
          * @param hard false on the first sweep: keep recently used and unforced channels
          */
         abstract Eviction evict(boolean hard);
-
-        /** False once the channel was closed by other means; the pool drops the slot. */
-        abstract boolean live();
     }
 
     private static final int DEFAULT_WHEN_UNKNOWN = 4096;
     private static volatile OpenFiles shared;
 
     private final int max;
-    private final ConcurrentLinkedQueue<Slot> slots = new ConcurrentLinkedQueue<>();
+    private final ClockQueue<Slot> slots = new ClockQueue<>();
     private final AtomicInteger open = new AtomicInteger();
-    /** Slots in the queue, live or stale; stale ones are swept out when they outnumber live ones. */
-    private final AtomicInteger queued = new AtomicInteger();
-    private final AtomicBoolean sweeping = new AtomicBoolean();
 
     /** A pool of at most {@code max} open files. */
     public OpenFiles(int max) {
@@ -104,7 +93,7 @@ public final class OpenFiles {
 
     /** Channels the pool keeps track of: the open ones and closed ones not yet swept out. */
     public int tracked() {
-        return queued.get();
+        return slots.size();
     }
 
     /** Files open now. */
@@ -117,28 +106,20 @@ public final class OpenFiles {
      * holding a lock a slot's {@link Slot#evict} takes.
      */
     void opened(Slot slot) {
-        int inQueue = queued.get();
-        if (slot.inQueue.compareAndSet(false, true)) {
-            slots.add(slot);
-            inQueue = queued.incrementAndGet();
-        }
+        slots.offer(slot);
         if (open.incrementAndGet() > max) {
             evict();
-        } else if (inQueue > 2 * open.get() + 64) {
-            sweepStale();
+        } else {
+            slots.sweepIfStale(open.get());
         }
     }
 
     /**
-     * Counts a closed channel out. Closing a store leaves its slots in the queue, stale: once they
-     * outnumber the live ones they are swept out, so a process that opens and closes stores again
-     * and again (a connector task rebalanced, a CLI run in a loop) keeps no memory of them.
+     * Counts a closed channel out. Closing a store leaves its slots in the queue, stale, until a
+     * sweep drops them (see {@link ClockQueue}).
      */
     void closed() {
-        int now = open.decrementAndGet();
-        if (queued.get() > 2 * Math.max(now, 0) + 64) {
-            sweepStale();
-        }
+        slots.sweepIfStale(open.decrementAndGet());
     }
 
     private void evict() {
@@ -146,43 +127,16 @@ public final class OpenFiles {
         // so a pool whose every channel is busy may stay above the cap for a moment.
         for (int sweep = 0; sweep < 3 && open.get() > max; sweep++) {
             boolean hard = sweep > 0;
-            int budget = queued.get();
+            int budget = slots.size();
             while (open.get() > max && budget-- > 0) {
                 Slot slot = slots.poll();
                 if (slot == null) {
                     return;
                 }
-                queued.decrementAndGet();
-                slot.inQueue.set(false);
-                Eviction result = slot.evict(hard);
-                if (result == Eviction.KEPT && slot.inQueue.compareAndSet(false, true)) {
-                    slots.add(slot);
-                    queued.incrementAndGet();
+                if (slot.evict(hard) == Eviction.KEPT) {
+                    slots.offer(slot);
                 }
             }
-        }
-    }
-
-    /** Drops stale slots; one thread at a time (the others go on: the queue is only a list of candidates). */
-    private void sweepStale() {
-        if (!sweeping.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            slots.removeIf(slot -> {
-                if (slot.live()) {
-                    return false;
-                }
-                slot.inQueue.set(false);
-                return true;
-            });
-            int count = 0;
-            for (Slot ignored : slots) {
-                count++;
-            }
-            queued.set(count); // an estimate while other threads add and poll: it only says when to sweep
-        } finally {
-            sweeping.set(false);
         }
     }
 }

@@ -11,6 +11,8 @@ import dev.logstore.record.BatchHeader;
 import dev.logstore.record.RecordDecoder;
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -20,9 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One segment of a partition: a log file of batches ({@code NNNNNNNNNNNNNNNNNNNN.log}, named by
- * its zero-padded base offset), its indexes and its lifetime. Three concepts, three classes:
- * {@link SegmentFile} does the file I/O, {@link SegmentIndexes} maps offsets and timestamps to
- * positions, {@link RefCount} keeps the segment alive while readers use it.
+ * its zero-padded base offset), its indexes and its lifetime. {@link SegmentFile} does the file
+ * I/O, {@link SegmentIndexes} maps offsets and timestamps to positions, and a reference count
+ * kept here keeps the segment alive while readers use it. An archive holds many of these for
+ * each one being written, so a sealed segment holds little: its summary, its file's read side,
+ * and its indexes only while the cap on index memory lets it.
  *
  * <p>A segment never decides how far it may be read: every read takes the end from the reader's
  * snapshot of the partition (the published end of the active segment, or the size the manifest
@@ -34,13 +38,22 @@ import org.slf4j.LoggerFactory;
  * deleted once the last reader lets go, so a reader in the middle of a deleted segment finishes
  * it undisturbed.
  */
-public final class Segment {
+public final class Segment extends IndexMemory.Holder {
 
     public static final String LOG_SUFFIX = ".log";
     public static final String INDEX_SUFFIX = ".index";
     public static final String TIME_INDEX_SUFFIX = ".timeindex";
 
     private static final Logger log = LoggerFactory.getLogger(Segment.class);
+    private static final VarHandle REFS;
+
+    static {
+        try {
+            REFS = MethodHandles.lookup().findVarHandle(Segment.class, "refs", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final long baseOffset;
     private final int epoch;
@@ -49,8 +62,12 @@ public final class Segment {
     private final int indexIntervalBytes;
     private final boolean maintainsIndexFiles;
     private final IndexMemory indexMemory;
-    private final IndexHolder indexHolder = new IndexHolder();
-    private final RefCount refs = new RefCount(this::closeAndMaybeDelete);
+    /**
+     * References: the partition's segment list holds the first, every reader positioned on the
+     * segment one more. Once it drops to zero the segment is closed and is never taken again.
+     */
+    @SuppressWarnings("unused") // through REFS
+    private volatile int refs = 1;
 
     private volatile SegmentIndexes indexes;
     /** Bytes of the indexes counted against {@link #indexMemory}: a sealed segment's; 0 when none are. */
@@ -80,7 +97,15 @@ public final class Segment {
 
     /** File name of a segment file: the base offset padded to 20 digits, then the suffix. */
     public static String fileName(long baseOffset, String suffix) {
-        return String.format("%020d%s", baseOffset, suffix);
+        if (baseOffset < 0) {
+            throw new IllegalArgumentException("a segment's base offset is not negative: " + baseOffset);
+        }
+        String digits = Long.toString(baseOffset);
+        StringBuilder name = new StringBuilder(20 + suffix.length());
+        for (int i = digits.length(); i < 20; i++) {
+            name.append('0');
+        }
+        return name.append(digits).append(suffix).toString();
     }
 
     /** Base offset encoded in a segment file name, or -1 when the name is not one. */
@@ -101,7 +126,7 @@ public final class Segment {
      */
     public static Segment create(FileOpener opener, OpenFiles pool, IndexMemory indexMemory, Path dir, long baseOffset,
                                  int epoch, int indexIntervalBytes) throws IOException {
-        SegmentFile file = SegmentFile.create(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
+        SegmentFile file = SegmentFile.create(opener, pool, dir, baseOffset);
         Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes, true, -1);
         segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
         return segment;
@@ -116,7 +141,7 @@ public final class Segment {
         // The index files written at its clean close describe it empty; they are rewritten at the next.
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, INDEX_SUFFIX)));
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)));
-        SegmentFile file = SegmentFile.takeOver(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
+        SegmentFile file = SegmentFile.takeOver(opener, pool, dir, baseOffset);
         Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes, true, -1);
         segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
         return segment;
@@ -133,7 +158,7 @@ public final class Segment {
     public static Segment open(FileOpener opener, OpenFiles pool, IndexMemory indexMemory, Path dir, long baseOffset,
                                int epoch, SegmentSummary summary, long createdMillis, int indexIntervalBytes,
                                boolean maintainsIndexFiles) {
-        SegmentFile file = SegmentFile.existing(opener, pool, dir.resolve(fileName(baseOffset, LOG_SUFFIX)));
+        SegmentFile file = SegmentFile.existing(opener, pool, dir, baseOffset);
         Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes,
                 maintainsIndexFiles, createdMillis);
         segment.summary = summary;
@@ -166,7 +191,7 @@ public final class Segment {
     }
 
     private Path sibling(String suffix) {
-        return file.path().resolveSibling(fileName(baseOffset, suffix));
+        return file.dir().resolve(fileName(baseOffset, suffix));
     }
 
     /** What the segment holds once sealed; null while it is active. */
@@ -246,7 +271,7 @@ public final class Segment {
             indexMemory.released(before);
         }
         if (after > 0) {
-            indexMemory.loaded(indexHolder, after);
+            indexMemory.loaded(this, after);
         }
     }
 
@@ -256,29 +281,28 @@ public final class Segment {
         return summary != null && current != null ? current.memoryBytes() : 0;
     }
 
-    /** Lets the cap on index memory drop this segment's indexes. */
-    private final class IndexHolder extends IndexMemory.Holder {
-        @Override
-        long drop(boolean hard) {
-            synchronized (Segment.this) {
-                long held = indexBytes;
-                if (held == 0 || summary == null) {
-                    return -1;
-                }
-                if (!hard && indexUsed) {
-                    indexUsed = false;
-                    return 0;
-                }
-                indexes = null;
-                indexBytes = 0;
-                return held;
+    /** The cap on index memory drops this segment's indexes (see {@link IndexMemory.Holder}). */
+    @Override
+    long drop(boolean hard) {
+        synchronized (this) {
+            long held = indexBytes;
+            if (held == 0 || summary == null) {
+                return -1;
             }
+            if (!hard && indexUsed) {
+                indexUsed = false;
+                return 0;
+            }
+            indexes = null;
+            indexBytes = 0;
+            return held;
         }
+    }
 
-        @Override
-        boolean holds() {
-            return indexBytes > 0;
-        }
+    /** True while the segment holds indexes counted against the cap. */
+    @Override
+    boolean live() {
+        return indexBytes > 0;
     }
 
     /**
@@ -582,12 +606,25 @@ public final class Segment {
 
     /** Takes a reference for a reader; false when the segment is already gone. */
     public boolean tryRetain() {
-        return refs.tryRetain();
+        while (true) {
+            int n = refs;
+            if (n <= 0) {
+                return false;
+            }
+            if (REFS.compareAndSet(this, n, n + 1)) {
+                return true;
+            }
+        }
     }
 
-    /** Gives a reader's reference back. */
+    /** Gives a reader's reference back; the last one closes the segment (and deletes it when retired so). */
     public void release() {
-        refs.release();
+        int n = (int) REFS.getAndAdd(this, -1) - 1;
+        if (n == 0) {
+            closeAndMaybeDelete();
+        } else if (n < 0) {
+            throw new IllegalStateException(this + " was released more often than retained");
+        }
     }
 
     /**
@@ -596,7 +633,7 @@ public final class Segment {
      */
     public void retire(boolean delete) {
         deleteWhenUnused = delete;
-        refs.release();
+        release();
     }
 
     private void closeAndMaybeDelete() {

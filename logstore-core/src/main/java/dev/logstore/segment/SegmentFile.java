@@ -4,6 +4,8 @@ import dev.logstore.io.Directories;
 import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
@@ -11,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -37,65 +38,58 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * should that force fail, the next write or force of the segment fails with its error, so a lost
  * write is never mistaken for a durable one.
  */
-public final class SegmentFile implements PositionalReader, AutoCloseable {
+public final class SegmentFile extends OpenFiles.Slot implements PositionalReader, AutoCloseable {
 
     /** How often a read reopens a read channel that other threads' interrupts keep closing. */
     private static final int MAX_REOPENS = 8;
+    private static final VarHandle READS_IN_FLIGHT;
 
-    private final Path path;
+    static {
+        try {
+            READS_IN_FLIGHT = MethodHandles.lookup().findVarHandle(SegmentFile.class, "readsInFlight", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // An archive holds many sealed segments for each one being written: a sealed file keeps only
+    // its read side, its path is made when needed from the directory its partition shares, and
+    // the write side lives in an object of its own that goes when the segment is sealed.
+    private final Path dir;
+    private final long baseOffset;
     private final FileOpener opener;
     private final OpenFiles pool;
-    private final Object readerLock = new Object();
+    /** The shared read channel, opened on first use; opening and closing it hold this object's monitor. */
     private volatile FileChannel reader;
     private volatile boolean closed;
-    private final ReadSlot readSlot = new ReadSlot();
+    /** Set by every read, cleared by the pool's sweep: a read channel in use gets a second chance. */
+    private volatile boolean used;
     /** Reads under way: the pool does not close the read channel under them. */
-    private final AtomicInteger readsInFlight = new AtomicInteger();
+    @SuppressWarnings("unused") // through READS_IN_FLIGHT
+    private volatile int readsInFlight;
+    /** The write side while the segment is written to; null once it is sealed or closed. */
+    private volatile WriteSide writeSide;
 
-    // The write side. Writes and forces hold the read side of writerUse (they may overlap: an
-    // append goes on while the previous one is being forced); the pool's eviction takes the write
-    // side, never waiting for it, so it never closes a channel in use.
-    private final ReentrantReadWriteLock writerUse = new ReentrantReadWriteLock();
-    private final Object writerOpenLock = new Object();
-    private volatile FileChannel writer;
-    /** False once the segment is sealed or closed: nothing is written to it again. */
-    private volatile boolean writable;
-    /** Counts writes; {@link #forcedWrites} is its value at the start of the newest completed force. */
-    private final AtomicLong writes = new AtomicLong();
-    private final AtomicLong forcedWrites = new AtomicLong();
-    /** The error of a force the pool made before closing the write channel; thrown by the next write or force. */
-    private volatile IOException evictionFailure;
-    /**
-     * The first fsync of this file that failed. Sticky: on Linux a later fsync can succeed although
-     * the pages the failed one could not write were dropped, so every later force fails too.
-     */
-    private volatile IOException forceFailure;
-    /**
-     * One fsync of this file at a time. On Linux an fsync error is reported to one of the fsyncs
-     * under way on a file description; another that overlaps it may return success for the very
-     * pages that were lost. One at a time, each sees the error or the sticky failure it left.
-     */
-    private final ReentrantLock forceLock = new ReentrantLock();
-    private final WriteSlot writeSlot = new WriteSlot();
-
-    private SegmentFile(Path path, FileOpener opener, OpenFiles pool, FileChannel writer) {
-        this.path = path;
+    private SegmentFile(Path dir, long baseOffset, FileOpener opener, OpenFiles pool, FileChannel writer) {
+        this.dir = dir;
+        this.baseOffset = baseOffset;
         this.opener = opener;
         this.pool = pool;
-        this.writer = writer;
-        this.writable = writer != null;
+        this.writeSide = writer == null ? null : new WriteSide(writer);
     }
 
     /** Creates a new, empty file with a write channel; fails if the file exists. The caller forces the directory. */
-    public static SegmentFile create(FileOpener opener, OpenFiles pool, Path path) throws IOException {
+    public static SegmentFile create(FileOpener opener, OpenFiles pool, Path dir, long baseOffset) throws IOException {
+        Path path = logFile(dir, baseOffset);
         FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        SegmentFile file = new SegmentFile(path, opener, pool, channel);
-        pool.opened(file.writeSlot);
+        SegmentFile file = new SegmentFile(dir, baseOffset, opener, pool, channel);
+        pool.opened(file.writeSide);
         return file;
     }
 
     /** An existing, empty file, to write from its start (see {@code Segment.takeOver}). */
-    static SegmentFile takeOver(FileOpener opener, OpenFiles pool, Path path) throws IOException {
+    static SegmentFile takeOver(FileOpener opener, OpenFiles pool, Path dir, long baseOffset) throws IOException {
+        Path path = logFile(dir, baseOffset);
         FileChannel channel = opener.open(path, StandardOpenOption.WRITE);
         try {
             if (channel.size() != 0) {
@@ -105,24 +99,34 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
             channel.close();
             throw e;
         }
-        SegmentFile file = new SegmentFile(path, opener, pool, channel);
-        pool.opened(file.writeSlot);
+        SegmentFile file = new SegmentFile(dir, baseOffset, opener, pool, channel);
+        pool.opened(file.writeSide);
         return file;
     }
 
     /** An existing file, to read; nothing is opened before the first read. */
-    public static SegmentFile existing(FileOpener opener, OpenFiles pool, Path path) {
-        return new SegmentFile(path, opener, pool, null);
+    public static SegmentFile existing(FileOpener opener, OpenFiles pool, Path dir, long baseOffset) {
+        return new SegmentFile(dir, baseOffset, opener, pool, null);
     }
 
+    private static Path logFile(Path dir, long baseOffset) {
+        return dir.resolve(Segment.fileName(baseOffset, Segment.LOG_SUFFIX));
+    }
+
+    /** The {@code .log} file. */
     public Path path() {
-        return path;
+        return logFile(dir, baseOffset);
+    }
+
+    /** The directory of the partition the segment belongs to. */
+    public Path dir() {
+        return dir;
     }
 
     // ---------------------------------------------------------------- reads
 
     private InterruptedIOException interrupted(IOException cause) {
-        InterruptedIOException e = new InterruptedIOException("reading " + path + " was interrupted: the thread's "
+        InterruptedIOException e = new InterruptedIOException("reading " + path() + " was interrupted: the thread's "
                 + "interrupt flag is set. The file and other readers are unaffected; clear the flag (or read on "
                 + "another thread) and read again");
         if (cause != null) {
@@ -134,11 +138,11 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     private FileChannel readChannel() throws IOException {
         FileChannel channel = reader;
         if (channel != null && channel.isOpen()) {
-            readSlot.used = true;
+            used = true;
             return channel;
         }
         boolean opened = false;
-        synchronized (readerLock) {
+        synchronized (this) {
             if (closed) {
                 throw new ClosedChannelException();
             }
@@ -148,14 +152,14 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                     pool.closed(); // closed by an interrupt: counted out before a new one is counted in
                 }
                 reader = null;
-                channel = opener.open(path, StandardOpenOption.READ);
+                channel = opener.open(path(), StandardOpenOption.READ);
                 reader = channel;
                 opened = true;
             }
         }
         if (opened) {
-            readSlot.used = true;
-            pool.opened(readSlot); // outside readerLock: the pool may close other files' channels
+            used = true;
+            pool.opened(this); // outside the monitor: the pool may close other files' channels
         }
         return channel;
     }
@@ -165,7 +169,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
      * opens it again. Safe at any time.
      */
     void closeReader() {
-        synchronized (readerLock) {
+        synchronized (this) {
             if (reader != null) {
                 closeQuietly(reader);
                 reader = null;
@@ -174,30 +178,26 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
         }
     }
 
-    /** The read channel's place in the pool. */
-    private final class ReadSlot extends OpenFiles.Slot {
-        volatile boolean used;
-
-        @Override
-        OpenFiles.Eviction evict(boolean hard) {
-            if (reader == null) {
-                return OpenFiles.Eviction.GONE;
-            }
-            if (readsInFlight.get() > 0) {
-                return OpenFiles.Eviction.KEPT; // never closed under a read
-            }
-            if (used && !hard) {
-                used = false;
-                return OpenFiles.Eviction.KEPT;
-            }
-            closeReader();
-            return OpenFiles.Eviction.CLOSED;
+    /** The read channel's place in the pool: the pool closes it when it is neither in use nor recently used. */
+    @Override
+    OpenFiles.Eviction evict(boolean hard) {
+        if (reader == null) {
+            return OpenFiles.Eviction.GONE;
         }
-
-        @Override
-        boolean live() {
-            return reader != null;
+        if (readsInFlight > 0) {
+            return OpenFiles.Eviction.KEPT; // never closed under a read
         }
+        if (used && !hard) {
+            used = false;
+            return OpenFiles.Eviction.KEPT;
+        }
+        closeReader();
+        return OpenFiles.Eviction.CLOSED;
+    }
+
+    @Override
+    boolean live() {
+        return reader != null;
     }
 
     /**
@@ -209,7 +209,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
     @Override
     public void readFully(ByteBuffer dst, long position) throws IOException {
         int start = dst.position();
-        readsInFlight.incrementAndGet();
+        READS_IN_FLIGHT.getAndAdd(this, 1);
         try {
             for (int attempt = 0; ; attempt++) {
                 FileChannel channel = readChannelFor(attempt);
@@ -222,13 +222,13 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                 }
             }
         } finally {
-            readsInFlight.decrementAndGet();
+            READS_IN_FLIGHT.getAndAdd(this, -1);
         }
     }
 
     /** The file's size now (it grows while a writer in another process appends). */
     public long size() throws IOException {
-        readsInFlight.incrementAndGet();
+        READS_IN_FLIGHT.getAndAdd(this, 1);
         try {
             for (int attempt = 0; ; attempt++) {
                 FileChannel channel = readChannelFor(attempt);
@@ -239,7 +239,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                 }
             }
         } finally {
-            readsInFlight.decrementAndGet();
+            READS_IN_FLIGHT.getAndAdd(this, -1);
         }
     }
 
@@ -255,11 +255,11 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
      * @return the bytes sent
      */
     public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-        readsInFlight.incrementAndGet();
+        READS_IN_FLIGHT.getAndAdd(this, 1);
         try {
             return transferInFlight(position, count, target);
         } finally {
-            readsInFlight.decrementAndGet();
+            READS_IN_FLIGHT.getAndAdd(this, -1);
         }
     }
 
@@ -278,8 +278,8 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                     closedUnder(e, attempt++);
                 } catch (InterruptedIOException interrupted) {
                     // Java does not say how many bytes the interrupted call moved.
-                    InterruptedTransferException cut = new InterruptedTransferException("transferring from " + path
-                            + " was interrupted", (int) Math.min(Integer.MAX_VALUE, done));
+                    InterruptedTransferException cut = new InterruptedTransferException("transferring from "
+                            + path() + " was interrupted", (int) Math.min(Integer.MAX_VALUE, done));
                     cut.initCause(e);
                     throw cut;
                 }
@@ -317,56 +317,18 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
 
     // ---------------------------------------------------------------- the writer's side
 
-    /**
-     * Holds the write channel for one write or force: the channel, opened again if the pool
-     * closed it. The caller unlocks {@code writerUse.readLock()} afterwards, whatever happens.
-     */
-    private FileChannel useWriter() throws IOException {
-        writerUse.readLock().lock();
-        IOException failed = evictionFailure;
-        if (failed != null) {
-            throw new IOException("forcing " + path + " before closing it to free a descriptor failed: "
-                    + failed.getMessage(), failed);
+    /** The write side, or a closed channel error once the segment is sealed or closed (a roll or close raced). */
+    private WriteSide writeSide() throws ClosedChannelException {
+        WriteSide side = writeSide;
+        if (side == null) {
+            throw new ClosedChannelException();
         }
-        FileChannel channel = writer;
-        if (channel != null) {
-            writeSlot.used = true;
-            return channel;
-        }
-        boolean opened = false;
-        synchronized (writerOpenLock) {
-            if (!writable) {
-                throw new ClosedChannelException(); // sealed or closed: a roll or close raced
-            }
-            channel = writer;
-            if (channel == null) {
-                channel = opener.open(path, StandardOpenOption.WRITE);
-                writer = channel;
-                opened = true;
-            }
-        }
-        if (opened) {
-            writeSlot.used = true;
-            pool.opened(writeSlot); // may close other files' channels, never this one: it is in use
-        }
-        return channel;
+        return side;
     }
 
     /** Writes all of {@code src} at {@code position}. Only the partition's writer calls this. */
     public void write(ByteBuffer src, long position) throws IOException {
-        try {
-            FileChannel channel = useWriter();
-            try {
-                long p = position;
-                while (src.hasRemaining()) {
-                    p += channel.write(src, p);
-                }
-            } finally {
-                writes.incrementAndGet(); // counted once made: a force that began before must not cover it
-            }
-        } finally {
-            writerUse.readLock().unlock();
-        }
+        writeSide().write(src, position);
     }
 
     /**
@@ -374,38 +336,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
      * nothing was written since the last force.
      */
     public void force() throws IOException {
-        try {
-            FileChannel channel = useWriter();
-            forceLock.lock();
-            try {
-                throwIfForceFailed();
-                long covered = writes.get();
-                if (covered == forcedWrites.get()) {
-                    return;
-                }
-                try {
-                    channel.force(false);
-                } catch (ClosedChannelException e) {
-                    throw e; // closed (a roll, a close, an interrupt): the caller decides
-                } catch (IOException e) {
-                    forceFailure = e;
-                    throw e;
-                }
-                forcedWrites.accumulateAndGet(covered, Math::max);
-            } finally {
-                forceLock.unlock();
-            }
-        } finally {
-            writerUse.readLock().unlock();
-        }
-    }
-
-    private void throwIfForceFailed() throws IOException {
-        IOException failed = forceFailure;
-        if (failed != null) {
-            throw new IOException("an earlier fsync of " + path + " failed (" + failed.getMessage() + "): the "
-                    + "kernel may have dropped what it could not write, so no later fsync of it counts", failed);
-        }
+        writeSide().force();
     }
 
     /**
@@ -416,24 +347,9 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
      * failure is sticky, as a failed {@link #force} is.
      */
     public void writeBack() throws IOException {
-        if (!writable || writes.get() == forcedWrites.get()) {
-            return;
-        }
-        forceLock.lock();
-        try {
-            throwIfForceFailed();
-            try (FileChannel own = opener.open(path, StandardOpenOption.WRITE)) {
-                own.force(false);
-            } catch (ClosedByInterruptException e) {
-                // stopped by an interrupt: only this channel was closed, and the roll forces the rest
-            } catch (java.nio.file.NoSuchFileException e) {
-                // retention removed the segment meanwhile: nothing to write back
-            } catch (IOException e) {
-                forceFailure = e;
-                throw e;
-            }
-        } finally {
-            forceLock.unlock();
+        WriteSide side = writeSide;
+        if (side != null) {
+            side.writeBack();
         }
     }
 
@@ -442,17 +358,12 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
      * recovered that has none, a channel of its own.
      */
     public void truncate(long size) throws IOException {
-        if (writable) {
-            try {
-                FileChannel channel = useWriter();
-                channel.truncate(size);
-                channel.force(true);
-            } finally {
-                writerUse.readLock().unlock();
-            }
+        WriteSide side = writeSide;
+        if (side != null && side.writable) {
+            side.truncate(size);
             return;
         }
-        try (FileChannel own = opener.open(path, StandardOpenOption.WRITE)) {
+        try (FileChannel own = opener.open(path(), StandardOpenOption.WRITE)) {
             if (own.size() > size) {
                 own.truncate(size);
                 own.force(true);
@@ -462,30 +373,187 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
 
     /** Closes the write channel for good: the segment is sealed and only read from now on. */
     public void closeWriter() throws IOException {
-        writerUse.writeLock().lock();
-        try {
-            synchronized (writerOpenLock) {
-                writable = false;
-            }
-            FileChannel channel = writer;
-            writer = null;
-            if (channel != null) {
-                pool.closed();
-                channel.close();
-            }
-        } finally {
-            writerUse.writeLock().unlock();
+        WriteSide side = writeSide;
+        if (side != null) {
+            side.close();
+            writeSide = null; // a writer still holding it finds it closed
         }
     }
 
     /** True until the segment is sealed or closed. */
     public boolean writable() {
-        return writable;
+        WriteSide side = writeSide;
+        return side != null && side.writable;
     }
 
-    /** The write channel's place in the pool. */
-    private final class WriteSlot extends OpenFiles.Slot {
-        volatile boolean used;
+    /**
+     * The write channel, its place in the pool, and what tells a durable write from a lost one.
+     * Writes and forces hold the read side of {@link #use} (they may overlap: an append goes on
+     * while the previous one is being forced); the pool's eviction takes the write side, never
+     * waiting for it, so it never closes a channel in use. Opening the channel again holds this
+     * object's monitor.
+     */
+    private final class WriteSide extends OpenFiles.Slot {
+        private final ReentrantReadWriteLock use = new ReentrantReadWriteLock();
+        private volatile FileChannel writer;
+        /** False once the segment is sealed or closed: nothing is written to it again. */
+        private volatile boolean writable = true;
+        private volatile boolean used;
+        /** Counts writes; {@link #forcedWrites} is its value at the start of the newest completed force. */
+        private final AtomicLong writes = new AtomicLong();
+        private final AtomicLong forcedWrites = new AtomicLong();
+        /** The error of a force the pool made before closing the write channel; thrown by the next write or force. */
+        private volatile IOException evictionFailure;
+        /**
+         * The first fsync of this file that failed. Sticky: on Linux a later fsync can succeed although
+         * the pages the failed one could not write were dropped, so every later force fails too.
+         */
+        private volatile IOException forceFailure;
+        /**
+         * One fsync of this file at a time. On Linux an fsync error is reported to one of the fsyncs
+         * under way on a file description; another that overlaps it may return success for the very
+         * pages that were lost. One at a time, each sees the error or the sticky failure it left.
+         */
+        private final ReentrantLock forceLock = new ReentrantLock();
+
+        WriteSide(FileChannel writer) {
+            this.writer = writer;
+        }
+
+        /**
+         * Holds the write channel for one write or force: the channel, opened again if the pool
+         * closed it. The caller unlocks {@code use.readLock()} afterwards, whatever happens.
+         */
+        private FileChannel useWriter() throws IOException {
+            use.readLock().lock();
+            IOException failed = evictionFailure;
+            if (failed != null) {
+                throw new IOException("forcing " + path() + " before closing it to free a descriptor failed: "
+                        + failed.getMessage(), failed);
+            }
+            FileChannel channel = writer;
+            if (channel != null) {
+                used = true;
+                return channel;
+            }
+            boolean opened = false;
+            synchronized (this) {
+                if (!writable) {
+                    throw new ClosedChannelException(); // sealed or closed: a roll or close raced
+                }
+                channel = writer;
+                if (channel == null) {
+                    channel = opener.open(path(), StandardOpenOption.WRITE);
+                    writer = channel;
+                    opened = true;
+                }
+            }
+            if (opened) {
+                used = true;
+                pool.opened(this); // may close other files' channels, never this one: it is in use
+            }
+            return channel;
+        }
+
+        void write(ByteBuffer src, long position) throws IOException {
+            try {
+                FileChannel channel = useWriter();
+                try {
+                    long p = position;
+                    while (src.hasRemaining()) {
+                        p += channel.write(src, p);
+                    }
+                } finally {
+                    writes.incrementAndGet(); // counted once made: a force that began before must not cover it
+                }
+            } finally {
+                use.readLock().unlock();
+            }
+        }
+
+        void force() throws IOException {
+            try {
+                FileChannel channel = useWriter();
+                forceLock.lock();
+                try {
+                    throwIfForceFailed();
+                    long covered = writes.get();
+                    if (covered == forcedWrites.get()) {
+                        return;
+                    }
+                    try {
+                        channel.force(false);
+                    } catch (ClosedChannelException e) {
+                        throw e; // closed (a roll, a close, an interrupt): the caller decides
+                    } catch (IOException e) {
+                        forceFailure = e;
+                        throw e;
+                    }
+                    forcedWrites.accumulateAndGet(covered, Math::max);
+                } finally {
+                    forceLock.unlock();
+                }
+            } finally {
+                use.readLock().unlock();
+            }
+        }
+
+        private void throwIfForceFailed() throws IOException {
+            IOException failed = forceFailure;
+            if (failed != null) {
+                throw new IOException("an earlier fsync of " + path() + " failed (" + failed.getMessage() + "): the "
+                        + "kernel may have dropped what it could not write, so no later fsync of it counts", failed);
+            }
+        }
+
+        void writeBack() throws IOException {
+            if (!writable || writes.get() == forcedWrites.get()) {
+                return;
+            }
+            forceLock.lock();
+            try {
+                throwIfForceFailed();
+                try (FileChannel own = opener.open(path(), StandardOpenOption.WRITE)) {
+                    own.force(false);
+                } catch (ClosedByInterruptException e) {
+                    // stopped by an interrupt: only this channel was closed, and the roll forces the rest
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // retention removed the segment meanwhile: nothing to write back
+                } catch (IOException e) {
+                    forceFailure = e;
+                    throw e;
+                }
+            } finally {
+                forceLock.unlock();
+            }
+        }
+
+        void truncate(long size) throws IOException {
+            try {
+                FileChannel channel = useWriter();
+                channel.truncate(size);
+                channel.force(true);
+            } finally {
+                use.readLock().unlock();
+            }
+        }
+
+        void close() throws IOException {
+            use.writeLock().lock();
+            try {
+                synchronized (this) {
+                    writable = false;
+                }
+                FileChannel channel = writer;
+                writer = null;
+                if (channel != null) {
+                    pool.closed();
+                    channel.close();
+                }
+            } finally {
+                use.writeLock().unlock();
+            }
+        }
 
         @Override
         OpenFiles.Eviction evict(boolean hard) {
@@ -497,7 +565,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                 used = false;
                 return OpenFiles.Eviction.KEPT;
             }
-            if (!writerUse.writeLock().tryLock()) {
+            if (!use.writeLock().tryLock()) {
                 return OpenFiles.Eviction.KEPT; // a write or force is under way
             }
             try {
@@ -521,7 +589,7 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
                 closeQuietly(channel);
                 return OpenFiles.Eviction.CLOSED;
             } finally {
-                writerUse.writeLock().unlock();
+                use.writeLock().unlock();
             }
         }
 
@@ -554,6 +622,6 @@ public final class SegmentFile implements PositionalReader, AutoCloseable {
 
     @Override
     public String toString() {
-        return path.toString();
+        return path().toString();
     }
 }

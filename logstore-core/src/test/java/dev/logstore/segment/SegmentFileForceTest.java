@@ -1,11 +1,16 @@
 package dev.logstore.segment;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
@@ -19,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A force that returns at once when nothing was written since the last one must never count a
+ * The write side of a segment file. A force that returns at once when nothing was written since the last one must never count a
  * write still in progress as forced: that write's own force would then do nothing.
  */
 class SegmentFileForceTest {
@@ -35,7 +40,7 @@ class SegmentFileForceTest {
         boolean[] written = {false};
         FileOpener opener = (file, options) -> new Hooked(FileChannel.open(file, options), writing, finishWrite,
                 forcesAfterWrite, written);
-        SegmentFile file = SegmentFile.create(opener, new OpenFiles(8), dir.resolve("00000000000000000000.log"));
+        SegmentFile file = SegmentFile.create(opener, new OpenFiles(8), dir, 0);
         Thread appender = new Thread(() -> {
             try {
                 file.write(ByteBuffer.wrap(new byte[100]), 0);
@@ -50,6 +55,31 @@ class SegmentFileForceTest {
         appender.join();
         file.force(); // the appender's own sync: must reach the disk
         assertTrue(forcesAfterWrite.get() > 0, "the write completed after the only fsync began, and no fsync followed");
+    }
+
+    /**
+     * A sealed file keeps only its read side: writes and forces through it fail as closed, its
+     * descriptors are given back to the pool, and its bytes stay readable.
+     */
+    @Test
+    void aSealedFileRefusesWritesAndStaysReadable() throws Exception {
+        OpenFiles pool = new OpenFiles(8);
+        SegmentFile file = SegmentFile.create(FileOpener.DEFAULT, pool, dir, 42);
+        assertEquals(dir.resolve("00000000000000000042.log"), file.path());
+        file.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 0);
+        file.force();
+        file.closeWriter();
+        assertFalse(file.writable());
+        assertEquals(0, pool.open(), "the sealed file still holds its write channel");
+        assertThrows(ClosedChannelException.class, () -> file.write(ByteBuffer.wrap(new byte[] {4}), 3));
+        assertThrows(ClosedChannelException.class, file::force);
+        file.writeBack(); // nothing to write back: no error
+        ByteBuffer back = ByteBuffer.allocate(3);
+        file.readFully(back, 0);
+        assertArrayEquals(new byte[] {1, 2, 3}, back.array());
+        assertEquals(1, pool.open(), "the read channel is not counted");
+        file.close();
+        assertEquals(0, pool.open());
     }
 
     private static final class Hooked extends FileChannel {
