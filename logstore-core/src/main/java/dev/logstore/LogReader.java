@@ -10,6 +10,7 @@ import dev.logstore.record.BatchHeader;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.RecordDecoder;
 import dev.logstore.record.RecordHandler;
+import dev.logstore.record.BatchUnpacker;
 import dev.logstore.record.RecordView;
 import dev.logstore.segment.Segment;
 import dev.logstore.segment.SegmentSummary;
@@ -44,6 +45,7 @@ public final class LogReader implements AutoCloseable {
 
     private final PartitionLog log;
     private final RecordView view = new RecordView();
+    private final BatchUnpacker unpacker;
     private final BatchCursor cursor = new BatchCursor();
 
     // Direct, so a file read lands in it without the JDK's extra copy through a temporary buffer.
@@ -64,6 +66,7 @@ public final class LogReader implements AutoCloseable {
 
     LogReader(PartitionLog log) {
         this.log = log;
+        this.unpacker = new BatchUnpacker(log.keys());
         this.nextOffset = log.state().startOffset();
     }
 
@@ -161,7 +164,7 @@ public final class LogReader implements AutoCloseable {
                 candidate.readFully(bytes, position);
                 long[] found = {-1};
                 RecordDecoder.decodeBatch(bytes, 0, header, candidate.path(), position, fromOffset, Integer.MAX_VALUE,
-                        view, record -> {
+                        unpacker, view, record -> {
                             if (found[0] < 0 && record.timestamp() >= timestamp) {
                                 found[0] = record.offset();
                             }
@@ -291,12 +294,15 @@ public final class LogReader implements AutoCloseable {
                     return handed; // the next batch is over budget: leave it for the next poll
                 }
                 RecordDecoder.checkCrc(current, index, header, segment.path(), filePosition);
+                unpacker.unpack(current, index, header, segment.path(), filePosition);
                 cursor.reset();
                 batch = header;
                 taken += header.sizeInBytes();
             }
-            handed += view.walk(current, index, header, cursor, nextOffset, maxRecords - handed, consuming,
-                    segment.path(), filePosition);
+            // The records are where the unpacker found them when the batch was loaded: in place in
+            // `current` for a plain batch, in the unpacker's buffer (kept until the next batch) for a packed one.
+            handed += view.walk(unpacker.records(), unpacker.start(), unpacker.end(), header, cursor, nextOffset,
+                    maxRecords - handed, consuming, segment.path(), filePosition);
             if (!cursor.finished(header)) {
                 return handed; // maxRecords reached inside the batch: the cursor keeps the place
             }

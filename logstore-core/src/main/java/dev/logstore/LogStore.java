@@ -1,5 +1,7 @@
 package dev.logstore;
 
+import dev.logstore.record.Codec;
+import dev.logstore.record.Packing;
 import dev.logstore.io.FileOpener;
 import dev.logstore.log.BatchReads;
 import dev.logstore.log.LogConfig;
@@ -515,6 +517,11 @@ public final class LogStore implements AutoCloseable {
         private int maxOpenFiles;
         private long maxIndexMemory = -1;
         private dev.logstore.segment.IndexMemory indexMemory;
+        private Codec codec = Codec.NONE;
+        private int compressionLevel;
+        private KeyProvider keys;
+        private String encryptionKeyId;
+        private javax.crypto.SecretKey encryptionKey;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "store directory must not be null").toAbsolutePath().normalize();
@@ -651,6 +658,66 @@ public final class LogStore implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Compresses every batch appended from now on with {@code codec} at its default level.
+         * Each batch records its own codec, so this may change over a store's life: readers take
+         * any mix. A batch the codec does not make smaller is stored as it is. Default
+         * {@link Codec#NONE}.
+         */
+        public Builder compression(Codec codec) {
+            return compression(codec, 0);
+        }
+
+        /**
+         * Like {@link #compression(Codec)}, at {@code level} (zstd: 1 to 22; 0 for the codec's default).
+         *
+         * @throws IllegalArgumentException when the codec takes no such level
+         */
+        public Builder compression(Codec codec, int level) {
+            Objects.requireNonNull(codec, "codec");
+            Packing.compressed(codec, level); // checks the level
+            this.codec = codec;
+            this.compressionLevel = level;
+            return this;
+        }
+
+        /**
+         * Encrypts every batch appended from now on with AES-256-GCM under the key {@code keyId}
+         * of {@code keys}, which also decrypt what readers of this store read (so a store whose
+         * keys rotated reads its older batches as long as {@code keys} still holds theirs). The
+         * batch headers (offsets, timestamps, counts, sizes) stay in the clear, so seeks,
+         * retention, statistics and verification work without keys; see FORMAT.md.
+         *
+         * @throws LogStoreException when {@code keys} has no AES-256 key {@code keyId}
+         */
+        public Builder encryption(KeyProvider keys, String keyId) {
+            Objects.requireNonNull(keys, "keys");
+            Keys.checkId(keyId, "the encryption settings");
+            javax.crypto.SecretKey key = keys.key(keyId);
+            if (key == null) {
+                throw new LogStoreException("The keys given hold no key '" + keyId + "' to encrypt with: add it, or "
+                        + "name one they hold");
+            }
+            byte[] encoded = key.getEncoded();
+            if (encoded == null || encoded.length != Keys.KEY_BYTES) {
+                throw new LogStoreException("Key '" + keyId + "' is not an AES-256 key (32 bytes)");
+            }
+            this.keys = keys;
+            this.encryptionKeyId = keyId;
+            this.encryptionKey = key;
+            return this;
+        }
+
+        /**
+         * Decrypts encrypted batches with {@code keys} (a read-only view of an encrypted store,
+         * or a writer that reads batches of keys it no longer encrypts with). Without keys an
+         * encrypted batch fails to read with an {@link EncryptionKeyException} naming its key id.
+         */
+        public Builder keys(KeyProvider keys) {
+            this.keys = Objects.requireNonNull(keys, "keys");
+            return this;
+        }
+
         /** Counts index memory against {@code memory}: a seam for tests that watch it. */
         Builder indexMemory(dev.logstore.segment.IndexMemory memory) {
             this.indexMemory = Objects.requireNonNull(memory, "index memory");
@@ -671,11 +738,16 @@ public final class LogStore implements AutoCloseable {
             return duration;
         }
 
+        private Packing packing() {
+            Packing packing = Packing.compressed(codec, compressionLevel);
+            return encryptionKey == null ? packing : packing.encryptedWith(encryptionKeyId, encryptionKey);
+        }
+
         /** Opens (or creates) the store. */
         public LogStore open() {
             LogConfig config = new LogConfig(segmentBytes, segmentAge.toMillis(), indexIntervalBytes, durability,
                     retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy, opener,
-                    new dev.logstore.log.Encoders(), maxOpenFiles > 0 ? new dev.logstore.segment.OpenFiles(maxOpenFiles)
+                    new dev.logstore.log.Encoders(packing()), keys, maxOpenFiles > 0 ? new dev.logstore.segment.OpenFiles(maxOpenFiles)
                     : dev.logstore.segment.OpenFiles.shared(),
                     indexMemory != null ? indexMemory : maxIndexMemory >= 0
                     ? new dev.logstore.segment.IndexMemory(maxIndexMemory) : dev.logstore.segment.IndexMemory.shared());

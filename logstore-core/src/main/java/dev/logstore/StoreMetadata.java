@@ -15,14 +15,14 @@ import java.util.Properties;
 /**
  * The store's {@code logstore.properties}: format version, partition count and partitioner.
  * Written atomically (temporary file, fsync, rename, directory fsync) under {@code .meta.lock}, so
- * concurrent openers in several processes agree on one partition count. Format version 2 is
- * written; a store of version 1 (LogStore 0.1) is read, and upgraded when opened for writing.
+ * concurrent openers in several processes agree on one partition count. Format version 3 is
+ * written; stores of versions 2 and 1 (LogStore 0.1) are read, and upgraded when opened for writing.
  */
 record StoreMetadata(int formatVersion, int partitions, String partitioner) {
 
     static final String FILE_NAME = "logstore.properties";
     static final String LOCK_FILE_NAME = ".meta.lock";
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
     static final int OLDEST_READABLE_VERSION = 1;
     static final String PARTITIONER = "murmur2";
 

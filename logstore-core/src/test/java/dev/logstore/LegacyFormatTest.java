@@ -95,7 +95,7 @@ class LegacyFormatTest {
             assertEquals(expected(0).get(expected(0).size() - 1).offset() + 1, next);
             writer.append(0, List.of(TestRecords.numbered(next, 5)));
         }
-        assertTrue(Files.readString(store.resolve("logstore.properties")).contains("format.version=2"));
+        assertTrue(Files.readString(store.resolve("logstore.properties")).contains("format.version=3"));
         assertFalse(Files.exists(store.resolve("partition-0/.clean-shutdown")), "the manifest replaces the marker");
         assertEquals(1, Crashes.newestEpoch(store.resolve("partition-0")));
         try (LogStore reader = LogStore.builder(store).readOnly().open()) {

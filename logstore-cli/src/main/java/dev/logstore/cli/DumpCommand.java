@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -30,6 +31,9 @@ final class DumpCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true)
     StartPosition start = new StartPosition();
 
+    @Mixin
+    KeyOptions keys = new KeyOptions();
+
     @Option(names = {"-n", "--limit"}, converter = Converters.NonNegativeLong.class, description = "At most this many records per partition.")
     long limit = Long.MAX_VALUE;
 
@@ -44,7 +48,7 @@ final class DumpCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         RecordFormat format = new RecordFormat(style, encoding);
-        try (LogStore store = Stores.openReadOnly(spec, storeDir)) {
+        try (LogStore store = Stores.openReadOnly(spec, storeDir, keys.provider())) {
             int from = partition == null ? 0 : partition;
             int to = partition == null ? store.partitionCount() - 1 : partition;
             Stores.checkPartition(spec, store, from);

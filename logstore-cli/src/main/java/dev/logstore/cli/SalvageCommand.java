@@ -4,6 +4,8 @@ import dev.logstore.Durability;
 import dev.logstore.LogStore;
 import dev.logstore.log.PartitionLayout;
 import dev.logstore.record.BatchHeader;
+import dev.logstore.record.BatchUnpacker;
+import dev.logstore.record.Codec;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
 import dev.logstore.record.RecordDecoder;
@@ -23,6 +25,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -48,6 +52,20 @@ final class SalvageCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "TARGET", description = "A new store directory (must not exist).")
     Path target;
 
+    @Mixin
+    KeyOptions keys = new KeyOptions();
+
+    @Option(names = "--compression", paramLabel = "CODEC", description = "How the copy stores its batches: none, lz4 "
+            + "or zstd (default: ${DEFAULT-VALUE}). Salvage re-encodes every record it copies.")
+    String compression = "zstd";
+
+    @Option(names = "--encrypt-with", paramLabel = "KEY_ID", description = "Encrypt the copy with this key of "
+            + "--key-file or --keystore (default: the copy is not encrypted).")
+    String encryptWith;
+
+    /** Unpacks the batches copied, decrypting with the keys given. */
+    private BatchUnpacker unpacker;
+
     /** One stretch of offsets that could not be copied. */
     private record Lost(int partition, long from, long to, String why) {
         @Override
@@ -68,6 +86,22 @@ final class SalvageCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), target + " exists; salvage writes a new store: give a "
                     + "path that does not exist yet");
         }
+        dev.logstore.KeyProvider keyProvider = keys.provider();
+        if (encryptWith != null && keyProvider == null) {
+            throw new ParameterException(spec.commandLine(), "--encrypt-with needs --key-file or --keystore holding "
+                    + "the key " + encryptWith);
+        }
+        Codec codec;
+        try {
+            codec = Codec.parse(compression);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--compression: " + e.getMessage());
+        }
+        unpacker = new BatchUnpacker(keyProvider);
+        LogStore.Builder copyBuilder = LogStore.builder(target).durability(Durability.onFlush()).compression(codec);
+        if (encryptWith != null) {
+            copyBuilder.encryption(keyProvider, encryptWith);
+        }
         int partitions;
         try (LogStore store = LogStore.builder(source).readOnly().open()) {
             partitions = store.partitionCount();
@@ -76,7 +110,7 @@ final class SalvageCommand implements Callable<Integer> {
         List<Lost> lost = new ArrayList<>();
         List<String> skippedCheckpoints = new ArrayList<>();
         long copied = 0;
-        try (LogStore copy = LogStore.builder(target).partitions(partitions).durability(Durability.onFlush()).open()) {
+        try (LogStore copy = copyBuilder.partitions(partitions).open()) {
             for (int p = 0; p < partitions; p++) {
                 Path dir = source.resolve(LogStore.partitionDirectoryName(p));
                 if (!Files.isDirectory(dir)) {
@@ -194,7 +228,7 @@ final class SalvageCommand implements Callable<Integer> {
     }
 
     /** Appends the batch at {@code position} to the copy, records and offsets as they are; returns its record count. */
-    private static long copyBatch(FileChannel channel, long position, BatchHeader header, int partition, LogStore copy,
+    private long copyBatch(FileChannel channel, long position, BatchHeader header, int partition, LogStore copy,
                                   Path file) {
         try {
             ByteBuffer bytes = ByteBuffer.allocate(header.sizeInBytes());
@@ -202,7 +236,7 @@ final class SalvageCommand implements Callable<Integer> {
             List<Record> records = new ArrayList<>();
             List<Long> offsets = new ArrayList<>();
             RecordDecoder.decodeBatch(bytes, 0, header, file, position, Long.MIN_VALUE, Integer.MAX_VALUE,
-                    new RecordView(), view -> {
+                    unpacker, new RecordView(), view -> {
                         LogRecord record = view.toLogRecord();
                         records.add(record.record());
                         offsets.add(record.offset());

@@ -42,8 +42,8 @@ final class Stores {
         return stores;
     }
 
-    /** Opens one store read-only, with a usage error when the path is not one. */
-    static LogStore openReadOnly(CommandLine.Model.CommandSpec spec, Path store) {
+    /** Opens one store read-only, with a usage error when the path is not one; {@code keys} decrypt (null: none). */
+    static LogStore openReadOnly(CommandLine.Model.CommandSpec spec, Path store, dev.logstore.KeyProvider keys) {
         if (!Files.exists(store)) {
             throw new CommandLine.ParameterException(spec.commandLine(), store + " does not exist");
         }
@@ -51,7 +51,8 @@ final class Stores {
             throw new CommandLine.ParameterException(spec.commandLine(), store + " is not a LogStore store (no "
                     + "logstore.properties); give the store directory, e.g. <archive>/<topic>");
         }
-        return LogStore.builder(store).readOnly().open();
+        LogStore.Builder builder = LogStore.builder(store).readOnly();
+        return (keys == null ? builder : builder.keys(keys)).open();
     }
 
     /** Stores below {@code dir} (not {@code dir} itself, up to four levels down), relative to it, sorted. */

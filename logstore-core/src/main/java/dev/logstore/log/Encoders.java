@@ -1,6 +1,7 @@
 package dev.logstore.log;
 
 import dev.logstore.record.BatchEncoder;
+import dev.logstore.record.Packing;
 
 /**
  * The batch encoders of one store, one per appending thread rather than one per partition: an
@@ -9,7 +10,12 @@ import dev.logstore.record.BatchEncoder;
  */
 public final class Encoders {
 
-    private final ThreadLocal<BatchEncoder> perThread = ThreadLocal.withInitial(BatchEncoder::new);
+    private final ThreadLocal<BatchEncoder> perThread;
+
+    /** Encoders of batches stored as {@code packing} says. */
+    public Encoders(Packing packing) {
+        perThread = ThreadLocal.withInitial(() -> new BatchEncoder(0, packing));
+    }
 
     /** The calling thread's encoder; use it only within one append. */
     BatchEncoder get() {

@@ -2,6 +2,7 @@ package dev.logstore.log;
 
 import dev.logstore.CorruptionPolicy;
 import dev.logstore.Durability;
+import dev.logstore.KeyProvider;
 import dev.logstore.io.FileOpener;
 import dev.logstore.segment.IndexMemory;
 import dev.logstore.segment.OpenFiles;
@@ -21,12 +22,13 @@ import java.nio.file.Path;
  * @param corruptionPolicy   what to do with damaged data found on open
  * @param opener             how files are opened (a seam for fault injection)
  * @param encoders           the store's batch encoders, shared by its partitions
+ * @param keys               the keys that decrypt encrypted batches; null for none
  * @param openFiles          the cap on open segment files this store counts against
  * @param indexMemory        the cap on sealed segments' index memory this store counts against
  */
 public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
                         long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy,
-                        FileOpener opener, Encoders encoders, OpenFiles openFiles,
+                        FileOpener opener, Encoders encoders, KeyProvider keys, OpenFiles openFiles,
                         IndexMemory indexMemory) {
 
     /** An existing segment of this log, to read; see {@link Segment#open}. */

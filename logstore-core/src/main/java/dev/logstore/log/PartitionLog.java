@@ -42,6 +42,11 @@ public abstract class PartitionLog implements AutoCloseable {
         return partition;
     }
 
+    /** The keys that decrypt this partition's encrypted batches; null when none were given. */
+    public dev.logstore.KeyProvider keys() {
+        return config.keys();
+    }
+
     /** "partition N of store S", for messages. */
     public String description() {
         return description;

@@ -3,7 +3,7 @@ package dev.logstore.record;
 /**
  * Where a walk through one batch stands, so a reader can hand out a large batch a few records
  * at a time without reading, checking or parsing its first records again: the index of the
- * next record, its byte position relative to the batch's start, and the offset delta of the
+ * next record, its byte position relative to the start of the batch's records, and the offset delta of the
  * record before it. {@link RecordView#walk} moves it; a fresh or {@linkplain #reset() reset}
  * cursor stands before the first record.
  */

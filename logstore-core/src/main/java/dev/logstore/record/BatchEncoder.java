@@ -7,18 +7,17 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Encodes records into one batch (see {@link BatchFormat}) in a reusable direct buffer, so a
+ * Encodes records into one batch (see {@link BatchFormat}), compressed and encrypted as its
+ * {@link Packing} says, in a reusable direct buffer, so a
  * steady stream of appends allocates nothing but the occasional larger buffer. The buffer is
  * allocated on the first append and shrinks back after an unusually large batch, so an idle or
  * small writer holds little memory. Not thread-safe: one encoder per writer.
  */
 public final class BatchEncoder {
 
-    private static final int INITIAL_CAPACITY = 64 * 1024;
-    /** A buffer grown past this for one large batch is given back once batches are small again. */
-    private static final int KEEP_CAPACITY = 1 << 20;
-
     private final int writerEpoch;
+    /** Compresses and encrypts batches; null when they are stored as they are. */
+    private final BatchPacker packer;
     private ByteBuffer buffer;
     private int[] bodySizes = new int[64];
 
@@ -29,10 +28,21 @@ public final class BatchEncoder {
 
     /** An encoder whose batches carry {@code writerEpoch} (see FORMAT.md). */
     public BatchEncoder(int writerEpoch) {
+        this(writerEpoch, Packing.PLAIN);
+    }
+
+    /** An encoder of batches of writer epoch 0 stored as {@code packing} says. */
+    public BatchEncoder(Packing packing) {
+        this(0, packing);
+    }
+
+    /** An encoder whose batches carry {@code writerEpoch} and are stored as {@code packing} says. */
+    public BatchEncoder(int writerEpoch, Packing packing) {
         if (writerEpoch < 0) {
             throw new IllegalArgumentException("writer epoch " + writerEpoch + " is negative");
         }
         this.writerEpoch = writerEpoch;
+        this.packer = packing.plain() ? null : new BatchPacker(packing);
     }
 
     /**
@@ -73,8 +83,8 @@ public final class BatchEncoder {
             throw new IllegalArgumentException("batch of " + count + " records needs " + size
                     + " bytes, more than the limit of " + MAX_BATCH_SIZE + "; append fewer or smaller records");
         }
-        ByteBuffer out = ensureCapacity((int) size);
-        out.clear();
+        buffer = Buffers.ensure(buffer, (int) size, true);
+        ByteBuffer out = buffer;
         out.position(HEADER_SIZE);
         for (int i = 0; i < count; i++) {
             Record record = records.get(i);
@@ -106,26 +116,18 @@ public final class BatchEncoder {
                 .putLong(MAX_TIMESTAMP_OFFSET, maxTimestamp)
                 .putInt(RECORD_COUNT_OFFSET, count);
         out.flip();
-        out.putInt(CRC_OFFSET, BatchHeader.computeCrc(out, 0, (int) size));
-        return out;
+        ByteBuffer stored = packer == null ? out : packer.pack(out);
+        stored.putInt(CRC_OFFSET, BatchHeader.computeCrc(stored, 0, stored.limit()));
+        return stored;
     }
 
     private static int offsetDelta(long baseOffset, long[] offsets, int i) {
         return offsets == null ? i : (int) (offsets[i] - baseOffset);
     }
 
-    private ByteBuffer ensureCapacity(int size) {
-        if (buffer == null || (buffer.capacity() > KEEP_CAPACITY && size <= INITIAL_CAPACITY)) {
-            buffer = ByteBuffer.allocateDirect(Math.max(size, INITIAL_CAPACITY));
-        } else if (buffer.capacity() < size) {
-            buffer = ByteBuffer.allocateDirect(Math.max(size, Math.min(MAX_BATCH_SIZE, buffer.capacity() * 2)));
-        }
-        return buffer;
-    }
-
     /** Bytes of direct memory the encoder holds now. */
     public int capacity() {
-        return buffer == null ? 0 : buffer.capacity();
+        return (buffer == null ? 0 : buffer.capacity()) + (packer == null ? 0 : packer.capacity());
     }
 
     private static int bodySize(Record record, long timestampDelta, int offsetDelta) {

@@ -2,24 +2,30 @@ package dev.logstore.record;
 
 /**
  * The on-disk batch layout. FORMAT.md in the project root documents the same bytes; keep the two
- * in step. All integers are big-endian. Format version 2 is written; version 1 (LogStore 0.1) is
- * still read.
+ * in step. All integers are big-endian. Format version 3 is written; versions 2 and 1 (LogStore
+ * 0.1) are still read.
  *
  * <pre>
- *  version 2 (magic 2), 46-byte header
+ *  version 3 (magic 3), 46-byte header
  *  offset size field            meaning
  *  ------ ---- ---------------- ---------------------------------------------------------------
  *       0    8 baseOffset       offset of the first record
  *       8    4 length           bytes after this field (whole batch = 12 + length)
- *      12    4 crc              CRC-32C of bytes [0, 12) and [16, 12 + length)
- *      16    1 magic            2
- *      17    1 attributes       0; any other value was written by a newer LogStore
+ *      12    4 crc              CRC-32C of bytes [0, 12) and [16, 12 + length), as stored
+ *      16    1 magic            3
+ *      17    1 attributes       bits 0-2 codec (0 none, 1 lz4, 2 zstd), bit 3 encrypted, others 0
  *      18    4 writerEpoch      epoch of the writer that appended the batch (see FORMAT.md)
  *      22    4 lastOffsetDelta  offset of the last record minus baseOffset
  *      26    8 firstTimestamp   timestamp of the first record
  *      34    8 maxTimestamp     largest timestamp in the batch
  *      42    4 recordCount      number of records, at least 1
- *      46    . records          recordCount records, each:
+ *      46    . body             attributes 0: the records. Otherwise (see BatchPacking):
+ *                                 int32 recordsSize  bytes of the records once unpacked
+ *                                 if encrypted: uint8 keyIdLength, keyId (UTF-8), 12-byte nonce
+ *                                 payload: the records compressed by the codec (or as they are),
+ *                                 then, if encrypted, AES-256-GCM of that with its 16-byte tag
+ *
+ *  the records: recordCount records, each:
  *
  *            varint  length          bytes of the record after this field
  *            int8    attributes      reserved, 0
@@ -33,6 +39,7 @@ package dev.logstore.record;
  *              varint headerKeyLength, bytes headerKey (UTF-8)
  *              varint headerValueLength (-1 for null), bytes headerValue
  *
+ *  version 2 (magic 2): the same header, attributes always 0, the records right after it.
  *  version 1 (magic 1), 42-byte header: the same without writerEpoch, so lastOffsetDelta is at
  *  18, firstTimestamp at 22, maxTimestamp at 30, recordCount at 38 and the records start at 42.
  * </pre>
@@ -46,7 +53,9 @@ package dev.logstore.record;
 public final class BatchFormat {
 
     /** The version written. */
-    public static final byte MAGIC = 2;
+    public static final byte MAGIC = 3;
+    /** The version LogStore wrote before batches could be compressed or encrypted; still read. */
+    public static final byte MAGIC_V2 = 2;
     /** The version LogStore 0.1 wrote; still read. */
     public static final byte MAGIC_V1 = 1;
 
@@ -61,7 +70,16 @@ public final class BatchFormat {
     public static final int MAX_TIMESTAMP_OFFSET = 34;
     public static final int RECORD_COUNT_OFFSET = 42;
 
-    /** Bytes before the first record in the version written. */
+    /** Attribute bits naming the codec of a version 3 batch ({@link Codec#id()}). */
+    public static final int CODEC_MASK = 0x07;
+    /** Attribute bit of a version 3 batch whose payload is encrypted. */
+    public static final int ENCRYPTED = 0x08;
+    /** Bytes of an encrypted batch's nonce. */
+    public static final int NONCE_SIZE = 12;
+    /** Bytes of an encrypted batch's authentication tag, after its ciphertext. */
+    public static final int TAG_SIZE = 16;
+
+    /** Bytes before the first record (or the packed body) in versions 3 and 2. */
     public static final int HEADER_SIZE = 46;
     /** Bytes before the first record in version 1. */
     public static final int V1_HEADER_SIZE = 42;
@@ -86,6 +104,6 @@ public final class BatchFormat {
 
     /** Header size of a batch with this magic byte, or -1 for a version this LogStore does not know. */
     public static int headerSize(byte magic) {
-        return magic == MAGIC ? HEADER_SIZE : magic == MAGIC_V1 ? V1_HEADER_SIZE : -1;
+        return magic == MAGIC || magic == MAGIC_V2 ? HEADER_SIZE : magic == MAGIC_V1 ? V1_HEADER_SIZE : -1;
     }
 }

@@ -26,7 +26,7 @@ public record BatchHeader(long baseOffset, int length, int crc, byte magic, byte
         int crc = buffer.getInt(index + CRC_OFFSET);
         byte magic = buffer.get(index + MAGIC_OFFSET);
         byte attributes = buffer.get(index + ATTRIBUTES_OFFSET);
-        if (magic == MAGIC) {
+        if (magic == MAGIC || magic == MAGIC_V2) {
             return new BatchHeader(baseOffset, length, crc, magic, attributes,
                     buffer.getInt(index + WRITER_EPOCH_OFFSET),
                     buffer.getInt(index + LAST_OFFSET_DELTA_OFFSET),
@@ -73,6 +73,21 @@ public record BatchHeader(long baseOffset, int length, int crc, byte magic, byte
         return size < 0 ? MIN_HEADER_SIZE : size;
     }
 
+    /** How the records are compressed; {@link Codec#NONE} for versions before 3. */
+    public Codec codec() {
+        return magic == MAGIC ? Codec.byId(attributes & CODEC_MASK) : Codec.NONE;
+    }
+
+    /** True when the records are encrypted (a version 3 batch). */
+    public boolean encrypted() {
+        return magic == MAGIC && (attributes & ENCRYPTED) != 0;
+    }
+
+    /** True when the records follow the header as they are: neither compressed nor encrypted. */
+    public boolean plain() {
+        return magic != MAGIC || attributes == 0;
+    }
+
     /** Size of the whole batch in bytes. Only meaningful once {@link #problem()} returned null. */
     public int sizeInBytes() {
         return LOG_OVERHEAD + length;
@@ -94,11 +109,12 @@ public record BatchHeader(long baseOffset, int length, int crc, byte magic, byte
      * @return a description of the first inconsistency, or null when the header is plausible
      */
     public String problem() {
-        if (magic != MAGIC && magic != MAGIC_V1) {
-            return "unknown format version (magic byte " + magic + "; this LogStore reads " + MAGIC_V1 + " and "
+        if (magic != MAGIC && magic != MAGIC_V2 && magic != MAGIC_V1) {
+            return "unknown format version (magic byte " + magic + "; this LogStore reads " + MAGIC_V1 + " to "
                     + MAGIC + ")";
         }
-        if (magic == MAGIC && attributes != 0) {
+        if ((magic == MAGIC_V2 && attributes != 0)
+                || (magic == MAGIC && ((attributes & ~(CODEC_MASK | ENCRYPTED)) != 0 || Codec.byId(attributes & CODEC_MASK) == null))) {
             return String.format("attributes 0x%02x are not understood: the batch was written by a newer LogStore; "
                     + "read it with that version", attributes);
         }

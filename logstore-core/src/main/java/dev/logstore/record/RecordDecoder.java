@@ -4,6 +4,7 @@ import static dev.logstore.record.BatchFormat.*;
 
 import dev.logstore.BufferTooSmallException;
 import dev.logstore.CorruptLogException;
+import dev.logstore.KeyProvider;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,14 +28,23 @@ public final class RecordDecoder {
      * @throws CorruptLogException     when a batch fails its checks
      */
     public static List<LogRecord> decode(ByteBuffer bytes) {
+        return decodeWithKeys(bytes, null);
+    }
+
+    /**
+     * Like {@link #decode(ByteBuffer)}, decrypting encrypted batches with the keys of {@code keys}.
+     *
+     * @throws dev.logstore.EncryptionKeyException when a batch's key is not among them
+     */
+    public static List<LogRecord> decodeWithKeys(ByteBuffer bytes, KeyProvider keys) {
         List<LogRecord> records = new ArrayList<>();
-        decode(bytes, records::add);
+        forEach(bytes, keys, record -> records.add(record.toLogRecord()));
         return records;
     }
 
     /** Like {@link #decode(ByteBuffer)}, handing each record to {@code sink} in offset order. */
     public static void decode(ByteBuffer bytes, Consumer<LogRecord> sink) {
-        forEach(bytes, record -> sink.accept(record.toLogRecord()));
+        forEach(bytes, null, record -> sink.accept(record.toLogRecord()));
     }
 
     /**
@@ -42,7 +52,13 @@ public final class RecordDecoder {
      * {@code handler} in offset order. The view is valid during the call only.
      */
     public static void forEach(ByteBuffer bytes, RecordHandler handler) {
+        forEach(bytes, null, handler);
+    }
+
+    /** Like {@link #forEach(ByteBuffer, RecordHandler)}, decrypting with the keys of {@code keys} (null: none). */
+    public static void forEach(ByteBuffer bytes, KeyProvider keys, RecordHandler handler) {
         RecordView view = new RecordView();
+        BatchUnpacker unpacker = new BatchUnpacker(keys);
         int position = bytes.position();
         int limit = bytes.limit();
         boolean decodedAny = false;
@@ -64,7 +80,8 @@ public final class RecordDecoder {
                 }
                 return;
             }
-            decodeBatch(bytes, position, header, null, position, Long.MIN_VALUE, Integer.MAX_VALUE, view, handler);
+            decodeBatch(bytes, position, header, null, position, Long.MIN_VALUE, Integer.MAX_VALUE, unpacker, view,
+                    handler);
             position += header.sizeInBytes();
             decodedAny = true;
         }
@@ -87,16 +104,19 @@ public final class RecordDecoder {
     }
 
     /**
-     * Verifies the checksum of the batch at {@code index} (all of it in {@code bytes}) and hands
-     * its records with offsets at or above {@code minOffset}, at most {@code maxRecords}, to
-     * {@code handler} in place through {@code view}: nothing is copied.
+     * Verifies the checksum of the batch at {@code index} (all of it in {@code bytes}), unpacks
+     * it, and hands its records with offsets at or above {@code minOffset}, at most
+     * {@code maxRecords}, to {@code handler} through {@code view}: in place for a plain batch.
      *
      * @return the number of records handed over
      */
     public static int decodeBatch(ByteBuffer bytes, int index, BatchHeader header, Path file, long filePosition,
-                                  long minOffset, int maxRecords, RecordView view, RecordHandler handler) {
+                                  long minOffset, int maxRecords, BatchUnpacker unpacker, RecordView view,
+                                  RecordHandler handler) {
         checkCrc(bytes, index, header, file, filePosition);
-        return view.walk(bytes, index, header, new BatchCursor(), minOffset, maxRecords, handler, file, filePosition);
+        unpacker.unpack(bytes, index, header, file, filePosition);
+        return view.walk(unpacker.records(), unpacker.start(), unpacker.end(), header, new BatchCursor(), minOffset,
+                maxRecords, handler, file, filePosition);
     }
 
     /**

@@ -139,7 +139,8 @@ public final class RecordView {
     // ------------------------------------------------------------------ walking a batch
 
     /**
-     * Walks the records of a checksummed batch at {@code index} of {@code buffer} from where
+     * Walks the records of a checksummed batch, {@code [start, end)} of {@code buffer} (in place
+     * for a plain batch, unpacked for a packed one: see {@link BatchUnpacker}), from where
      * {@code cursor} stands, handing those at or above {@code minOffset}, at most
      * {@code maxRecords}, to {@code handler}, and moves the cursor past each record handed or
      * skipped. Each record's fields are checked before it is handed over; when the last record
@@ -151,13 +152,13 @@ public final class RecordView {
      * @param filePosition where the batch starts in that file
      * @return the number of records handed over
      */
-    public int walk(ByteBuffer buffer, int index, BatchHeader header, BatchCursor cursor, long minOffset,
+    public int walk(ByteBuffer buffer, int start, int end, BatchHeader header, BatchCursor cursor, long minOffset,
                     int maxRecords, RecordHandler handler, Path file, long filePosition) {
         bind(buffer);
         this.file = file;
         this.filePosition = filePosition;
-        int end = index + header.sizeInBytes();
-        in.position = index + (cursor.record == 0 ? header.headerSize() : cursor.position);
+        int index = start;
+        in.position = index + cursor.position;
         int handed = 0;
         while (cursor.record < header.recordCount()) {
             if (handed >= maxRecords) {
