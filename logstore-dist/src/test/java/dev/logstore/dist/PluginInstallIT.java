@@ -30,7 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Installs the packaged plugin the way a user does: unzips the component zip into a worker's
  * {@code plugin.path} and starts the worker with {@code plugin.discovery=service_load}. The
  * connector classes are not on this test's classpath, so the worker can only find them through
- * the package's jars and ServiceLoader manifests. Then archives a topic and replays it.
+ * the package's jars and ServiceLoader manifests. Then archives a topic and replays it. The
+ * worker's own producers compress with zstd and lz4 (Kafka's copies of the codecs, on the worker's
+ * class path) while the plugin compresses and encrypts the archive with its own copies.
  */
 class PluginInstallIT {
 
@@ -67,7 +69,8 @@ class PluginInstallIT {
         cluster = new ConnectCluster("install-it", 1, Map.of(
                 "plugin.path", pluginPath.toString(),
                 "plugin.discovery", "service_load",
-                "exactly.once.source.support", "enabled"));
+                "exactly.once.source.support", "enabled",
+                "producer.compression.type", "zstd"));
     }
 
     @AfterAll
@@ -135,17 +138,43 @@ class PluginInstallIT {
     @Test
     void theInstalledPluginArchivesAndReplaysATopic() throws Exception {
         String topic = "installed";
-        cluster.connect.kafka().createTopic(topic, 3);
+        cluster.connect.kafka().createTopic(topic, 3, 1, Map.of("compression.type", "lz4"));
         cluster.produceVaried(topic, 3, 0, 300);
+        Path keyFile = work.resolve("archive.keys");
+        Files.writeString(keyFile, "k1=" + dev.logstore.Keys.newKeyBase64() + "\n");
+        dev.logstore.KeyProvider keys = dev.logstore.Keys.fromFile(keyFile);
 
         Map<String, String> sink = ConnectCluster.byteConverters();
         sink.put("connector.class", SINK);
         sink.put("topics", topic);
         sink.put("logstore.dir", archive.toString());
         sink.put("consumer.override.isolation.level", "read_committed");
+        sink.put("logstore.encryption.key.file", keyFile.toString());
+        sink.put("logstore.encryption.key.id", "k1");
         cluster.connect.configureConnector("archive", sink);
-        cluster.awaitArchived(archive, topic, 3, Duration.ofSeconds(90));
+        ConnectCluster.await(Duration.ofSeconds(90), "archive of " + topic, () -> {
+            try {
+                int archived = 0;
+                for (int p = 0; p < 3; p++) {
+                    archived += readArchive(archive.resolve(topic), p, keys).size();
+                }
+                return archived == 300;
+            } catch (RuntimeException e) {
+                return false; // not created yet
+            }
+        });
         cluster.connect.deleteConnector("archive");
+        // Compressed (the sink's default) and encrypted: no value is in any file in the clear, and
+        // without the key the archive says which key it needs.
+        try (java.util.stream.Stream<Path> files = Files.walk(archive.resolve(topic))) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                assertTrue(!new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.ISO_8859_1)
+                        .contains("value-"), file + " holds a record value in the clear");
+            }
+        }
+        dev.logstore.EncryptionKeyException refused = assertThrows(dev.logstore.EncryptionKeyException.class,
+                () -> readArchive(archive.resolve(topic), 0));
+        assertEquals("k1", refused.keyId());
 
         Map<String, String> source = ConnectCluster.byteConverters();
         source.put("connector.class", SOURCE);
@@ -154,6 +183,7 @@ class PluginInstallIT {
         source.put("replay.end", "snapshot");
         source.put("exactly.once.support", "required");
         source.put("target.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
+        source.put("logstore.encryption.key.file", keyFile.toString());
         cluster.connect.configureConnector("replay", source);
         await(Duration.ofSeconds(90), "replay of " + topic, () ->
                 cluster.recordCount(topic + ".replay", 3) == 300);
@@ -161,9 +191,9 @@ class PluginInstallIT {
         List<List<ConsumerRecord<byte[], byte[]>>> original = cluster.readTopic(topic, 3);
         List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic(topic + ".replay", 3);
         for (int p = 0; p < 3; p++) {
-            ConnectCluster.assertArchiveEqualsTopic(original.get(p), readArchive(archive.resolve(topic), p),
+            ConnectCluster.assertArchiveEqualsTopic(original.get(p), readArchive(archive.resolve(topic), p, keys),
                     topic + "-" + p);
-            ConnectCluster.assertTopicEqualsArchive(replayed.get(p), readArchive(archive.resolve(topic), p),
+            ConnectCluster.assertTopicEqualsArchive(replayed.get(p), readArchive(archive.resolve(topic), p, keys),
                     topic + ".replay-" + p);
         }
         assertEquals(300, original.stream().mapToInt(List::size).sum());

@@ -1,6 +1,7 @@
 package dev.logstore.connect.sink;
 
 import dev.logstore.connect.config.ArchiveDirectoryValidator;
+import dev.logstore.connect.config.PackingSettings;
 import dev.logstore.connect.config.StoreSettings;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -82,7 +83,7 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                                 + "salvage keeps every other batch and names the offsets lost), so smaller batches "
                                 + "lose less; each batch costs a 46-byte header.",
                         ARCHIVE_GROUP, 7, Width.SHORT, "Batch size bound");
-        return StoreSettings.define(definition);
+        return PackingSettings.defineForWriting(StoreSettings.define(definition));
     }
 
     /**

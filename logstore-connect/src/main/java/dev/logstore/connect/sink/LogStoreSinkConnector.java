@@ -4,6 +4,7 @@ import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
 import dev.logstore.connect.Version;
 import dev.logstore.connect.config.ArchivePaths;
+import dev.logstore.connect.config.PackingSettings;
 import dev.logstore.connect.config.StoreSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,6 +82,10 @@ public final class LogStoreSinkConnector extends SinkConnector {
         String isolation = LogStoreSinkConfig.readCommittedProblem(connectorConfigs);
         if (isolation != null) {
             StoreSettings.addError(values, LogStoreSinkConfig.REQUIRE_READ_COMMITTED, isolation);
+        }
+        if (values.values().stream().allMatch(value -> value.errorMessages().isEmpty())) {
+            PackingSettings.problems(new LogStoreSinkConfig(connectorConfigs), true)
+                    .forEach((key, problem) -> StoreSettings.addError(values, key, problem));
         }
         String topics = connectorConfigs.getOrDefault("topics", "");
         for (String topic : topics.split(",")) {

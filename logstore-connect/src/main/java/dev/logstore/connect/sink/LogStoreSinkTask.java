@@ -6,6 +6,7 @@ import dev.logstore.StoreLockedException;
 import dev.logstore.WriterFencedException;
 import dev.logstore.connect.Version;
 import dev.logstore.connect.config.ArchivePaths;
+import dev.logstore.connect.config.PackingSettings;
 import dev.logstore.connect.config.StoreSettings;
 import dev.logstore.connect.metrics.TaskMetrics;
 import dev.logstore.record.Record;
@@ -218,7 +219,8 @@ public final class LogStoreSinkTask extends SinkTask {
 
     private TopicPartitionArchive openArchive(TopicPartition tp) {
         Path dir = ArchivePaths.storeDirectory(config.archiveRoot(), tp.topic());
-        LogStore.Builder builder = StoreSettings.apply(config, LogStore.builder(dir))
+        LogStore.Builder builder = PackingSettings.applyForWriting(config,
+                StoreSettings.apply(config, LogStore.builder(dir)))
                 .threadName("logstore-sink-" + label + "-" + tp.topic());
         try {
             if (config.keyHashMapping()) {

@@ -1,6 +1,7 @@
 package dev.logstore.connect.source;
 
 import dev.logstore.connect.config.ArchiveDirectoryValidator;
+import dev.logstore.connect.config.PackingSettings;
 import dev.logstore.connect.config.ArchivePaths;
 import java.nio.file.Path;
 import java.util.List;
@@ -161,7 +162,7 @@ public final class LogStoreSourceConfig extends AbstractConfig {
         int archive = 0;
         int replay = 0;
         int target = 0;
-        return new ConfigDef()
+        ConfigDef definition = new ConfigDef()
                 .define(LOGSTORE_DIR, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ArchiveDirectoryValidator.existing(),
                         Importance.HIGH, "Archive root directory, as written by LogStoreSinkConnector: every store "
                                 + "<root>/<topic> in it can be replayed. Shared by all workers in a multi-worker cluster.",
@@ -251,6 +252,7 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                 .define(TARGET_REPLICATION_FACTOR, Type.SHORT, (short) -1, Importance.LOW,
                         "Replication factor of target topics the connector creates; -1 for the broker's default.",
                         GROUP_TARGET, ++target, Width.SHORT, "Target replication factor");
+        return PackingSettings.defineKeys(definition, 0);
     }
 
     public Path archiveRoot() {

@@ -4,6 +4,7 @@ import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
 import dev.logstore.connect.Version;
 import dev.logstore.connect.config.ArchivePaths;
+import dev.logstore.connect.config.PackingSettings;
 import dev.logstore.connect.config.StoreSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -154,8 +155,10 @@ public final class LogStoreSourceConnector extends SourceConnector {
         if (!parsed) {
             return new Config(new ArrayList<>(values.values()));
         }
-        SourceChecks.problems(new LogStoreSourceConfig(connectorConfigs), connectorConfigs)
+        LogStoreSourceConfig config = new LogStoreSourceConfig(connectorConfigs);
+        SourceChecks.problems(config, connectorConfigs)
                 .forEach((key, problem) -> StoreSettings.addError(values, key, problem));
+        PackingSettings.problems(config, false).forEach((key, problem) -> StoreSettings.addError(values, key, problem));
         return new Config(new ArrayList<>(values.values()));
     }
 

@@ -5,6 +5,7 @@ import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
 import dev.logstore.connect.Version;
 import dev.logstore.connect.config.ArchivePaths;
+import dev.logstore.connect.config.PackingSettings;
 import dev.logstore.connect.metrics.TaskMetrics;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -96,7 +97,8 @@ public final class LogStoreSourceTask extends SourceTask {
 
     private PartitionReplay openReplay(StorePartition unit, ReplayPlan.Range range, Map<String, Object> committed) {
         LogStore store = stores.computeIfAbsent(unit.store(), name ->
-                LogStore.builder(ArchivePaths.storeDirectory(config.archiveRoot(), name)).readOnly().open());
+                PackingSettings.applyForReading(config,
+                        LogStore.builder(ArchivePaths.storeDirectory(config.archiveRoot(), name)).readOnly()).open());
         LogReader reader = store.reader(unit.partition());
         Object committedOffset = committed == null ? null : committed.get(PartitionReplay.OFFSET_KEY);
         if (committedOffset instanceof Number position) {

@@ -130,8 +130,15 @@ public final class ConnectCluster implements AutoCloseable {
 
     /** Every record of one archive partition. */
     public static List<LogRecord> readArchive(Path storeDir, int partition) {
+        return readArchive(storeDir, partition, null);
+    }
+
+    /** Every record of one archive partition, decrypted with {@code keys} (null: none). */
+    public static List<LogRecord> readArchive(Path storeDir, int partition, dev.logstore.KeyProvider keys) {
         List<LogRecord> all = new ArrayList<>();
-        try (LogStore store = LogStore.builder(storeDir).readOnly().open(); LogReader reader = store.reader(partition)) {
+        LogStore.Builder builder = LogStore.builder(storeDir).readOnly();
+        try (LogStore store = (keys == null ? builder : builder.keys(keys)).open();
+             LogReader reader = store.reader(partition)) {
             List<LogRecord> batch;
             while (!(batch = reader.poll(10_000, 4 << 20)).isEmpty()) {
                 all.addAll(batch);
