@@ -71,6 +71,8 @@ final class CatCommand implements Callable<Integer> {
             }
         } catch (dev.logstore.OffsetOutOfRangeException e) {
             throw e;
+        } catch (dev.logstore.EncryptionKeyException e) {
+            throw e; // not damage: the key is missing or wrong (exit 2, naming it)
         } catch (dev.logstore.LogStoreException e) {
             checkWritten(out); // the values before the damage are out
             spec.commandLine().getErr().println("logstore: " + e.getMessage() + ". The values before it were "

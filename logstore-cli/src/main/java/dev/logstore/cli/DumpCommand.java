@@ -66,6 +66,8 @@ final class DumpCommand implements Callable<Integer> {
                         printed += batch.size();
                         OutputFailedException.check(out);
                     }
+                } catch (dev.logstore.EncryptionKeyException e) {
+                    throw e; // not damage: the key is missing or wrong (exit 2, naming it)
                 } catch (dev.logstore.LogStoreException e) {
                     // Damage, or a file missing: the records before it are printed; the other partitions follow.
                     out.flush();

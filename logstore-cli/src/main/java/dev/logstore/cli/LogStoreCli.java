@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "logstore", mixinStandardHelpOptions = true, versionProvider = CliVersion.class,
         description = "Inspect, verify, dump, tail, write and salvage LogStore archives.",
         subcommands = {StatsCommand.class, DumpCommand.class, VerifyCommand.class, TailCommand.class,
-                AppendCommand.class, CatCommand.class, SalvageCommand.class, CommandLine.HelpCommand.class})
+                AppendCommand.class, CatCommand.class, SalvageCommand.class, KeygenCommand.class,
+                CommandLine.HelpCommand.class})
 public final class LogStoreCli {
 
     public static void main(String[] args) {

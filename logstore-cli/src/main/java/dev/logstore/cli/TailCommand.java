@@ -64,6 +64,8 @@ final class TailCommand implements Callable<Integer> {
             }
         } catch (dev.logstore.OffsetOutOfRangeException e) {
             throw e;
+        } catch (dev.logstore.EncryptionKeyException e) {
+            throw e; // not damage: the key is missing or wrong (exit 2, naming it)
         } catch (dev.logstore.LogStoreException e) {
             out.flush(); // the records before the damage are out
             spec.commandLine().getErr().println("logstore: " + e.getMessage() + ". The records before it were "

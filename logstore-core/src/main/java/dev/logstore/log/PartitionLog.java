@@ -42,6 +42,51 @@ public abstract class PartitionLog implements AutoCloseable {
         return partition;
     }
 
+    /**
+     * Walks every batch header of the partition as it stands now (one read per index interval of
+     * file, plus one of four bytes per packed batch) and sums what is stored against what the
+     * records take unpacked. Needs no key.
+     */
+    public dev.logstore.StoredBytes storedBytes() {
+        refresh();
+        LogState s = state;
+        long batches = 0;
+        long stored = 0;
+        long records = 0;
+        long firstTimestamp = Long.MIN_VALUE;
+        java.nio.ByteBuffer size = java.nio.ByteBuffer.allocate(4);
+        for (int i = 0; i < s.segmentCount(); i++) {
+            dev.logstore.segment.Segment segment = s.segment(i);
+            if (!segment.tryRetain()) {
+                return storedBytes(); // retention removed it meanwhile: walk the newer snapshot
+            }
+            try {
+                long end = s.end(i);
+                dev.logstore.segment.Segment.HeaderWindow headers = segment.headerWindow();
+                for (long position = 0; position < end; ) {
+                    dev.logstore.record.BatchHeader header = headers.headerAt(position, end);
+                    if (firstTimestamp == Long.MIN_VALUE) {
+                        firstTimestamp = header.firstTimestamp();
+                    }
+                    batches++;
+                    stored += header.sizeInBytes();
+                    if (header.plain()) {
+                        records += header.sizeInBytes() - header.headerSize();
+                    } else {
+                        segment.readFully(size.clear(), position + header.headerSize());
+                        records += size.getInt(0);
+                    }
+                    position += header.sizeInBytes();
+                }
+            } catch (IOException e) {
+                throw readFailure(segment, e);
+            } finally {
+                segment.release();
+            }
+        }
+        return new dev.logstore.StoredBytes(partition, batches, stored, records, firstTimestamp);
+    }
+
     /** The keys that decrypt this partition's encrypted batches; null when none were given. */
     public dev.logstore.KeyProvider keys() {
         return config.keys();
