@@ -496,6 +496,7 @@ public final class LogStore implements AutoCloseable {
         }
         // Each writer forces its segment and commits a manifest: in parallel, not one after another.
         Parallel.forEach("logstore-close-" + dir.getFileName(), open.size(), i -> open.get(i).close());
+        config.encoders().close(); // the codecs' native contexts
     }
 
     @Override

@@ -110,6 +110,9 @@ public final class EngineBench {
             if (only.contains("recovery")) {
                 bench.recovery();
             }
+            if (only.contains("compression")) {
+                new CompressionBench(dir, Math.min(totalMb, 64) << 20, rounds, bench.report).run();
+            }
             if (only.contains("scale")) {
                 ScaleBench scale = new ScaleBench(dir, scalePartitions, indexMb << 20, bench.report);
                 scale.run();
@@ -124,7 +127,7 @@ public final class EngineBench {
     }
 
     private static final List<String> SECTIONS = List.of("appends", "writers", "groupcommit", "rolls", "reads",
-            "seeks", "recovery", "scale");
+            "seeks", "recovery", "compression", "scale");
 
     private static List<String> sections(String list) {
         List<String> chosen = Arrays.stream(list.split(",")).map(String::trim).toList();

@@ -11,10 +11,23 @@ import dev.logstore.record.Packing;
 public final class Encoders {
 
     private final ThreadLocal<BatchEncoder> perThread;
+    /** Every encoder handed out, so that closing the store frees the codecs' native memory. */
+    private final java.util.Queue<BatchEncoder> all = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** Encoders of batches stored as {@code packing} says. */
     public Encoders(Packing packing) {
-        perThread = ThreadLocal.withInitial(() -> new BatchEncoder(0, packing));
+        perThread = ThreadLocal.withInitial(() -> {
+            BatchEncoder encoder = new BatchEncoder(0, packing);
+            all.add(encoder);
+            return encoder;
+        });
+    }
+
+    /** Frees what the encoders hold outside the heap; called once no append runs any more (the store closed). */
+    public void close() {
+        for (BatchEncoder encoder; (encoder = all.poll()) != null; ) {
+            encoder.close();
+        }
     }
 
     /** The calling thread's encoder; use it only within one append. */

@@ -13,7 +13,7 @@ import java.util.List;
  * allocated on the first append and shrinks back after an unusually large batch, so an idle or
  * small writer holds little memory. Not thread-safe: one encoder per writer.
  */
-public final class BatchEncoder {
+public final class BatchEncoder implements AutoCloseable {
 
     private final int writerEpoch;
     /** Compresses and encrypts batches; null when they are stored as they are. */
@@ -123,6 +123,17 @@ public final class BatchEncoder {
 
     private static int offsetDelta(long baseOffset, long[] offsets, int i) {
         return offsets == null ? i : (int) (offsets[i] - baseOffset);
+    }
+
+    /**
+     * Frees the native memory of the codec's context (zstd), which the garbage collector does not
+     * free. The encoder may still be used after it; it then takes a new context.
+     */
+    @Override
+    public void close() {
+        if (packer != null) {
+            packer.close();
+        }
     }
 
     /** Bytes of direct memory the encoder holds now. */

@@ -2,7 +2,9 @@ package dev.logstore.record;
 
 import static dev.logstore.record.BatchFormat.*;
 
-import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.EndDirective;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -22,6 +24,8 @@ final class BatchPacker {
     private final Packing packing;
     private final byte[] keyId;
     private final LZ4Compressor lz4;
+    /** Native memory the garbage collector does not free: closed by {@link #close}. */
+    private ZstdCompressCtx zstd;
     private Cipher cipher;
     private SecureRandom random;
     private ByteBuffer compressed;
@@ -94,11 +98,28 @@ final class BatchPacker {
     /** Compresses the records of {@code plain} into {@link #compressed}; its length, or -1 when the codec failed. */
     private int compress(ByteBuffer plain, int recordsSize) {
         if (packing.codec() == Codec.ZSTD) {
-            int bound = (int) Math.min(MAX_BATCH_SIZE, Zstd.compressBound(recordsSize));
+            int bound = (int) Math.min(MAX_BATCH_SIZE, com.github.luben.zstd.Zstd.compressBound(recordsSize));
             compressed = Buffers.ensure(compressed, bound, true);
-            long n = Zstd.compressDirectByteBuffer(compressed, 0, bound, plain, HEADER_SIZE, recordsSize,
-                    packing.effectiveLevel());
-            return Zstd.isError(n) ? -1 : (int) n;
+            if (zstd == null) {
+                zstd = new ZstdCompressCtx();
+            }
+            // Streamed, so zstd picks its parameters for a stream of unknown size, as a Kafka producer's
+            // does: told the size, it picks ones for small inputs that compress batches of 128 to 256
+            // KiB about 5 % worse at level 3, for no gain in speed.
+            ByteBuffer source = plain.duplicate().limit(HEADER_SIZE + recordsSize).position(HEADER_SIZE);
+            try {
+                zstd.reset();
+                zstd.setLevel(packing.effectiveLevel());
+                zstd.compressDirectByteBufferStream(compressed, source, EndDirective.CONTINUE);
+                while (!zstd.compressDirectByteBufferStream(compressed, source, EndDirective.END)) {
+                    if (!compressed.hasRemaining()) {
+                        return -1; // larger than the bound: cannot happen, and stored plain if it does
+                    }
+                }
+            } catch (ZstdException e) {
+                return -1;
+            }
+            return compressed.position();
         }
         int bound = lz4.maxCompressedLength(recordsSize);
         compressed = Buffers.ensure(compressed, bound, true);
@@ -117,6 +138,14 @@ final class BatchPacker {
             random = new SecureRandom();
         }
         return random;
+    }
+
+    /** Frees the zstd context; a later batch takes a new one. */
+    void close() {
+        if (zstd != null) {
+            zstd.close();
+            zstd = null;
+        }
     }
 
     /** Bytes of direct memory held now. */

@@ -76,7 +76,8 @@ public final class PackingSettings {
                         "The keystore's password (also each key's); never logged. Give it through a ConfigProvider.",
                         GROUP, ++order, Width.SHORT, "Keystore password")
                 .define(KEYSTORE_TYPE, Type.STRING, "PKCS12", ConfigDef.CaseInsensitiveValidString.in("PKCS12", "JCEKS"),
-                        Importance.LOW, "The keystore's type.", GROUP, ++order, Width.SHORT, "Keystore type");
+                        Importance.LOW, "The type of the keystore at " + KEYSTORE_PATH + ".", GROUP, ++order, Width.SHORT,
+                        "Keystore type");
     }
 
     /** What is wrong with the settings, by setting (empty when nothing is): the keys are read to check. */
