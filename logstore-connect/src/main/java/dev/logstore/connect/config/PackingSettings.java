@@ -80,6 +80,28 @@ public final class PackingSettings {
                         "Keystore type");
     }
 
+    /**
+     * Like {@link #problems(AbstractConfig, boolean)}, for a connector configuration that may have
+     * mistakes in other settings: only these settings are parsed, and a value of theirs that does
+     * not parse is left to the per-setting validation.
+     */
+    public static Map<String, String> problems(Map<String, String> props, ConfigDef definition, boolean writing) {
+        ConfigDef own = writing ? defineForWriting(new ConfigDef()) : defineKeys(new ConfigDef(), 0);
+        Map<String, String> mine = new java.util.HashMap<>();
+        props.forEach((key, value) -> {
+            if (own.configKeys().containsKey(key)) {
+                mine.put(key, value);
+            }
+        });
+        AbstractConfig config;
+        try {
+            config = new AbstractConfig(own, mine, false);
+        } catch (ConfigException e) {
+            return Map.of();
+        }
+        return problems(config, writing);
+    }
+
     /** What is wrong with the settings, by setting (empty when nothing is): the keys are read to check. */
     public static Map<String, String> problems(AbstractConfig config, boolean writing) {
         Map<String, String> problems = new LinkedHashMap<>();

@@ -83,10 +83,8 @@ public final class LogStoreSinkConnector extends SinkConnector {
         if (isolation != null) {
             StoreSettings.addError(values, LogStoreSinkConfig.REQUIRE_READ_COMMITTED, isolation);
         }
-        if (values.values().stream().allMatch(value -> value.errorMessages().isEmpty())) {
-            PackingSettings.problems(new LogStoreSinkConfig(connectorConfigs), true)
-                    .forEach((key, problem) -> StoreSettings.addError(values, key, problem));
-        }
+        PackingSettings.problems(connectorConfigs, LogStoreSinkConfig.CONFIG_DEF, true)
+                .forEach((key, problem) -> StoreSettings.addError(values, key, problem));
         String topics = connectorConfigs.getOrDefault("topics", "");
         for (String topic : topics.split(",")) {
             String problem = topic.isBlank() ? null : ArchivePaths.problemWithStoreName(topic.trim());

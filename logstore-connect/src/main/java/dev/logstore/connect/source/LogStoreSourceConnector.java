@@ -151,6 +151,8 @@ public final class LogStoreSourceConnector extends SourceConnector {
             StoreSettings.addError(values, LogStoreSourceConfig.TOPIC_FORMAT, LogStoreSourceConfig.TOPIC_FORMAT + " "
                     + LogStoreSourceConfig.TOPIC_FORMAT_REQUIRED);
         }
+        PackingSettings.problems(connectorConfigs, LogStoreSourceConfig.CONFIG_DEF, false)
+                .forEach((key, problem) -> StoreSettings.addError(values, key, problem));
         boolean parsed = values.values().stream().allMatch(value -> value.errorMessages().isEmpty());
         if (!parsed) {
             return new Config(new ArrayList<>(values.values()));
@@ -158,7 +160,7 @@ public final class LogStoreSourceConnector extends SourceConnector {
         LogStoreSourceConfig config = new LogStoreSourceConfig(connectorConfigs);
         SourceChecks.problems(config, connectorConfigs)
                 .forEach((key, problem) -> StoreSettings.addError(values, key, problem));
-        PackingSettings.problems(config, false).forEach((key, problem) -> StoreSettings.addError(values, key, problem));
+
         return new Config(new ArrayList<>(values.values()));
     }
 

@@ -66,6 +66,12 @@ class BadInputTest {
         "logstore.retention.ms;-2",
         "logstore.retention.bytes;-7",
         "logstore.corruption.policy;ignore",
+        "logstore.compression.type;snappy",
+        "logstore.compression.level;23",
+        "logstore.encryption.key.id;k1",
+        "logstore.encryption.key.file;/no/such/keys",
+        "logstore.encryption.keystore.path;/no/such/keystore.p12",
+        "logstore.encryption.keystore.type;JKS",
         "topics;../../etc"})
     void everySinkKeyRejectsWrongValuesByName(String key, String value) {
         Map<String, String> config = base(work.resolve("archive").toString());
@@ -97,7 +103,8 @@ class BadInputTest {
         "topic.format;''",
         "topic.format;${topic}/replay",
         "replay.plan.dir;relative/plans",
-        "replay.plan.dir;/dev/null/plans"})
+        "replay.plan.dir;/dev/null/plans",
+        "logstore.encryption.key.file;/no/such/keys"})
     void everySourceKeyRejectsWrongValuesByName(String key, String value) {
         Map<String, String> config = sourceBase();
         config.put(key, value);
@@ -137,6 +144,27 @@ class BadInputTest {
         assertTrue(errors.get(key).get(0).contains(says), errors.get(key).get(0));
         ConnectException e = assertThrows(ConnectException.class, () -> new LogStoreSourceConnector().start(config));
         assertTrue(e.getMessage().contains(says), e.getMessage());
+    }
+
+    /** Encryption settings that cannot work together are refused by validate(), naming what to give. */
+    @Test
+    void encryptionSettingsAreCheckedAgainstTheKeysTheyName() throws Exception {
+        Path keys = work.resolve("keys");
+        java.nio.file.Files.writeString(keys, "k1=" + dev.logstore.Keys.newKeyBase64() + "\n");
+        Map<String, String> config = base(work.resolve("archive").toString());
+        config.put("logstore.encryption.key.file", keys.toString());
+        config.put("logstore.encryption.key.id", "k2");
+        Map<String, List<String>> errors = errors(new LogStoreSinkConnector(), config);
+        assertTrue(errors.getOrDefault("logstore.encryption.key.id", List.of()).toString().contains("'k2'"),
+                errors.toString());
+        config.put("logstore.encryption.key.id", "k1");
+        assertFalse(errors(new LogStoreSinkConnector(), config).containsKey("logstore.encryption.key.id"));
+        config.put("logstore.encryption.keystore.path", keys.toString());
+        assertTrue(errors(new LogStoreSinkConnector(), config).toString().contains("not both"));
+        java.nio.file.Files.writeString(keys, "k1=c2hvcnQ=\n");
+        config.remove("logstore.encryption.keystore.path");
+        assertTrue(errors(new LogStoreSinkConnector(), config).getOrDefault("logstore.encryption.key.file", List.of())
+                .toString().contains("AES-256"), "a key of the wrong size is refused");
     }
 
     @Test
