@@ -235,14 +235,22 @@ public final class Demo implements Callable<Integer> {
 
     private void showArchive() {
         step("The archive: " + archive.resolve(topic));
+        long stored = 0;
+        long records = 0;
         try (LogStore store = LogStore.builder(archive.resolve(topic)).readOnly().open()) {
             for (int p = 0; p < store.partitionCount(); p++) {
                 store.nextOffset(p);
                 PartitionInfo info = store.partitionInfo(p);
-                detail(String.format("partition %d: offsets %d..%d, %d bytes in %d segment(s)", p, info.startOffset(),
-                        info.nextOffset() - 1, info.sizeInBytes(), info.segments()));
+                dev.logstore.StoredBytes bytes = store.storedBytes(p);
+                stored += bytes.storedBytes();
+                records += bytes.recordBytes();
+                detail(String.format(java.util.Locale.ROOT, "partition %d: offsets %d..%d, %d bytes in %d segment(s), "
+                        + "holding %d bytes of records", p, info.startOffset(), info.nextOffset() - 1,
+                        info.sizeInBytes(), info.segments(), bytes.recordBytes()));
             }
         }
+        detail(String.format(java.util.Locale.ROOT, "compressed with zstd (the sink's default): %d bytes of records "
+                + "stored in %d bytes, %.1fx smaller", records, stored, stored == 0 ? 0 : (double) records / stored));
         detail("inspect it with: bin/logstore stats " + archive + "  |  bin/logstore dump " + archive.resolve(topic)
                 + " -n 5");
     }
