@@ -48,13 +48,15 @@ public final class ConnectorBench {
         long records = 1_000_000;
         int valueBytes = 1024;
         Path out = Path.of("logstore-bench/results/connectors.md");
+        boolean sizesOnly = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--records" -> records = Long.parseLong(args[++i]);
                 case "--value-bytes" -> valueBytes = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--sizes-only" -> sizesOnly = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; options: --records, --value-bytes, --out");
+                        + "; options: --records, --value-bytes, --sizes-only, --out");
             }
         }
         Path work = Files.createTempDirectory("logstore-connector-bench");
@@ -66,8 +68,16 @@ public final class ConnectorBench {
                 .build();
         cluster.start();
         Report report = new Report("LogStore connector benchmark results",
-                "bin/bench connectors --records " + records + " --value-bytes " + valueBytes);
+                "bin/bench connectors --records " + records + " --value-bytes " + valueBytes
+                        + (sizesOnly ? " --sizes-only" : ""));
+        if (sizesOnly) {
+            out = Path.of("logstore-bench/target/connectors-sizes.md");
+        }
         try {
+            archiveSizes(cluster, work, report);
+            if (sizesOnly) {
+                return;
+            }
             cluster.kafka().createTopic(TOPIC, PARTITIONS);
             byte[][] values = values(valueBytes);
             Run produce = rawProduce(cluster, TOPIC, records, values);
@@ -138,8 +148,8 @@ public final class ConnectorBench {
         } finally {
             cluster.stop();
             Dirs.deleteTree(work);
+            report.write(out);
         }
-        report.write(out);
         System.out.println("results written to " + out);
     }
 
@@ -199,6 +209,91 @@ public final class ConnectorBench {
             }
         }
         return new Run(records, start, first, firstCount, System.nanoTime());
+    }
+
+    /**
+     * The archive of a topic against the broker's own log of it, for each codec: JSON orders
+     * produced by a KafkaProducer compressing with the codec (its default batching), archived by
+     * the sink compressing with the same codec; the broker's log size is what the broker reports
+     * for the topic's partitions (Admin describeLogDirs).
+     */
+    private static void archiveSizes(EmbeddedConnectCluster cluster, Path work, Report report) throws Exception {
+        List<dev.logstore.record.Record> orders = CompressionBench.orders(48L << 20);
+        List<String> rows = new ArrayList<>();
+        for (String codec : List.of("zstd", "lz4", "none")) {
+            String topic = "orders-" + codec;
+            cluster.kafka().createTopic(topic, PARTITIONS);
+            try (KafkaProducer<byte[], byte[]> producer = cluster.kafka().createProducer(Map.of("acks", "all",
+                    "compression.type", codec))) {
+                for (int i = 0; i < orders.size(); i++) {
+                    dev.logstore.record.Record order = orders.get(i);
+                    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, i % PARTITIONS,
+                            order.timestamp(), order.key(), order.value());
+                    order.headers().forEach(h -> record.headers().add(h.key(), h.value()));
+                    producer.send(record);
+                }
+                producer.flush();
+            }
+            Path archive = work.resolve("sizes-" + codec);
+            Map<String, String> config = connector("dev.logstore.connect.sink.LogStoreSinkConnector");
+            config.put("topics", topic);
+            config.put("logstore.dir", archive.toString());
+            config.put("consumer.override.isolation.level", "read_committed");
+            config.put("logstore.compression.type", codec);
+            cluster.configureConnector("sizes-" + codec, config);
+            long start = System.nanoTime();
+            awaitCount(start, orders.size(), () -> {
+                Path store = archive.resolve(topic);
+                if (!Files.exists(store.resolve("logstore.properties"))) {
+                    return 0;
+                }
+                try (LogStore follower = LogStore.builder(store).readOnly().open()) {
+                    long total = 0;
+                    for (int p = 0; p < follower.partitionCount(); p++) {
+                        total += follower.nextOffset(p);
+                    }
+                    return total;
+                }
+            });
+            cluster.deleteConnector("sizes-" + codec);
+            long broker = brokerLogBytes(cluster, topic);
+            long archived = archiveBytes(archive);
+            long recordBytes = 0;
+            try (LogStore store = LogStore.builder(archive.resolve(topic)).readOnly().open()) {
+                for (int p = 0; p < PARTITIONS; p++) {
+                    recordBytes += store.storedBytes(p).recordBytes();
+                }
+            }
+            rows.add(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.3fx |", codec, orders.size(),
+                    recordBytes / 1048576.0, broker / 1048576.0, archived / 1048576.0, (double) archived / broker));
+        }
+        report.section("Archive size against the broker's log of the same topic",
+                "| Codec (producer and sink) | Records | Records MiB | Broker log MiB | Archive MiB | Archive / broker |",
+                rows, "JSON orders (about 400 bytes each, repeated field names), produced by a KafkaProducer with "
+                        + "compression.type set to the codec and its default batching (batch.size 16 KiB, linger.ms 5), "
+                        + "into a topic of " + PARTITIONS + " partitions (topic compression.type=producer: the broker "
+                        + "keeps the producer's batches). The broker's size is what it reports for the topic's log "
+                        + "(Admin describeLogDirs: its segments); the archive's is its segment files, written by "
+                        + "LogStoreSinkConnector with logstore.compression.type set to the same codec.");
+    }
+
+    /** The bytes the broker's log of {@code topic} takes, as the broker reports them. */
+    private static long brokerLogBytes(EmbeddedConnectCluster cluster, String topic) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.kafka().createAdminClient()) {
+            List<Integer> brokers = admin.describeCluster().nodes().get().stream()
+                    .map(org.apache.kafka.common.Node::id).toList();
+            long bytes = 0;
+            for (var byBroker : admin.describeLogDirs(brokers).allDescriptions().get().values()) {
+                for (var dir : byBroker.values()) {
+                    for (var replica : dir.replicaInfos().entrySet()) {
+                        if (replica.getKey().topic().equals(topic)) {
+                            bytes += replica.getValue().size();
+                        }
+                    }
+                }
+            }
+            return bytes;
+        }
     }
 
     private static Map<String, String> connector(String type) {
