@@ -22,6 +22,9 @@ public final class LogStoreSinkConfig extends AbstractConfig {
     public static final String REQUIRE_READ_COMMITTED = "logstore.require.read.committed";
     public static final String LOCK_WAIT_MS = "logstore.lock.wait.ms";
     public static final String BATCH_MAX_BYTES = "logstore.batch.max.bytes";
+    public static final String KAFKA_BOOTSTRAP = "kafka.bootstrap.servers";
+    public static final String KAFKA_ADMIN_PREFIX = "kafka.admin.";
+    public static final String METADATA_INTERVAL_MS = "kafka.metadata.interval.ms";
 
     /** The connector-level consumer override that makes the sink see only committed records. */
     public static final String ISOLATION_OVERRIDE = "consumer.override.isolation.level";
@@ -34,6 +37,7 @@ public final class LogStoreSinkConfig extends AbstractConfig {
     public enum NullValues { KEEP, IGNORE, FAIL }
 
     private static final String ARCHIVE_GROUP = "Archive";
+    private static final String CLUSTER_GROUP = "Archived cluster";
 
     public static final ConfigDef CONFIG_DEF = definition();
 
@@ -83,6 +87,19 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                                 + "salvage keeps every other batch and names the offsets lost), so smaller batches "
                                 + "lose less; each batch costs a 46-byte header.",
                         ARCHIVE_GROUP, 7, Width.SHORT, "Batch size bound");
+        definition
+                .define(KAFKA_BOOTSTRAP, Type.STRING, "", Importance.MEDIUM,
+                        "Bootstrap servers of the cluster whose topics this connector archives (the worker's own "
+                                + "cluster, as a rule), for its admin API; security and other admin client settings go "
+                                + "in " + KAFKA_ADMIN_PREFIX + "*. With it, each store keeps its topic's id, partition "
+                                + "count and non-default configs (" + dev.logstore.connect.config.TopicMetadata.FILE
+                                + "), which the source re-creates topics from, and a topic deleted and re-created under "
+                                + "the same name is refused by its id instead of told apart by its offsets. Empty: "
+                                + "none of this is kept.", CLUSTER_GROUP, 1, Width.LONG, "Archived cluster")
+                .define(METADATA_INTERVAL_MS, Type.LONG, 300_000L, ConfigDef.Range.atLeast(1000), Importance.LOW,
+                        "How often (ms) an archived topic's id, partition count and configs are checked again, besides "
+                                + "when its partitions are assigned.", CLUSTER_GROUP, 2, Width.SHORT,
+                        "Topic metadata interval");
         return PackingSettings.defineForWriting(StoreSettings.define(definition));
     }
 
@@ -131,6 +148,21 @@ public final class LogStoreSinkConfig extends AbstractConfig {
 
     public int batchMaxBytes() {
         return getInt(BATCH_MAX_BYTES);
+    }
+
+    /** Admin client settings for the archived cluster; empty when {@link #KAFKA_BOOTSTRAP} is not set. */
+    public Map<String, Object> archivedClusterAdminConfig() {
+        String bootstrap = getString(KAFKA_BOOTSTRAP);
+        if (bootstrap == null || bootstrap.isBlank()) {
+            return Map.of();
+        }
+        Map<String, Object> admin = new java.util.HashMap<>(originalsWithPrefix(KAFKA_ADMIN_PREFIX));
+        admin.put("bootstrap.servers", bootstrap);
+        return admin;
+    }
+
+    public long metadataIntervalMillis() {
+        return getLong(METADATA_INTERVAL_MS);
     }
 
     public NullValues nullValues() {

@@ -80,6 +80,8 @@ public final class LogStoreSinkTask extends SinkTask {
     private final List<Future<Void>> reported = new ArrayList<>();
     private ErrantRecordReporter reporter;
     private ArchiveWriter writer;
+    /** The archived cluster's admin API, when the settings name it. */
+    private ArchivedCluster cluster;
     private UnaryOperator<TopicPartitionArchive> archiveWrapper = UnaryOperator.identity();
     /**
      * Set when a commit found the archive could not be made durable. Connect only logs an
@@ -112,6 +114,7 @@ public final class LogStoreSinkTask extends SinkTask {
         label = thread.startsWith("task-thread-") ? thread.substring("task-thread-".length())
                 : props.getOrDefault("name", "sink") + "-" + thread;
         writer = new ArchiveWriter("logstore-sink-writer-" + label);
+        cluster = ArchivedCluster.connect(config);
         metrics = TaskMetrics.open(context, "sink", TaskMetrics.taskTags(props.getOrDefault("name", "sink")));
         metrics.gauge("records-archived", "Records this task has archived since it started", recordsArchived::get);
         metrics.gauge("bytes-archived", "Key and value bytes this task has archived since it started",
@@ -148,6 +151,15 @@ public final class LogStoreSinkTask extends SinkTask {
             }
             assigned.put(tp, state);
             addPartitionMetrics(state);
+        }
+        if (cluster != null) {
+            try {
+                partitions.stream().map(TopicPartition::topic).distinct().forEach(topic ->
+                        cluster.check(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic)));
+            } catch (ConnectException e) {
+                failed = e;
+                throw e;
+            }
         }
     }
 
@@ -415,6 +427,10 @@ public final class LogStoreSinkTask extends SinkTask {
         checkNotFailed();
         Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
         try {
+            if (cluster != null) {
+                assigned.keySet().stream().map(TopicPartition::topic).distinct().forEach(topic ->
+                        cluster.checkIfDue(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic)));
+            }
             writer.drain();
             awaitReported();
             for (Assigned state : assigned.values()) {
@@ -514,6 +530,10 @@ public final class LogStoreSinkTask extends SinkTask {
             kafkaMappedStores.clear();
             if (metrics != null) {
                 metrics.close();
+            }
+            if (cluster != null) {
+                cluster.close();
+                cluster = null;
             }
         }
     }

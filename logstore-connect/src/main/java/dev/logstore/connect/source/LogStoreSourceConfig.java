@@ -38,6 +38,8 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     public static final String TARGET_BOOTSTRAP = "target.bootstrap.servers";
     public static final String TARGET_REPLICATION_FACTOR = "target.replication.factor";
     public static final String TARGET_ADMIN_PREFIX = "target.admin.";
+    public static final String TARGET_CONFIGS_COPY = "target.configs.copy";
+    public static final String TARGET_CONFIGS_EXCLUDE = "target.configs.exclude";
     public static final String REPLAY_PLAN_DIR = "replay.plan.dir";
     public static final String ON_REMOVED_RECORDS = "replay.on.removed.records";
 
@@ -251,7 +253,18 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                                 + "must exist or be created by the worker's topic.creation settings.", GROUP_TARGET, ++target, Width.LONG, "Target bootstrap servers")
                 .define(TARGET_REPLICATION_FACTOR, Type.SHORT, (short) -1, Importance.LOW,
                         "Replication factor of target topics the connector creates; -1 for the broker's default.",
-                        GROUP_TARGET, ++target, Width.SHORT, "Target replication factor");
+                        GROUP_TARGET, ++target, Width.SHORT, "Target replication factor")
+                .define(TARGET_CONFIGS_COPY, Type.BOOLEAN, true, Importance.MEDIUM,
+                        "Create missing target topics with the configs the archived topic had (kept by the sink when "
+                                + "it was given the archived cluster's kafka.bootstrap.servers), so that, say, a "
+                                + "compacted topic comes back compacted. Settings prefixed 'target.topic.' override "
+                                + "them (e.g. target.topic.retention.ms=-1, so that old records replayed are not "
+                                + "deleted at once by the archived topic's retention).",
+                        GROUP_TARGET, ++target, Width.SHORT, "Copy topic configs")
+                .define(TARGET_CONFIGS_EXCLUDE, Type.LIST, "", Importance.LOW,
+                        "Configs of the archived topic not to copy to new target topics (e.g. "
+                                + "min.insync.replicas,retention.ms).", GROUP_TARGET, ++target, Width.LONG,
+                        "Topic configs not copied");
         return PackingSettings.defineKeys(definition, 0);
     }
 

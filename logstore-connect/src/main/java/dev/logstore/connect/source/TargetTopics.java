@@ -10,6 +10,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import dev.logstore.connect.config.ArchivePaths;
+import dev.logstore.connect.config.TopicMetadata;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -20,9 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes sure every target topic can take its store's records: creates missing topics with the
- * store's partition count, and refuses an existing topic with too few partitions for
- * {@code partition.mapping=preserve} or {@code round-robin}, which both send records to as many
- * partitions as the store has.
+ * store's partition count (or the archived topic's, when larger) and the archived topic's configs
+ * (kept by the sink in {@link TopicMetadata#FILE}; {@code target.configs.exclude} leaves some out
+ * and {@code target.topic.*} settings override them), so a compacted topic comes back compacted;
+ * and refuses an existing topic with too few partitions for {@code partition.mapping=preserve} or
+ * {@code round-robin}, which both send records to as many partitions as the store has.
  */
 final class TargetTopics {
 
@@ -38,9 +42,20 @@ final class TargetTopics {
             return;
         }
         Map<String, Integer> needed = new HashMap<>();
-        stores.forEach((store, partitions) -> needed.merge(config.targetTopic(store), partitions, Math::max));
-        Map<String, String> topicConfig = new HashMap<>();
-        config.originalsWithPrefix("target.topic.").forEach((k, v) -> topicConfig.put(k, String.valueOf(v)));
+        Map<String, TopicMetadata> archived = new HashMap<>();
+        new java.util.TreeMap<>(stores).forEach((store, partitions) -> {
+            String target = config.targetTopic(store);
+            TopicMetadata metadata = TopicMetadata.read(ArchivePaths.storeDirectory(config.archiveRoot(), store));
+            int count = metadata == null ? partitions : Math.max(partitions, metadata.partitions());
+            needed.merge(target, count, Math::max);
+            if (metadata != null && archived.putIfAbsent(target, metadata) != null
+                    && !archived.get(target).configs().equals(metadata.configs())) {
+                log.warn("Stores replayed into {} were archived from topics of different configs; it is created with "
+                        + "those of {}", target, archived.get(target).topic());
+            }
+        });
+        Map<String, String> overrides = new HashMap<>();
+        config.originalsWithPrefix("target.topic.").forEach((k, v) -> overrides.put(k, String.valueOf(v)));
         short replication = config.getShort(LogStoreSourceConfig.TARGET_REPLICATION_FACTOR);
         try (Admin admin = Admin.create(adminConfig)) {
             Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -48,13 +63,15 @@ final class TargetTopics {
             for (Map.Entry<String, Integer> entry : needed.entrySet()) {
                 if (!existing.contains(entry.getKey())) {
                     create.add(new NewTopic(entry.getKey(), Optional.of(entry.getValue()),
-                            replication < 0 ? Optional.empty() : Optional.of(replication)).configs(topicConfig));
+                            replication < 0 ? Optional.empty() : Optional.of(replication))
+                            .configs(topicConfig(config, archived.get(entry.getKey()), overrides)));
                 }
             }
             for (NewTopic topic : create) {
                 try {
                     admin.createTopics(List.of(topic)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                    log.info("Created target topic {} with {} partitions", topic.name(), topic.numPartitions());
+                    log.info("Created target topic {} with {} partitions and configs {}", topic.name(),
+                            topic.numPartitions(), topic.configs());
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;
@@ -86,5 +103,21 @@ final class TargetTopics {
             throw new ConnectException("Cannot prepare the target topics " + needed.keySet() + " on "
                     + adminConfig.get("bootstrap.servers") + ": " + (e.getCause() == null ? e : e.getCause()), e);
         }
+    }
+
+    /** The configs a new target topic gets: the archived topic's, less those excluded, then the overrides. */
+    static Map<String, String> topicConfig(LogStoreSourceConfig config, TopicMetadata archived,
+                                           Map<String, String> overrides) {
+        Map<String, String> topicConfig = new java.util.TreeMap<>();
+        if (archived != null && config.getBoolean(LogStoreSourceConfig.TARGET_CONFIGS_COPY)) {
+            List<String> excluded = config.getList(LogStoreSourceConfig.TARGET_CONFIGS_EXCLUDE);
+            archived.configs().forEach((name, value) -> {
+                if (!excluded.contains(name)) {
+                    topicConfig.put(name, value);
+                }
+            });
+        }
+        topicConfig.putAll(overrides);
+        return topicConfig;
     }
 }

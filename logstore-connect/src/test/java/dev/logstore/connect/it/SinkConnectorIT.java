@@ -222,4 +222,56 @@ class SinkConnectorIT {
         assertArchiveEqualsTopic(topic, 1);
         cluster.connect.deleteConnector("archive-ledger");
     }
+
+    /**
+     * With the archived cluster's admin API, a store keeps its topic's id, partition count and
+     * configs; a topic deleted and re-created under the same name is refused by its id, saying
+     * what to do, and nothing of it lands in the old topic's archive.
+     */
+    @Test
+    void theTopicsIdAndConfigsAreKeptAndARecreatedTopicIsRefusedByItsId() throws Exception {
+        String topic = "kept";
+        cluster.connect.kafka().createTopic(topic, 2, 1, Map.of("retention.ms", "86400000",
+                "max.message.bytes", "200000"));
+        cluster.produceVaried(topic, 2, 0, 50);
+        Map<String, String> sink = sinkConfig(topic, 1);
+        sink.put("kafka.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
+        cluster.connect.configureConnector("archive-kept", sink);
+        awaitArchived(topic, 2);
+        Path store = root.resolve(topic);
+        String id;
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
+            id = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).topicId().toString();
+        }
+        await(Duration.ofSeconds(30), "the topic's metadata beside its store",
+                () -> Files.exists(store.resolve(dev.logstore.connect.config.TopicMetadata.FILE)));
+        dev.logstore.connect.config.TopicMetadata kept = dev.logstore.connect.config.TopicMetadata.read(store);
+        assertEquals(id, kept.topicId());
+        assertEquals(2, kept.partitions());
+        assertEquals(Map.of("retention.ms", "86400000", "max.message.bytes", "200000"), kept.configs());
+        cluster.connect.deleteConnector("archive-kept");
+
+        long archived = ConnectCluster.archivedNextOffset(store, 0) + ConnectCluster.archivedNextOffset(store, 1);
+        cluster.connect.kafka().deleteTopic(topic);
+        await(Duration.ofSeconds(60), "the topic to be gone", () -> {
+            try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
+                return !admin.listTopics().names().get().contains(topic);
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        cluster.connect.kafka().createTopic(topic, 2);
+        cluster.produceVaried(topic, 2, 0, 80); // more records than the old topic held: offsets cannot tell
+        cluster.connect.configureConnector("archive-kept-again", sink);
+        await(Duration.ofSeconds(60), "the task to refuse the re-created topic", () -> {
+            var status = cluster.connect.connectorStatus("archive-kept-again");
+            return !status.tasks().isEmpty() && "FAILED".equals(status.tasks().get(0).state());
+        });
+        String trace = cluster.connect.connectorStatus("archive-kept-again").tasks().get(0).trace();
+        assertTrue(trace.contains("deleted and re-created") && trace.contains(id), trace);
+        assertEquals(archived, ConnectCluster.archivedNextOffset(store, 0) + ConnectCluster.archivedNextOffset(store, 1),
+                "records of the re-created topic reached the old topic's archive");
+        assertEquals(id, dev.logstore.connect.config.TopicMetadata.read(store).topicId());
+        cluster.connect.deleteConnector("archive-kept-again");
+    }
 }

@@ -14,6 +14,7 @@ import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
 import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -201,6 +202,54 @@ class SourceConnectorIT {
         }
         cluster.connect.deleteConnector("replay-payments");
         cluster.connect.assertions().assertConnectorDoesNotExist("replay-payments", "a finished replay can be deleted");
+    }
+
+    /**
+     * The sink keeps a compacted topic's configs (given the archived cluster's admin API), and the
+     * source creates the restored topic with them and the archived partition count: it is
+     * compacted again, with the target.topic.* overrides on top.
+     */
+    @Test
+    void aRestoredCompactedTopicIsCompactedAgain() throws Exception {
+        String topic = "ledger";
+        cluster.connect.kafka().createTopic(topic, 2, 1, Map.of("cleanup.policy", "compact",
+                "min.compaction.lag.ms", "3600000"));
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer =
+                     cluster.connect.kafka().createProducer(Map.of())) {
+            for (int i = 0; i < 60; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, i % 2,
+                        ("account-" + i % 7).getBytes(), i % 9 == 8 ? null : ("balance-" + i).getBytes())).get();
+            }
+        }
+        Map<String, String> sink = ConnectCluster.byteConverters();
+        sink.put("connector.class", LogStoreSinkConnector.class.getName());
+        sink.put("topics", topic);
+        sink.put("logstore.dir", root.toString());
+        sink.put("consumer.override.isolation.level", "read_committed");
+        sink.put("kafka.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
+        cluster.connect.configureConnector("archive-ledger", sink);
+        cluster.awaitArchived(root, topic, 2, Duration.ofSeconds(90));
+        await(Duration.ofSeconds(30), "the ledger's configs beside its store", () -> Files.exists(
+                root.resolve(topic).resolve(dev.logstore.connect.config.TopicMetadata.FILE)));
+        cluster.connect.deleteConnector("archive-ledger");
+
+        cluster.connect.configureConnector("replay-ledger", sourceConfig(topic, 1));
+        await(Duration.ofSeconds(90), "replay of the ledger", () -> cluster.recordCount("ledger.replay", 2) == 60);
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "ledger.replay");
+            var configs = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+            assertEquals("compact", configs.get("cleanup.policy").value(), "the restored topic is not compacted");
+            assertEquals("3600000", configs.get("min.compaction.lag.ms").value());
+            assertEquals("-1", configs.get("retention.ms").value(), "the target.topic.* override was not applied");
+            assertEquals(2, admin.describeTopics(List.of("ledger.replay")).allTopicNames().get().get("ledger.replay")
+                    .partitions().size());
+        }
+        List<List<ConsumerRecord<byte[], byte[]>>> replayed = cluster.readTopic("ledger.replay", 2);
+        for (int p = 0; p < 2; p++) {
+            assertTopicEqualsArchive(replayed.get(p), readArchive(root.resolve(topic), p), "ledger.replay-" + p);
+        }
+        cluster.connect.deleteConnector("replay-ledger");
     }
 
     private static List<Header> toHeaders(ConsumerRecord<byte[], byte[]> record) {

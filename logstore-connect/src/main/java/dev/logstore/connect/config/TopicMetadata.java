@@ -1,0 +1,97 @@
+package dev.logstore.connect.config;
+
+import dev.logstore.io.Directories;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.kafka.connect.errors.ConnectException;
+
+/**
+ * What the archived cluster said of an archived topic, kept beside its store in
+ * {@code topic-metadata.properties}: the topic's id (which tells a topic re-created under the same
+ * name apart from the one archived), its partition count and its non-default configs. The sink
+ * writes it when it can reach the cluster's admin API and rewrites it when they change; the source
+ * creates target topics from it, so a restored compacted topic is compacted again.
+ *
+ * @param topic      the topic's name
+ * @param topicId    the topic's id (KIP-516), as the cluster prints it
+ * @param partitions the topic's partition count
+ * @param configs    the configs set on the topic (not the broker's defaults), by name
+ * @param capturedAt when the cluster was asked (ms since the epoch)
+ */
+public record TopicMetadata(String topic, String topicId, int partitions, Map<String, String> configs,
+                            long capturedAt) {
+
+    /** The file's name in the store directory. */
+    public static final String FILE = "topic-metadata.properties";
+    private static final String CONFIG_PREFIX = "config.";
+
+    public TopicMetadata {
+        configs = Map.copyOf(new TreeMap<>(configs));
+    }
+
+    /** True when this says what {@code other} says, whenever each was captured. */
+    public boolean sameAs(TopicMetadata other) {
+        return other != null && topic.equals(other.topic) && topicId.equals(other.topicId)
+                && partitions == other.partitions && configs.equals(other.configs);
+    }
+
+    /** The metadata kept in {@code storeDir}, or null when none is. */
+    public static TopicMetadata read(Path storeDir) {
+        Path file = storeDir.resolve(FILE);
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new ConnectException("Cannot read " + file + ": " + e.getMessage(), e);
+        }
+        Properties properties = new Properties();
+        try {
+            properties.load(new StringReader(text));
+            Map<String, String> configs = new TreeMap<>();
+            for (String name : properties.stringPropertyNames()) {
+                if (name.startsWith(CONFIG_PREFIX)) {
+                    configs.put(name.substring(CONFIG_PREFIX.length()), properties.getProperty(name));
+                }
+            }
+            return new TopicMetadata(required(properties, "topic", file), required(properties, "topic.id", file),
+                    Integer.parseInt(required(properties, "partitions", file)), configs,
+                    Long.parseLong(required(properties, "captured.at.ms", file)));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConnectException(file + " is damaged (" + e.getMessage() + "): delete it and the sink writes it "
+                    + "again from the archived cluster", e);
+        }
+    }
+
+    private static String required(Properties properties, String key, Path file) {
+        String value = properties.getProperty(key);
+        if (value == null) {
+            throw new IllegalArgumentException("no " + key + " in " + file);
+        }
+        return value;
+    }
+
+    /** Writes this into {@code storeDir}, replacing what was there atomically. */
+    public void write(Path storeDir) throws IOException {
+        Properties properties = new Properties();
+        properties.setProperty("topic", topic);
+        properties.setProperty("topic.id", topicId);
+        properties.setProperty("partitions", Integer.toString(partitions));
+        properties.setProperty("captured.at.ms", Long.toString(capturedAt));
+        configs.forEach((name, value) -> properties.setProperty(CONFIG_PREFIX + name, value));
+        StringWriter text = new StringWriter();
+        properties.store(text, "The archived topic as its cluster described it at " + Instant.ofEpochMilli(capturedAt)
+                + "; written by the LogStore sink connector");
+        Directories.replaceAtomically(storeDir.resolve(FILE), StandardCharsets.UTF_8.encode(text.toString()));
+    }
+}

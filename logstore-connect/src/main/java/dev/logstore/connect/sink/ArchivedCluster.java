@@ -1,0 +1,123 @@
+package dev.logstore.connect.sink;
+
+import dev.logstore.connect.config.TopicMetadata;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API of the cluster whose topics the sink archives: what it says of each archived
+ * topic (id, partition count, configs) is kept beside the topic's store ({@link TopicMetadata}),
+ * checked when the task opens the topic's partitions and again every interval. A topic whose id
+ * is not the one archived was deleted and re-created: its records would land at offsets the old
+ * topic's records hold, so the task stops and says what to do. When the cluster cannot be reached
+ * the sink goes on archiving, saying so once per topic.
+ */
+final class ArchivedCluster implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ArchivedCluster.class);
+    private static final long TIMEOUT_SECONDS = 30;
+
+    private final Admin admin;
+    private final long intervalMillis;
+    private final Map<String, Long> checkedAt = new HashMap<>();
+    private final Map<String, Boolean> warned = new HashMap<>();
+
+    private ArchivedCluster(Admin admin, long intervalMillis) {
+        this.admin = admin;
+        this.intervalMillis = intervalMillis;
+    }
+
+    /** The cluster the settings name, or null when they name none (then nothing is captured: said once). */
+    static ArchivedCluster connect(LogStoreSinkConfig config) {
+        Map<String, Object> adminConfig = config.archivedClusterAdminConfig();
+        if (adminConfig.isEmpty()) {
+            log.info("{} is not set: topic ids, partition counts and configs of the archived topics are not kept with "
+                    + "the archive, so a restore cannot re-create topics as they were, and a topic deleted and "
+                    + "re-created under the same name is told apart only by its offsets", LogStoreSinkConfig.KAFKA_BOOTSTRAP);
+            return null;
+        }
+        return new ArchivedCluster(Admin.create(adminConfig), config.metadataIntervalMillis());
+    }
+
+    /** Checks {@code topic} against its archive now, whenever it was last checked. */
+    void check(String topic, Path storeDir) {
+        checkedAt.put(topic, System.currentTimeMillis());
+        TopicMetadata now;
+        try {
+            now = describe(topic);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectException("Interrupted while describing topic " + topic, e);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            if (warned.put(topic, true) == null) {
+                log.warn("Cannot describe topic {} on the archived cluster ({}): archiving goes on, but its id, partition "
+                        + "count and configs are not updated in {}", topic, e.getMessage(), TopicMetadata.FILE);
+            }
+            return;
+        }
+        warned.remove(topic);
+        TopicMetadata kept = TopicMetadata.read(storeDir);
+        if (kept != null && !kept.topicId().equals(now.topicId())) {
+            throw new ConnectException("Topic " + topic + " is not the topic archived in " + storeDir + ": its id is "
+                    + now.topicId() + ", the archive's " + kept.topicId() + ". It was deleted and re-created, and its "
+                    + "records would land at offsets the old topic's records hold. Keep the old archive apart (move "
+                    + storeDir + " to another name, e.g. " + storeDir.getFileName() + "." + kept.topicId()
+                    + ", on every worker's view of the archive) and restart the task: it archives the new topic "
+                    + "into a new store.");
+        }
+        if (!now.sameAs(kept)) {
+            try {
+                now.write(storeDir);
+                log.info("{}: kept topic id {}, {} partitions and {} non-default config(s) in {}", topic, now.topicId(),
+                        now.partitions(), now.configs().size(), TopicMetadata.FILE);
+            } catch (IOException e) {
+                log.warn("Cannot write {} in {} ({}): tried again at the next check", TopicMetadata.FILE, storeDir,
+                        e.getMessage());
+            }
+        }
+    }
+
+    /** Checks {@code topic} when the interval has passed since its last check. */
+    void checkIfDue(String topic, Path storeDir) {
+        Long last = checkedAt.get(topic);
+        if (last == null || System.currentTimeMillis() - last >= intervalMillis) {
+            check(topic, storeDir);
+        }
+    }
+
+    private TopicMetadata describe(String topic) throws InterruptedException, ExecutionException, TimeoutException {
+        TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
+                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic);
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Config config = admin.describeConfigs(List.of(resource)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .get(resource);
+        Map<String, String> set = new HashMap<>();
+        for (ConfigEntry entry : config.entries()) {
+            if (entry.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && entry.value() != null
+                    && !entry.isSensitive()) {
+                set.put(entry.name(), entry.value());
+            }
+        }
+        return new TopicMetadata(topic, description.topicId().toString(), description.partitions().size(), set,
+                System.currentTimeMillis());
+    }
+
+    @Override
+    public void close() {
+        admin.close(java.time.Duration.ofSeconds(5));
+    }
+}
