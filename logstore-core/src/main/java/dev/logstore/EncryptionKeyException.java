@@ -10,10 +10,20 @@ public class EncryptionKeyException extends LogStoreException {
     private static final long serialVersionUID = 1L;
 
     private final String keyId;
+    private final boolean missing;
 
-    public EncryptionKeyException(String keyId, String message, Throwable cause) {
+    public EncryptionKeyException(String keyId, boolean missing, String message, Throwable cause) {
         super(message, cause);
         this.keyId = keyId;
+        this.missing = missing;
+    }
+
+    /**
+     * True when no key of that id was given; false when the one given does not decrypt the batch
+     * (another key under that id, or a batch altered with its checksum recomputed).
+     */
+    public boolean missing() {
+        return missing;
     }
 
     /** The id of the key the batch names. */

@@ -95,8 +95,9 @@ public final class Keys {
     }
 
     /**
-     * The secret keys of a Java keystore, by alias: a PKCS12 keystore unless {@code type} names
-     * another ({@code JCEKS}). Each key's password is the keystore's.
+     * The secret keys of a Java keystore, by alias (looked up without regard to case, since these
+     * keystores keep aliases in lower case): a PKCS12 keystore unless {@code type} names another
+     * ({@code JCEKS}). Each key's password is the keystore's.
      *
      * @throws LogStoreException when the keystore cannot be opened, or an entry is not an AES-256 key
      */
@@ -128,7 +129,11 @@ public final class Keys {
                     + "-genseckey -keyalg AES -keysize 256 -alias <key id> -storetype " + storeType + " -keystore "
                     + path + ")");
         }
-        return of(keys);
+        // PKCS12 and JCEKS keystores give their aliases in lower case, whatever case they were made
+        // with: a key id is looked up there without regard to case.
+        Map<String, SecretKey> byLowerCase = new LinkedHashMap<>();
+        keys.forEach((alias, key) -> byLowerCase.put(alias.toLowerCase(java.util.Locale.ROOT), key));
+        return keyId -> keyId == null ? null : byLowerCase.get(keyId.toLowerCase(java.util.Locale.ROOT));
     }
 
     /** A new random AES-256 key, base64 encoded, for a key file. */

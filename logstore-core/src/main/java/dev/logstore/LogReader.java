@@ -35,8 +35,11 @@ import java.util.concurrent.TimeUnit;
  * <p>A reader keeps what it read: the bytes ahead of its position stay in its buffer for the
  * next poll, and a batch handed out a few records at a time is read and checked once. Its buffer
  * follows the {@code maxBytes} it is asked for (4 KiB to 1 MiB), plus, while it hands out a
- * batch larger than that, one buffer of that batch's size. One reader is meant for one thread at
- * a time. Close it when done.
+ * batch larger than that, one buffer of that batch's size; a compressed or encrypted batch is
+ * unpacked into buffers of the reader's own, as large as the largest batch's records, given back
+ * once batches are small again. {@code maxBytes} counts batches as stored, so a poll of
+ * compressed batches may hand out several times as many bytes of records. One reader is meant for
+ * one thread at a time. Close it when done.
  */
 public final class LogReader implements AutoCloseable {
 
@@ -46,6 +49,8 @@ public final class LogReader implements AutoCloseable {
     private final PartitionLog log;
     private final RecordView view = new RecordView();
     private final BatchUnpacker unpacker;
+    /** For seeks by time, which read batches into heap buffers: kept apart from the reader's own. */
+    private BatchUnpacker timeSeekUnpacker;
     private final BatchCursor cursor = new BatchCursor();
 
     // Direct, so a file read lands in it without the JDK's extra copy through a temporary buffer.
@@ -153,6 +158,13 @@ public final class LogReader implements AutoCloseable {
         return seek(state.nextOffset());
     }
 
+    private BatchUnpacker timeSeekUnpacker() {
+        if (timeSeekUnpacker == null) {
+            timeSeekUnpacker = new BatchUnpacker(log.keys());
+        }
+        return timeSeekUnpacker;
+    }
+
     private long firstAtOrAfter(Segment candidate, long fromOffset, long timestamp, long segmentEnd)
             throws IOException {
         long position = candidate.positionOf(fromOffset, segmentEnd);
@@ -163,12 +175,21 @@ public final class LogReader implements AutoCloseable {
                 ByteBuffer bytes = ByteBuffer.allocate(header.sizeInBytes());
                 candidate.readFully(bytes, position);
                 long[] found = {-1};
-                RecordDecoder.decodeBatch(bytes, 0, header, candidate.path(), position, fromOffset, Integer.MAX_VALUE,
-                        unpacker, view, record -> {
-                            if (found[0] < 0 && record.timestamp() >= timestamp) {
-                                found[0] = record.offset();
-                            }
-                        });
+                try {
+                    RecordDecoder.decodeBatch(bytes, 0, header, candidate.path(), position, fromOffset,
+                            Integer.MAX_VALUE, timeSeekUnpacker(), view, record -> {
+                                if (found[0] < 0 && record.timestamp() >= timestamp) {
+                                    found[0] = record.offset();
+                                }
+                            });
+                } catch (EncryptionKeyException e) {
+                    if (!e.missing()) {
+                        throw e;
+                    }
+                    // Without the key only the header is known: the seek lands on the batch, the
+                    // first whose newest record is at or after the time, as close as the header tells.
+                    return Math.max(fromOffset, header.baseOffset());
+                }
                 if (found[0] >= 0) {
                     return found[0];
                 }

@@ -532,6 +532,7 @@ public final class LogStore implements AutoCloseable {
         private Codec codec = Codec.NONE;
         private int compressionLevel;
         private KeyProvider keys;
+        private KeyProvider encryptionKeys;
         private String encryptionKeyId;
         private javax.crypto.SecretKey encryptionKey;
 
@@ -714,7 +715,7 @@ public final class LogStore implements AutoCloseable {
             if (encoded == null || encoded.length != Keys.KEY_BYTES) {
                 throw new LogStoreException("Key '" + keyId + "' is not an AES-256 key (32 bytes)");
             }
-            this.keys = keys;
+            this.encryptionKeys = keys;
             this.encryptionKeyId = keyId;
             this.encryptionKey = key;
             return this;
@@ -729,6 +730,7 @@ public final class LogStore implements AutoCloseable {
             this.keys = Objects.requireNonNull(keys, "keys");
             return this;
         }
+
 
         /** Counts index memory against {@code memory}: a seam for tests that watch it. */
         Builder indexMemory(dev.logstore.segment.IndexMemory memory) {
@@ -750,6 +752,27 @@ public final class LogStore implements AutoCloseable {
             return duration;
         }
 
+        /**
+         * The keys reads decrypt with: the one new batches are encrypted with, then those of
+         * {@link #keys}, then the others of the provider given to {@link #encryption}.
+         */
+        private KeyProvider readKeys() {
+            if (encryptionKey == null) {
+                return keys;
+            }
+            KeyProvider given = keys;
+            KeyProvider encrypting = encryptionKeys;
+            String id = encryptionKeyId;
+            javax.crypto.SecretKey key = encryptionKey;
+            return keyId -> {
+                if (id.equals(keyId)) {
+                    return key;
+                }
+                javax.crypto.SecretKey found = given == null ? null : given.key(keyId);
+                return found != null ? found : encrypting.key(keyId);
+            };
+        }
+
         private Packing packing() {
             Packing packing = Packing.compressed(codec, compressionLevel);
             return encryptionKey == null ? packing : packing.encryptedWith(encryptionKeyId, encryptionKey);
@@ -759,7 +782,7 @@ public final class LogStore implements AutoCloseable {
         public LogStore open() {
             LogConfig config = new LogConfig(segmentBytes, segmentAge.toMillis(), indexIntervalBytes, durability,
                     retentionAge == null ? -1 : retentionAge.toMillis(), retentionBytes, corruptionPolicy, opener,
-                    new dev.logstore.log.Encoders(packing()), keys, maxOpenFiles > 0 ? new dev.logstore.segment.OpenFiles(maxOpenFiles)
+                    new dev.logstore.log.Encoders(packing()), readKeys(), maxOpenFiles > 0 ? new dev.logstore.segment.OpenFiles(maxOpenFiles)
                     : dev.logstore.segment.OpenFiles.shared(),
                     indexMemory != null ? indexMemory : maxIndexMemory >= 0
                     ? new dev.logstore.segment.IndexMemory(maxIndexMemory) : dev.logstore.segment.IndexMemory.shared());

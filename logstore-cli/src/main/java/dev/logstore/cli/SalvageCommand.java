@@ -179,7 +179,8 @@ final class SalvageCommand implements Callable<Integer> {
                     long[] count = {0};
                     SegmentScanner.Result result = SegmentScanner.scan((dst, at) -> dev.logstore.io.Directories.readFully(channel, dst, at),
                             position, end, next, SegmentScanner.ANY_EPOCH,
-                            (at, header) -> count[0] += copyBatch(channel, at, header, partition, copy, entry.file()));
+                            (at, header) -> count[0] += copyBatch(channel, at, header, partition, copy, entry.file(),
+                                    lost));
                     copied += count[0];
                     next = result.nextOffset();
                     if (result.clean()) {
@@ -227,9 +228,14 @@ final class SalvageCommand implements Callable<Integer> {
         return copied;
     }
 
-    /** Appends the batch at {@code position} to the copy, records and offsets as they are; returns its record count. */
+    /**
+     * Appends the batch at {@code position} to the copy, records and offsets as they are; returns
+     * its record count. A batch whose checksum holds but whose records do not unpack (damage made
+     * before the checksum was computed, or a ciphertext that fails authentication) is lost alone,
+     * and said so; a key that was not given stops the salvage, since every batch of it needs it.
+     */
     private long copyBatch(FileChannel channel, long position, BatchHeader header, int partition, LogStore copy,
-                                  Path file) {
+                           Path file, List<Lost> lost) {
         try {
             ByteBuffer bytes = ByteBuffer.allocate(header.sizeInBytes());
             readFully(channel, bytes, position);
@@ -245,6 +251,17 @@ final class SalvageCommand implements Callable<Integer> {
                 copy.append(partition, offsets.stream().mapToLong(Long::longValue).toArray(), records);
             }
             return records.size();
+        } catch (dev.logstore.CorruptLogException e) {
+            lost.add(new Lost(partition, header.baseOffset(), header.lastOffset(), "the batch at byte " + position + " of "
+                    + file + " does not unpack: " + e.getMessage()));
+            return 0;
+        } catch (dev.logstore.EncryptionKeyException e) {
+            if (e.missing()) {
+                throw e;
+            }
+            lost.add(new Lost(partition, header.baseOffset(), header.lastOffset(), "the batch at byte " + position + " of "
+                    + file + " fails to decrypt: " + e.getMessage()));
+            return 0;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

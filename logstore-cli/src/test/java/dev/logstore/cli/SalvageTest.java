@@ -374,4 +374,50 @@ class SalvageTest {
         assertEquals(0, r.code(), "start " + before.firstKey() + " " + r.out() + r.err());
         assertEquals(before, all(saved, 0));
     }
+
+    /**
+     * A compressed batch whose checksum holds but whose records do not unpack (its records' size
+     * altered and the checksum recomputed) is lost alone: the batches around it are copied, and
+     * the report names exactly its offsets.
+     */
+    @Test
+    void aBatchThatDoesNotUnpackIsLostAlone() throws Exception {
+        Path store = root.resolve("packed");
+        Path copy = root.resolve("packed-copy");
+        try (LogStore s = LogStore.builder(store).partitions(1).compression(dev.logstore.record.Codec.LZ4).open()) {
+            for (int b = 0; b < 3; b++) {
+                java.util.List<dev.logstore.record.Record> records = new java.util.ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    records.add(dev.logstore.record.Record.of(null, ("{\"order\":" + i + "}").getBytes(), 1L));
+                }
+                s.append(0, records);
+            }
+        }
+        Path log = store.resolve("partition-0/00000000000000000000.log");
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(log));
+        int at = dev.logstore.record.BatchHeader.read(bytes, 0).sizeInBytes(); // the second batch
+        bytes.putInt(at + dev.logstore.record.BatchFormat.HEADER_SIZE,
+                bytes.getInt(at + dev.logstore.record.BatchFormat.HEADER_SIZE) + 1);
+        int size = dev.logstore.record.BatchHeader.read(bytes, at).sizeInBytes();
+        bytes.putInt(at + dev.logstore.record.BatchFormat.CRC_OFFSET,
+                dev.logstore.record.BatchHeader.computeCrc(bytes.slice(at, size), 0, size));
+        java.nio.file.Files.write(log, bytes.array());
+        CliRuns.Run run = CliRuns.run("salvage", store.toString(), copy.toString());
+        assertEquals(1, run.code(), run.out() + run.err());
+        assertTrue(run.out().contains("partition 0: lost offsets 100 to 199: the batch at byte " + at)
+                && run.out().contains("does not unpack"), run.out());
+        assertTrue(run.out().contains("salvaged 200 record(s)"), run.out());
+        try (LogStore c = LogStore.builder(copy).readOnly().open()) {
+            java.util.List<dev.logstore.record.LogRecord> all = new java.util.ArrayList<>();
+            try (dev.logstore.LogReader r = c.reader(0)) {
+                java.util.List<dev.logstore.record.LogRecord> got;
+                while (!(got = r.poll(1000, 1 << 20)).isEmpty()) {
+                    all.addAll(got);
+                }
+            }
+            assertEquals(200, all.size());
+            assertEquals(99, all.get(99).offset());
+            assertEquals(200, all.get(100).offset());
+        }
+    }
 }

@@ -30,6 +30,7 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 public final class BatchUnpacker {
 
     private static final KeyProvider NO_KEYS = keyId -> null;
+    private static final java.util.regex.Pattern KEY_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final KeyProvider keys;
     private final Map<String, SecretKey> keyCache = new HashMap<>();
@@ -104,6 +105,11 @@ public final class BatchUnpacker {
             byte[] id = new byte[keyIdLength];
             bytes.get(position + 1, id);
             String keyId = new String(id, StandardCharsets.UTF_8);
+            if (!KEY_ID.matcher(keyId).matches()) {
+                // Never handed to a key provider (a key management service, say): the bytes are damaged.
+                throw new CorruptLogException(file, filePosition, "the batch names no valid key id (" + keyIdLength
+                        + " bytes that are not 1 to 64 letters, digits, '.', '_' or '-')");
+            }
             byte[] nonce = new byte[NONCE_SIZE];
             bytes.get(position + 1 + keyIdLength, nonce);
             int payloadStart = position + 1 + keyIdLength + NONCE_SIZE;
@@ -124,6 +130,21 @@ public final class BatchUnpacker {
             end = sourceEnd;
             return;
         }
+        long most = mostUnpacked(codec, sourceEnd - sourceStart);
+        if (recordsSize > most) {
+            // Checked before allocating: a damaged size must not cost a reader gigabytes of memory.
+            throw new CorruptLogException(file, filePosition, "the batch says its " + (sourceEnd - sourceStart)
+                    + " bytes of " + codec.configName() + " records unpack to " + recordsSize + " bytes, more than "
+                    + codec.configName() + " can produce from them (" + most + ")");
+        }
+        if (!source.isDirect() && !source.hasArray()) {
+            // A read-only heap buffer: zstd needs an array or direct memory, so the payload is copied once.
+            ByteBuffer copy = ByteBuffer.allocate(sourceEnd - sourceStart);
+            copy.put(0, source, sourceStart, sourceEnd - sourceStart);
+            source = copy;
+            sourceEnd -= sourceStart;
+            sourceStart = 0;
+        }
         unpacked = Buffers.ensure(unpacked, recordsSize, source.isDirect());
         int produced = decompress(codec, source, sourceStart, sourceEnd - sourceStart, recordsSize, file, filePosition);
         if (produced != recordsSize) {
@@ -133,6 +154,15 @@ public final class BatchUnpacker {
         records = unpacked;
         start = 0;
         end = recordsSize;
+    }
+
+    /**
+     * The most bytes {@code codec} can unpack {@code length} bytes to: an LZ4 sequence of at least
+     * one byte yields at most 255 + 15 + 4 bytes per byte, roughly; a zstd block of at least 3 bytes
+     * yields at most 128 KiB.
+     */
+    static long mostUnpacked(Codec codec, int length) {
+        return codec == Codec.LZ4 ? 256L * length + 64 : ((long) length / 3 + 1) * (128 * 1024);
     }
 
     private void decrypt(ByteBuffer bytes, int index, int payloadStart, int batchEnd, String keyId, byte[] nonce,
@@ -148,11 +178,11 @@ public final class BatchUnpacker {
             cipher.doFinal(bytes.duplicate().limit(batchEnd).position(payloadStart), decrypted);
             decrypted.flip();
         } catch (AEADBadTagException e) {
-            throw new EncryptionKeyException(keyId, where(header, file) + " does not decrypt with the key given as '"
+            throw new EncryptionKeyException(keyId, false, where(header, file) + " does not decrypt with the key given as '"
                     + keyId + "': that is not the key it was encrypted with (or the batch was altered and its "
                     + "checksum recomputed). Give the right key under that id", e);
         } catch (GeneralSecurityException e) {
-            throw new EncryptionKeyException(keyId, "Cannot decrypt " + where(header, file) + " with key '" + keyId
+            throw new EncryptionKeyException(keyId, false, "Cannot decrypt " + where(header, file) + " with key '" + keyId
                     + "': " + e.getMessage(), e);
         }
     }
@@ -163,11 +193,11 @@ public final class BatchUnpacker {
             try {
                 key = keys.key(keyId);
             } catch (LogStoreException e) {
-                throw new EncryptionKeyException(keyId, "Cannot read key '" + keyId + "' for " + where(header, file)
+                throw new EncryptionKeyException(keyId, true, "Cannot read key '" + keyId + "' for " + where(header, file)
                         + ": " + e.getMessage(), e);
             }
             if (key == null) {
-                throw new EncryptionKeyException(keyId, where(header, file) + " is encrypted with key '" + keyId
+                throw new EncryptionKeyException(keyId, true, where(header, file) + " is encrypted with key '" + keyId
                         + "', which was not given: give a key file or keystore that holds it (the CLI's --key-file, "
                         + "the connectors' logstore.encryption.key.file)", null);
             }
