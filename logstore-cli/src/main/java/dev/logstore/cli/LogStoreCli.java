@@ -6,9 +6,10 @@ import picocli.CommandLine.Command;
 
 /** The {@code logstore} command. */
 @Command(name = "logstore", mixinStandardHelpOptions = true, versionProvider = CliVersion.class,
-        description = "Inspect, verify, dump, tail, write and salvage LogStore archives.",
+        description = "Inspect, verify, dump, tail, write and salvage LogStore archives, and move consumer groups onto "
+                + "restored topics.",
         subcommands = {StatsCommand.class, DumpCommand.class, VerifyCommand.class, TailCommand.class,
-                AppendCommand.class, CatCommand.class, SalvageCommand.class, KeygenCommand.class,
+                AppendCommand.class, CatCommand.class, SalvageCommand.class, KeygenCommand.class, GroupsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LogStoreCli {
 

@@ -33,16 +33,22 @@ final class ArchivedCluster implements AutoCloseable {
 
     private final Admin admin;
     private final long intervalMillis;
+    /** Snapshots of the consumer groups' offsets; null when they are not taken. */
+    private final GroupSnapshots groups;
+    private final long groupsIntervalMillis;
+    private long groupsTakenAt;
     private final Map<String, Long> checkedAt = new HashMap<>();
     private final Map<String, Boolean> warned = new HashMap<>();
 
-    private ArchivedCluster(Admin admin, long intervalMillis) {
+    private ArchivedCluster(Admin admin, LogStoreSinkConfig config, String ownGroup) {
         this.admin = admin;
-        this.intervalMillis = intervalMillis;
+        this.intervalMillis = config.metadataIntervalMillis();
+        this.groupsIntervalMillis = config.groupsIntervalMillis();
+        this.groups = groupsIntervalMillis > 0 ? new GroupSnapshots(admin, config.archiveRoot(), ownGroup) : null;
     }
 
     /** The cluster the settings name, or null when they name none (then nothing is captured: said once). */
-    static ArchivedCluster connect(LogStoreSinkConfig config) {
+    static ArchivedCluster connect(LogStoreSinkConfig config, String connectorName) {
         Map<String, Object> adminConfig = config.archivedClusterAdminConfig();
         if (adminConfig.isEmpty()) {
             log.info("{} is not set: topic ids, partition counts and configs of the archived topics are not kept with "
@@ -50,7 +56,8 @@ final class ArchivedCluster implements AutoCloseable {
                     + "re-created under the same name is told apart only by its offsets", LogStoreSinkConfig.KAFKA_BOOTSTRAP);
             return null;
         }
-        return new ArchivedCluster(Admin.create(adminConfig), config.metadataIntervalMillis());
+        // Connect names a sink connector's consumer group connect-<connector name>.
+        return new ArchivedCluster(Admin.create(adminConfig), config, "connect-" + connectorName);
     }
 
     /** Checks {@code topic} against its archive now, whenever it was last checked. */
@@ -99,6 +106,21 @@ final class ArchivedCluster implements AutoCloseable {
         }
     }
 
+    /** Takes a snapshot of the consumer groups' offsets on {@code assigned} when the interval has passed. */
+    void snapshotGroupsIfDue(java.util.Collection<org.apache.kafka.common.TopicPartition> assigned) {
+        if (groups != null && System.currentTimeMillis() - groupsTakenAt >= groupsIntervalMillis) {
+            groupsTakenAt = System.currentTimeMillis();
+            groups.snapshot(assigned);
+        }
+    }
+
+    /** Gives back the snapshot partitions of revoked topic partitions. */
+    void release(java.util.Collection<org.apache.kafka.common.TopicPartition> revoked) {
+        if (groups != null) {
+            groups.release(revoked);
+        }
+    }
+
     private TopicMetadata describe(String topic) throws InterruptedException, ExecutionException, TimeoutException {
         TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames()
                 .get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic);
@@ -118,6 +140,9 @@ final class ArchivedCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        if (groups != null) {
+            groups.close();
+        }
         admin.close(java.time.Duration.ofSeconds(5));
     }
 }

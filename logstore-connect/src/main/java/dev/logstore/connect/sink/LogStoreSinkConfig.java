@@ -25,6 +25,7 @@ public final class LogStoreSinkConfig extends AbstractConfig {
     public static final String KAFKA_BOOTSTRAP = "kafka.bootstrap.servers";
     public static final String KAFKA_ADMIN_PREFIX = "kafka.admin.";
     public static final String METADATA_INTERVAL_MS = "kafka.metadata.interval.ms";
+    public static final String GROUPS_INTERVAL_MS = "kafka.groups.interval.ms";
 
     /** The connector-level consumer override that makes the sink see only committed records. */
     public static final String ISOLATION_OVERRIDE = "consumer.override.isolation.level";
@@ -99,7 +100,13 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                 .define(METADATA_INTERVAL_MS, Type.LONG, 300_000L, ConfigDef.Range.atLeast(1000), Importance.LOW,
                         "How often (ms) an archived topic's id, partition count and configs are checked again, besides "
                                 + "when its partitions are assigned.", CLUSTER_GROUP, 2, Width.SHORT,
-                        "Topic metadata interval");
+                        "Topic metadata interval")
+                .define(GROUPS_INTERVAL_MS, Type.LONG, 60_000L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                        "How often (ms) the committed offsets of the consumer groups that read the archived topics "
+                                + "are snapshotted into each store's consumer-groups store (only changes are written), "
+                                + "so that a restore can move each group to where it was at any time "
+                                + "(bin/logstore groups). 0: never. Needs " + KAFKA_BOOTSTRAP + ".", CLUSTER_GROUP, 3,
+                        Width.SHORT, "Consumer group snapshot interval");
         return PackingSettings.defineForWriting(StoreSettings.define(definition));
     }
 
@@ -159,6 +166,10 @@ public final class LogStoreSinkConfig extends AbstractConfig {
         Map<String, Object> admin = new java.util.HashMap<>(originalsWithPrefix(KAFKA_ADMIN_PREFIX));
         admin.put("bootstrap.servers", bootstrap);
         return admin;
+    }
+
+    public long groupsIntervalMillis() {
+        return getLong(GROUPS_INTERVAL_MS);
     }
 
     public long metadataIntervalMillis() {

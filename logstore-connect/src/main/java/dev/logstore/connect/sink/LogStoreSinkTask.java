@@ -114,7 +114,7 @@ public final class LogStoreSinkTask extends SinkTask {
         label = thread.startsWith("task-thread-") ? thread.substring("task-thread-".length())
                 : props.getOrDefault("name", "sink") + "-" + thread;
         writer = new ArchiveWriter("logstore-sink-writer-" + label);
-        cluster = ArchivedCluster.connect(config);
+        cluster = ArchivedCluster.connect(config, connectorName);
         metrics = TaskMetrics.open(context, "sink", TaskMetrics.taskTags(props.getOrDefault("name", "sink")));
         metrics.gauge("records-archived", "Records this task has archived since it started", recordsArchived::get);
         metrics.gauge("bytes-archived", "Key and value bytes this task has archived since it started",
@@ -430,6 +430,7 @@ public final class LogStoreSinkTask extends SinkTask {
             if (cluster != null) {
                 assigned.keySet().stream().map(TopicPartition::topic).distinct().forEach(topic ->
                         cluster.checkIfDue(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic)));
+                cluster.snapshotGroupsIfDue(assigned.keySet());
             }
             writer.drain();
             awaitReported();
@@ -495,6 +496,9 @@ public final class LogStoreSinkTask extends SinkTask {
         }
         keyHashStores.values().removeIf(store -> !store.inUse() && closeQuietly(store));
         kafkaMappedStores.values().removeIf(store -> !store.inUse() && closeQuietly(store));
+        if (cluster != null) {
+            cluster.release(partitions);
+        }
     }
 
     private static boolean closeQuietly(AutoCloseable store) {

@@ -50,6 +50,8 @@ public final class ConnectCluster implements AutoCloseable {
         Properties brokerProps = new Properties();
         brokerProps.put("log.retention.ms", "-1");
         brokerProps.put("auto.create.topics.enable", "false");
+        // Compacted topics get their gaps within a test's time.
+        brokerProps.put("log.cleaner.backoff.ms", "500");
         // One broker: the transaction log (exactly-once source) must fit on it.
         brokerProps.put("transaction.state.log.replication.factor", "1");
         brokerProps.put("transaction.state.log.min.isr", "1");
