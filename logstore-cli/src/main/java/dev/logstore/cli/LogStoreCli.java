@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "Inspect, verify, dump, tail, write and salvage LogStore archives, and move consumer groups onto "
                 + "restored topics.",
         subcommands = {StatsCommand.class, DumpCommand.class, VerifyCommand.class, TailCommand.class,
-                AppendCommand.class, CatCommand.class, SalvageCommand.class, KeygenCommand.class, GroupsCommand.class,
+                AppendCommand.class, CatCommand.class, SalvageCommand.class, KeygenCommand.class, GroupsCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LogStoreCli {
 

@@ -174,6 +174,50 @@ class RestoreIT {
             assertEquals(expected.get(i).timestamp(), received.get(i).timestamp());
         }
         assertTrue(topicEnd > committed.get(committed.size() - 1).offset(), "the topic has markers and gaps");
+
+        String[] report = cli("report", root.resolve(topic).toString(), "--bootstrap-server", bootstrap);
+        assertEquals("0", report[0], "nothing was lost: " + report[1] + report[2]);
+        assertTrue(report[1].contains("accounts-0 offsets 30 to 49: compaction or an aborted transaction"), report[1]);
+        assertTrue(report[1].contains("accounts-0 offsets 61 to 66: compaction or an aborted transaction"), report[1]);
+    }
+
+    /**
+     * report labels the offsets retention deleted before the sink archived them as lost (exit 1),
+     * and the records produced since as not yet archived.
+     */
+    @Test
+    void reportLabelsRecordsDeletedBeforeArchivingAsLostAndNewOnesAsNotYetArchived() throws Exception {
+        String topic = "audit";
+        String bootstrap = cluster.connect.kafka().bootstrapServers();
+        cluster.connect.kafka().createTopic(topic, 1);
+        try (KafkaProducer<byte[], byte[]> producer = cluster.connect.kafka().createProducer(Map.of())) {
+            for (int i = 0; i < 30; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, null, ("entry-" + i).getBytes())).get();
+            }
+        }
+        try (Admin admin = cluster.connect.kafka().createAdminClient()) { // as retention would
+            admin.deleteRecords(Map.of(new TopicPartition(topic, 0),
+                    org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(10))).all().get();
+        }
+        Map<String, String> sink = ConnectCluster.byteConverters();
+        sink.put("connector.class", LogStoreSinkConnector.class.getName());
+        sink.put("topics", topic);
+        sink.put("logstore.dir", root.toString());
+        sink.put("consumer.override.isolation.level", "read_committed");
+        cluster.connect.configureConnector("archive-audit", sink);
+        await(Duration.ofSeconds(90), "the archive of audit", () ->
+                ConnectCluster.archivedNextOffset(root.resolve(topic), 0) == 30);
+        cluster.connect.deleteConnector("archive-audit");
+        try (KafkaProducer<byte[], byte[]> producer = cluster.connect.kafka().createProducer(Map.of())) {
+            for (int i = 30; i < 35; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, null, ("entry-" + i).getBytes())).get();
+            }
+        }
+        String[] report = cli("report", root.resolve(topic).toString(), "--bootstrap-server", bootstrap);
+        assertEquals("1", report[0], report[1] + report[2]);
+        assertTrue(report[1].contains("audit-0 offsets 0 to 9: deleted before archiving"), report[1]);
+        assertTrue(report[1].contains("audit-0 offsets 30 to 34: not yet archived: 5 committed record(s)"), report[1]);
+        assertTrue(report[2].contains("1 range(s) of records were lost"), report[2]);
     }
 
     /** Every committed record of partition 0, from the group's committed offset (or the start without a group). */

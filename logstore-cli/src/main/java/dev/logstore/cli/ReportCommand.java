@@ -1,0 +1,212 @@
+package dev.logstore.cli;
+
+import dev.logstore.KeyProvider;
+import dev.logstore.LogReader;
+import dev.logstore.LogStore;
+import dev.logstore.record.LogRecord;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "report", mixinStandardHelpOptions = true, description = "Compare an archive with its topics as they "
+        + "are now: per partition, the archived offsets against the topic's start and end, every gap labelled "
+        + "(compaction or aborted transaction, deleted before archiving, not yet archived). Exits 1 when records "
+        + "were lost.")
+final class ReportCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "ARCHIVE", description = "A sink's store, or an archive directory of them.")
+    Path path;
+
+    @Option(names = "--bootstrap-server", required = true, paramLabel = "HOST:PORT",
+            description = "The archived cluster.")
+    String bootstrap;
+
+    @Option(names = "--command-config", paramLabel = "FILE",
+            description = "Client settings for that cluster (security and the like), as for Kafka's own tools.")
+    Path commandConfig;
+
+    @Mixin
+    KeyOptions keys = new KeyOptions();
+
+    private int lost;
+
+    @Override
+    public Integer call() throws IOException {
+        List<Path> stores = Stores.find(spec, path);
+        Map<String, Object> config = new HashMap<>();
+        if (commandConfig != null) {
+            Properties properties = new Properties();
+            try (InputStream in = Files.newInputStream(commandConfig)) {
+                properties.load(in);
+            }
+            properties.forEach((k, v) -> config.put(String.valueOf(k), v));
+        }
+        config.put("bootstrap.servers", bootstrap);
+        config.put("isolation.level", "read_committed");
+        config.put("enable.auto.commit", "false");
+        PrintWriter out = spec.commandLine().getOut();
+        KeyProvider provider = keys.provider();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            for (Path storeDir : stores) {
+                String topic = topicOf(storeDir);
+                List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60));
+                LogStore.Builder builder = LogStore.builder(storeDir).readOnly();
+                try (LogStore store = (provider == null ? builder : builder.keys(provider)).open()) {
+                    for (int p = 0; p < store.partitionCount(); p++) {
+                        if (partitions == null || partitions.isEmpty() || p >= partitions.size()) {
+                            out.printf("%s-%d: the topic has no such partition now; archived offsets %d to %d%n", topic,
+                                    p, store.startOffset(p), store.nextOffset(p) - 1);
+                            continue;
+                        }
+                        report(out, store, p, consumer, new TopicPartition(topic, p));
+                    }
+                }
+            }
+        }
+        out.flush();
+        if (lost > 0) {
+            spec.commandLine().getErr().println("logstore: " + lost + " range(s) of records were lost (see above)");
+            return 1;
+        }
+        return 0;
+    }
+
+    /** The topic a store archives: the sink's marker says; else the store's name. */
+    private static String topicOf(Path storeDir) throws IOException {
+        Path marker = storeDir.resolve("sink-archive.properties");
+        if (Files.exists(marker)) {
+            Properties properties = new Properties();
+            try (InputStream in = Files.newInputStream(marker)) {
+                properties.load(in);
+            }
+            String topic = properties.getProperty("topic");
+            if (topic != null) {
+                return topic;
+            }
+        }
+        return storeDir.getFileName().toString();
+    }
+
+    private void report(PrintWriter out, LogStore store, int p, KafkaConsumer<byte[], byte[]> consumer,
+                        TopicPartition tp) {
+        long topicStart = consumer.beginningOffsets(List.of(tp), Duration.ofSeconds(60)).get(tp);
+        long topicEnd = consumer.endOffsets(List.of(tp), Duration.ofSeconds(60)).get(tp);
+        // The archived offsets, as ranges of consecutive offsets.
+        List<long[]> ranges = new ArrayList<>();
+        try (LogReader reader = store.reader(p)) {
+            List<LogRecord> records;
+            while (!(records = reader.poll(10_000, 4 << 20)).isEmpty()) {
+                for (LogRecord record : records) {
+                    long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+                    if (last != null && last[1] + 1 == record.offset()) {
+                        last[1] = record.offset();
+                    } else {
+                        ranges.add(new long[] {record.offset(), record.offset()});
+                    }
+                }
+            }
+        }
+        out.printf("%s: topic offsets %d to %d now; archive holds %s%n", tp, topicStart, topicEnd - 1,
+                ranges.isEmpty() ? "nothing" : "offsets " + ranges.get(0)[0] + " to " + ranges.get(ranges.size() - 1)[1]
+                        + " in " + ranges.size() + " range(s)");
+        long archivedFrom = ranges.isEmpty() ? Math.max(store.nextOffset(p), 0) : ranges.get(0)[0];
+        if (archivedFrom > 0) {
+            if (topicStart >= archivedFrom) {
+                gap(out, tp, 0, archivedFrom - 1, "deleted before archiving: the archive starts at " + archivedFrom
+                        + " and the topic no longer holds these offsets (retention removed them first)", true);
+            } else if (topicStart > 0) {
+                gap(out, tp, 0, topicStart - 1, "deleted before archiving", true);
+                inner(out, consumer, tp, topicStart, archivedFrom - 1, topicStart);
+            } else {
+                inner(out, consumer, tp, 0, archivedFrom - 1, topicStart);
+            }
+        }
+        for (int i = 1; i < ranges.size(); i++) {
+            inner(out, consumer, tp, ranges.get(i - 1)[1] + 1, ranges.get(i)[0] - 1, topicStart);
+        }
+        long archivedTo = ranges.isEmpty() ? store.nextOffset(p) : Math.max(store.nextOffset(p), ranges.get(ranges.size() - 1)[1] + 1);
+        if (topicStart > archivedTo) {
+            gap(out, tp, archivedTo, topicStart - 1, "deleted before archiving: the topic no longer holds them", true);
+            archivedTo = topicStart;
+        }
+        if (topicEnd > archivedTo) {
+            long pending = committedRecords(consumer, tp, archivedTo, topicEnd - 1);
+            gap(out, tp, archivedTo, topicEnd - 1, pending > 0 ? "not yet archived: " + pending + " committed record(s)"
+                    : "no committed record (transaction markers or aborted records): nothing to archive", false);
+        }
+    }
+
+    /** How many committed records the topic holds in {@code [from, to]}. */
+    private static long committedRecords(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long from, long to) {
+        consumer.assign(List.of(tp));
+        consumer.seek(tp, from);
+        long found = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        outer:
+        while (consumer.position(tp, Duration.ofSeconds(60)) <= to && System.nanoTime() < deadline) {
+            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500)).records(tp)) {
+                if (record.offset() > to) {
+                    break outer;
+                }
+                found++;
+            }
+        }
+        return found;
+    }
+
+    /**
+     * A gap between archived records: compaction, an aborted transaction or transaction markers
+     * when the topic holds no committed record there (or no longer holds those offsets), else lost.
+     */
+    private void inner(PrintWriter out, KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long from, long to,
+                       long topicStart) {
+        if (to < from) {
+            return;
+        }
+        if (topicStart > to) {
+            gap(out, tp, from, to, "not in the archive, and the topic no longer holds these offsets: compaction, an "
+                    + "aborted transaction, or records deleted before archiving (cannot be told now)", false);
+            return;
+        }
+        long found = committedRecords(consumer, tp, Math.max(from, topicStart), to);
+        if (found > 0) {
+            gap(out, tp, from, to, "LOST: the topic holds " + found + " committed record(s) here that the archive "
+                    + "lacks", true);
+        } else {
+            gap(out, tp, from, to, "compaction or an aborted transaction (the topic holds no committed record here)",
+                    false);
+        }
+    }
+
+    private void gap(PrintWriter out, TopicPartition tp, long from, long to, String why, boolean loss) {
+        out.printf("  %s offsets %d to %d: %s%n", tp, from, to, why);
+        if (loss) {
+            lost++;
+        }
+    }
+}
