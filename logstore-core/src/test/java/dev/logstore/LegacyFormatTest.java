@@ -58,16 +58,7 @@ class LegacyFormatTest {
     }
 
     private static void assertSame(List<LogRecord> expected, List<LogRecord> actual) {
-        assertEquals(expected.size(), actual.size(), "record count");
-        for (int i = 0; i < expected.size(); i++) {
-            LogRecord e = expected.get(i);
-            LogRecord a = actual.get(i);
-            assertEquals(e.offset(), a.offset(), "offset of record " + i);
-            assertEquals(e.timestamp(), a.timestamp());
-            assertArrayEquals(e.key(), a.key());
-            assertArrayEquals(e.value(), a.value());
-            assertEquals(e.headers(), a.headers());
-        }
+        TestRecords.assertSameRecords(expected, actual);
     }
 
     @Test

@@ -75,6 +75,20 @@ public final class TestRecords {
         return offsets;
     }
 
+    /** Asserts that {@code actual} holds exactly {@code expected}: offsets, timestamps, keys, values, headers. */
+    public static void assertSameRecords(List<LogRecord> expected, List<LogRecord> actual) {
+        assertEquals(expected.size(), actual.size(), "record count");
+        for (int i = 0; i < expected.size(); i++) {
+            LogRecord e = expected.get(i);
+            LogRecord a = actual.get(i);
+            assertEquals(e.offset(), a.offset(), "offset of record " + i);
+            assertEquals(e.timestamp(), a.timestamp(), "timestamp of record " + i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(e.key(), a.key(), "key of record " + i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(e.value(), a.value(), "value of record " + i);
+            assertEquals(e.headers(), a.headers(), "headers of record " + i);
+        }
+    }
+
     /** Reads a whole partition with a fresh reader. */
     public static List<LogRecord> readAll(LogStore store, int partition) {
         List<LogRecord> all = new ArrayList<>();

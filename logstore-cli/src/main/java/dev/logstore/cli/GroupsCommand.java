@@ -1,18 +1,13 @@
 package dev.logstore.cli;
 
 import dev.logstore.LogStore;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -47,13 +42,8 @@ final class GroupsCommand {
                 description = "The topic the store was replayed into.")
         String targetTopic;
 
-        @Option(names = "--bootstrap-server", required = true, paramLabel = "HOST:PORT",
-                description = "The cluster of the target topic.")
-        String bootstrap;
-
-        @Option(names = "--command-config", paramLabel = "FILE",
-                description = "Client settings for that cluster (security and the like), as for Kafka's own tools.")
-        Path commandConfig;
+        @Mixin
+        KafkaClientOptions cluster = new KafkaClientOptions();
 
         @Option(names = "--at", paramLabel = "TIME", description = "The groups' offsets as the snapshots had them at "
                 + "this time (2026-11-28T10:00:00Z or ms since the epoch; default: the newest). Use the time a "
@@ -67,19 +57,7 @@ final class GroupsCommand {
         KeyOptions keys = new KeyOptions();
 
         Map<String, Object> clientConfig() {
-            Map<String, Object> config = new HashMap<>();
-            if (commandConfig != null) {
-                Properties properties = new Properties();
-                try (InputStream in = Files.newInputStream(commandConfig)) {
-                    properties.load(in);
-                } catch (IOException e) {
-                    throw new ParameterException(spec.commandLine(), "cannot read --command-config " + commandConfig
-                            + ": " + e.getMessage());
-                }
-                properties.forEach((k, v) -> config.put(String.valueOf(k), v));
-            }
-            config.put("bootstrap.servers", bootstrap);
-            return config;
+            return cluster.clientConfig();
         }
 
         long atMillis() {

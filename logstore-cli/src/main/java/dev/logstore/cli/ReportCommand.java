@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -41,13 +40,8 @@ final class ReportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ARCHIVE", description = "A sink's store, or an archive directory of them.")
     Path path;
 
-    @Option(names = "--bootstrap-server", required = true, paramLabel = "HOST:PORT",
-            description = "The archived cluster.")
-    String bootstrap;
-
-    @Option(names = "--command-config", paramLabel = "FILE",
-            description = "Client settings for that cluster (security and the like), as for Kafka's own tools.")
-    Path commandConfig;
+    @Mixin
+    KafkaClientOptions cluster = new KafkaClientOptions();
 
     @Mixin
     KeyOptions keys = new KeyOptions();
@@ -57,15 +51,7 @@ final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         List<Path> stores = Stores.find(spec, path);
-        Map<String, Object> config = new HashMap<>();
-        if (commandConfig != null) {
-            Properties properties = new Properties();
-            try (InputStream in = Files.newInputStream(commandConfig)) {
-                properties.load(in);
-            }
-            properties.forEach((k, v) -> config.put(String.valueOf(k), v));
-        }
-        config.put("bootstrap.servers", bootstrap);
+        Map<String, Object> config = cluster.clientConfig();
         config.put("isolation.level", "read_committed");
         config.put("enable.auto.commit", "false");
         PrintWriter out = spec.commandLine().getOut();

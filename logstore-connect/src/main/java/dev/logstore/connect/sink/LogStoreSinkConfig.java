@@ -159,13 +159,8 @@ public final class LogStoreSinkConfig extends AbstractConfig {
 
     /** Admin client settings for the archived cluster; empty when {@link #KAFKA_BOOTSTRAP} is not set. */
     public Map<String, Object> archivedClusterAdminConfig() {
-        String bootstrap = getString(KAFKA_BOOTSTRAP);
-        if (bootstrap == null || bootstrap.isBlank()) {
-            return Map.of();
-        }
-        Map<String, Object> admin = new java.util.HashMap<>(originalsWithPrefix(KAFKA_ADMIN_PREFIX));
-        admin.put("bootstrap.servers", bootstrap);
-        return admin;
+        return dev.logstore.connect.config.AdminClients.config(getString(KAFKA_BOOTSTRAP),
+                originalsWithPrefix(KAFKA_ADMIN_PREFIX));
     }
 
     public long groupsIntervalMillis() {

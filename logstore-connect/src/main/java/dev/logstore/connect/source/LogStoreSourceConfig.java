@@ -345,12 +345,7 @@ public final class LogStoreSourceConfig extends AbstractConfig {
 
     /** Settings for the target admin client, or an empty map when no target cluster is configured. */
     public Map<String, Object> targetAdminConfig() {
-        String bootstrap = getString(TARGET_BOOTSTRAP);
-        if (bootstrap == null || bootstrap.isBlank()) {
-            return Map.of();
-        }
-        Map<String, Object> admin = new java.util.HashMap<>(originalsWithPrefix(TARGET_ADMIN_PREFIX));
-        admin.put("bootstrap.servers", bootstrap);
-        return admin;
+        return dev.logstore.connect.config.AdminClients.config(getString(TARGET_BOOTSTRAP),
+                originalsWithPrefix(TARGET_ADMIN_PREFIX));
     }
 }
