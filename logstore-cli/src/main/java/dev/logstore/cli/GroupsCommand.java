@@ -78,6 +78,15 @@ final class GroupsCommand {
                 throw new ParameterException(spec.commandLine(), store + " is not a LogStore store; give the "
                         + "archived topic's store, e.g. <archive>/<topic>");
             }
+            try {
+                if (ReportCommand.keyHashArchive(store)) {
+                    throw new ParameterException(spec.commandLine(), store + " was archived with key-hash mapping: its "
+                            + "offsets are not the topic's, so consumer groups cannot be moved by them");
+                }
+            } catch (java.io.IOException e) {
+                throw new ParameterException(spec.commandLine(), "cannot read " + store + "'s sink marker: "
+                        + e.getMessage());
+            }
             if (!LogStore.isStore(store.resolve(GroupTranslation.SNAPSHOTS))) {
                 throw new ParameterException(spec.commandLine(), store + " holds no consumer group snapshots ("
                         + GroupTranslation.SNAPSHOTS + "): the sink takes them when given the archived cluster's "

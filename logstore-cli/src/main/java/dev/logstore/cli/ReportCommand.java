@@ -59,6 +59,11 @@ final class ReportCommand implements Callable<Integer> {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             for (Path storeDir : stores) {
+                if (keyHashArchive(storeDir)) {
+                    out.printf("%s: archived with key-hash mapping, whose offsets are not the topic's: not compared%n",
+                            storeDir.getFileName());
+                    continue;
+                }
                 String topic = topicOf(storeDir);
                 List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60));
                 LogStore.Builder builder = LogStore.builder(storeDir).readOnly();
@@ -80,6 +85,19 @@ final class ReportCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /** True when the sink archived the store with key-hash mapping (offsets of its own, not the topic's). */
+    static boolean keyHashArchive(Path storeDir) throws IOException {
+        Path marker = storeDir.resolve("sink-archive.properties");
+        if (!Files.exists(marker)) {
+            return false;
+        }
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(marker)) {
+            properties.load(in);
+        }
+        return "key-hash".equalsIgnoreCase(properties.getProperty("mapping", ""));
     }
 
     /** The topic a store archives: the sink's marker says; else the store's name. */
