@@ -35,6 +35,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 final class GroupTranslation {
 
+    /** How long one request to the cluster may take: an unreachable cluster is said so, not waited for. */
+    static final java.time.Duration TIMEOUT = java.time.Duration.ofSeconds(15);
+
+
     /** The sink's snapshots' store, inside the archived topic's store. */
     static final String SNAPSHOTS = "consumer-groups";
 
@@ -90,6 +94,7 @@ final class GroupTranslation {
         config.put("isolation.level", "read_committed");
         config.put("enable.auto.commit", "false");
         config.put("max.poll.records", "5000");
+        config.put("allow.auto.create.topics", "false"); // a plan changes nothing, not even by a typo
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             for (Map.Entry<Integer, TreeSet<Long>> entry : needed.entrySet()) {
@@ -116,8 +121,13 @@ final class GroupTranslation {
      */
     private static Map<Long, long[]> align(LogStore archive, int partition, TreeSet<Long> offsets,
                                            KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp) {
+        List<org.apache.kafka.common.PartitionInfo> partitions = consumer.partitionsFor(tp.topic(), TIMEOUT);
+        if (partitions == null || partitions.isEmpty()) {
+            throw new IllegalArgumentException("the target topic " + tp.topic() + " does not exist: replay the archive "
+                    + "into it first (or check its name)");
+        }
         consumer.assign(List.of(tp));
-        Map<TopicPartition, Long> ends = consumer.endOffsets(List.of(tp), Duration.ofSeconds(60));
+        Map<TopicPartition, Long> ends = consumer.endOffsets(List.of(tp), TIMEOUT);
         if (ends.get(tp) == null) {
             throw new IllegalArgumentException("the target topic " + tp.topic() + " has no partition " + partition);
         }
@@ -126,7 +136,7 @@ final class GroupTranslation {
         Deque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
         Map<Long, long[]> result = new TreeMap<>();
         long lastTarget = -1;
-        long nextTarget = consumer.position(tp, Duration.ofSeconds(60));
+        long nextTarget = consumer.position(tp, TIMEOUT);
         try (LogReader reader = archive.reader(partition)) {
             Deque<LogRecord> archived = new ArrayDeque<>();
             for (long offset : offsets) {
@@ -164,7 +174,7 @@ final class GroupTranslation {
                                                              Deque<ConsumerRecord<byte[], byte[]>> pending,
                                                              long targetEnd) {
         while (pending.isEmpty()) {
-            if (consumer.position(tp, Duration.ofSeconds(60)) >= targetEnd) {
+            if (consumer.position(tp, TIMEOUT) >= targetEnd) {
                 return null;
             }
             consumer.poll(Duration.ofMillis(500)).records(tp).forEach(pending::add);
@@ -173,8 +183,10 @@ final class GroupTranslation {
     }
 
     private static void check(LogRecord archived, ConsumerRecord<byte[], byte[]> target, TopicPartition tp) {
+        // A topic of LogAppendTime stamps records when they arrive: only a CreateTime timestamp is the archive's.
+        boolean stamped = target.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME;
         if (!Arrays.equals(archived.key(), target.key()) || !Arrays.equals(archived.value(), target.value())
-                || archived.timestamp() != target.timestamp()) {
+                || (!stamped && archived.timestamp() != target.timestamp())) {
             throw new IllegalArgumentException(tp + " does not hold the archive's records in order from its start: "
                     + "archived offset " + archived.offset() + " and target offset " + target.offset() + " differ (key, "
                     + "value or timestamp). Groups can be moved only onto a topic that a replay from the archive's "

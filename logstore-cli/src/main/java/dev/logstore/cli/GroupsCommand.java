@@ -95,12 +95,20 @@ final class GroupsCommand {
             long time = atMillis();
             Map<String, Map<Integer, Long>> snapshot = GroupTranslation.snapshot(store, time, Set.copyOf(groups),
                     keys.provider());
+            if (snapshot.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "no consumer group has offsets in the snapshots"
+                        + (groups.isEmpty() ? "" : " named " + groups) + (at == null ? "" : " at or before " + at)
+                        + ": check --group and --at (the first snapshot is taken once the sink runs with "
+                        + "kafka.bootstrap.servers)");
+            }
             LogStore.Builder builder = LogStore.builder(store).readOnly();
             dev.logstore.KeyProvider provider = keys.provider();
             try (LogStore archive = (provider == null ? builder : builder.keys(provider)).open()) {
                 return GroupTranslation.translate(archive, snapshot, targetTopic, clientConfig());
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                throw cluster.unreachable(e);
             }
         }
     }

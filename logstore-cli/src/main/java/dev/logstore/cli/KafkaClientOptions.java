@@ -25,6 +25,13 @@ final class KafkaClientOptions {
             description = "Client settings for that cluster (security and the like), as for Kafka's own tools.")
     Path commandConfig;
 
+    /** A usage error for a cluster that did not answer. */
+    ParameterException unreachable(RuntimeException e) {
+        return new ParameterException(spec.commandLine(), "no answer from the Kafka cluster at " + bootstrap
+                + " within 15 s (" + e.getMessage() + "): check --bootstrap-server and, for a secured cluster, "
+                + "--command-config");
+    }
+
     /** The client settings: the file's, then the bootstrap servers; a usage error when the file cannot be read. */
     Map<String, Object> clientConfig() {
         Map<String, Object> config = new HashMap<>();
@@ -40,8 +47,8 @@ final class KafkaClientOptions {
         }
         config.put("bootstrap.servers", bootstrap);
         // A cluster that cannot be reached is said so within a minute, not waited for forever.
-        config.putIfAbsent("default.api.timeout.ms", "60000");
-        config.putIfAbsent("request.timeout.ms", "30000");
+        config.putIfAbsent("default.api.timeout.ms", "15000");
+        config.putIfAbsent("request.timeout.ms", "15000");
         return config;
     }
 }

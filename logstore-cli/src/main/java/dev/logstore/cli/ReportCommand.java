@@ -34,6 +34,10 @@ import picocli.CommandLine.Spec;
         + "were lost.")
 final class ReportCommand implements Callable<Integer> {
 
+    /** How long one request to the cluster may take: an unreachable cluster is said so, not waited for. */
+    static final java.time.Duration TIMEOUT = java.time.Duration.ofSeconds(15);
+
+
     @Spec
     CommandSpec spec;
 
@@ -54,30 +58,14 @@ final class ReportCommand implements Callable<Integer> {
         Map<String, Object> config = cluster.clientConfig();
         config.put("isolation.level", "read_committed");
         config.put("enable.auto.commit", "false");
+        config.put("allow.auto.create.topics", "false");
         PrintWriter out = spec.commandLine().getOut();
         KeyProvider provider = keys.provider();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
-            for (Path storeDir : stores) {
-                if (keyHashArchive(storeDir)) {
-                    out.printf("%s: archived with key-hash mapping, whose offsets are not the topic's: not compared%n",
-                            storeDir.getFileName());
-                    continue;
-                }
-                String topic = topicOf(storeDir);
-                List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(60));
-                LogStore.Builder builder = LogStore.builder(storeDir).readOnly();
-                try (LogStore store = (provider == null ? builder : builder.keys(provider)).open()) {
-                    for (int p = 0; p < store.partitionCount(); p++) {
-                        if (partitions == null || partitions.isEmpty() || p >= partitions.size()) {
-                            out.printf("%s-%d: the topic has no such partition now; archived offsets %d to %d%n", topic,
-                                    p, store.startOffset(p), store.nextOffset(p) - 1);
-                            continue;
-                        }
-                        report(out, store, p, consumer, new TopicPartition(topic, p));
-                    }
-                }
-            }
+            reportAll(out, stores, consumer, provider);
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            throw cluster.unreachable(e);
         }
         out.flush();
         if (lost > 0) {
@@ -85,6 +73,30 @@ final class ReportCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    private void reportAll(PrintWriter out, List<Path> stores, KafkaConsumer<byte[], byte[]> consumer,
+                           KeyProvider provider) throws IOException {
+        for (Path storeDir : stores) {
+            if (keyHashArchive(storeDir)) {
+                out.printf("%s: archived with key-hash mapping, whose offsets are not the topic's: not compared%n",
+                        storeDir.getFileName());
+                continue;
+            }
+            String topic = topicOf(storeDir);
+            List<PartitionInfo> partitions = consumer.partitionsFor(topic, TIMEOUT);
+            LogStore.Builder builder = LogStore.builder(storeDir).readOnly();
+            try (LogStore store = (provider == null ? builder : builder.keys(provider)).open()) {
+                for (int p = 0; p < store.partitionCount(); p++) {
+                    if (partitions == null || partitions.isEmpty() || p >= partitions.size()) {
+                        out.printf("%s-%d: the topic has no such partition now; archived offsets %d to %d%n", topic,
+                                p, store.startOffset(p), store.nextOffset(p) - 1);
+                        continue;
+                    }
+                    report(out, store, p, consumer, new TopicPartition(topic, p));
+                }
+            }
+        }
     }
 
     /** True when the sink archived the store with key-hash mapping (offsets of its own, not the topic's). */
@@ -118,8 +130,8 @@ final class ReportCommand implements Callable<Integer> {
 
     private void report(PrintWriter out, LogStore store, int p, KafkaConsumer<byte[], byte[]> consumer,
                         TopicPartition tp) {
-        long topicStart = consumer.beginningOffsets(List.of(tp), Duration.ofSeconds(60)).get(tp);
-        long topicEnd = consumer.endOffsets(List.of(tp), Duration.ofSeconds(60)).get(tp);
+        long topicStart = consumer.beginningOffsets(List.of(tp), TIMEOUT).get(tp);
+        long topicEnd = consumer.endOffsets(List.of(tp), TIMEOUT).get(tp);
         // The archived offsets, as ranges of consecutive offsets.
         List<long[]> ranges = new ArrayList<>();
         try (LogReader reader = store.reader(p)) {
@@ -170,9 +182,9 @@ final class ReportCommand implements Callable<Integer> {
         consumer.assign(List.of(tp));
         consumer.seek(tp, from);
         long found = 0;
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
         outer:
-        while (consumer.position(tp, Duration.ofSeconds(60)) <= to && System.nanoTime() < deadline) {
+        while (consumer.position(tp, TIMEOUT) <= to && System.nanoTime() < deadline) {
             for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500)).records(tp)) {
                 if (record.offset() > to) {
                     break outer;

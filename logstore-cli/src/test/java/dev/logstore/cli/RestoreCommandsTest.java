@@ -39,4 +39,48 @@ class RestoreCommandsTest {
         assertEquals(2, badTime.code());
         assertTrue(badTime.err().contains("not a LogStore store"), badTime.err());
     }
+
+    /** An archive of 10 records on partition 0 and one snapshot: group billing at 5, taken at t=1000. */
+    private Path archiveWithASnapshot() {
+        Path store = dir.resolve("snapshotted");
+        try (LogStore archive = LogStore.builder(store).partitions(1).open()) {
+            java.util.List<dev.logstore.record.Record> records = new java.util.ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                records.add(dev.logstore.record.Record.of(("k" + i).getBytes(), ("v" + i).getBytes(), 1000 + i));
+            }
+            archive.append(0, records);
+        }
+        try (LogStore snapshots = LogStore.builder(store.resolve("consumer-groups")).partitions(1).open()) {
+            snapshots.append(0, java.util.List.of(dev.logstore.record.Record.of("billing".getBytes(), "5".getBytes(),
+                    1000)));
+        }
+        return store;
+    }
+
+    /** --at before the first snapshot, or a --group the snapshots do not know: nothing to move, and said so. */
+    @Test
+    void applyWithNothingToMoveFailsSayingWhy() {
+        Path store = archiveWithASnapshot();
+        Run early = run("groups", "apply", store.toString(), "--target-topic", "orders.restored",
+                "--bootstrap-server", "127.0.0.1:1", "--at", "999");
+        assertEquals(2, early.code(), early.out());
+        assertTrue(early.err().contains("no consumer group has offsets") && early.err().contains("--at"), early.err());
+        Run typo = run("groups", "apply", store.toString(), "--target-topic", "orders.restored",
+                "--bootstrap-server", "127.0.0.1:1", "--group", "biling");
+        assertEquals(2, typo.code(), typo.out());
+        assertTrue(typo.err().contains("[biling]"), typo.err());
+    }
+
+    /** A cluster that does not answer is said so, naming it, within seconds rather than a minute. */
+    @Test
+    void anUnreachableClusterIsReportedNamingIt() {
+        Path store = archiveWithASnapshot();
+        long started = System.nanoTime();
+        Run run = run("groups", "plan", store.toString(), "--target-topic", "orders.restored",
+                "--bootstrap-server", "127.0.0.1:1");
+        long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+        assertEquals(2, run.code(), run.out());
+        assertTrue(run.err().contains("127.0.0.1:1"), run.err());
+        assertTrue(seconds < 40, "took " + seconds + " s");
+    }
 }

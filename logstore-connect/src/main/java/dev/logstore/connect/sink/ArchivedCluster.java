@@ -44,7 +44,8 @@ final class ArchivedCluster implements AutoCloseable {
         this.admin = admin;
         this.intervalMillis = config.metadataIntervalMillis();
         this.groupsIntervalMillis = config.groupsIntervalMillis();
-        this.groups = groupsIntervalMillis > 0 ? new GroupSnapshots(admin, config.archiveRoot(), ownGroup) : null;
+        this.groups = groupsIntervalMillis > 0 ? new GroupSnapshots(admin, config.archiveRoot(), ownGroup,
+                builder -> dev.logstore.connect.config.PackingSettings.applyForWriting(config, builder)) : null;
     }
 
     /** The cluster the settings name, or null when they name none (then nothing is captured: said once). */
@@ -56,8 +57,10 @@ final class ArchivedCluster implements AutoCloseable {
                     + "re-created under the same name is told apart only by its offsets", LogStoreSinkConfig.KAFKA_BOOTSTRAP);
             return null;
         }
-        // Connect names a sink connector's consumer group connect-<connector name>.
-        return new ArchivedCluster(Admin.create(adminConfig), config, "connect-" + connectorName);
+        // Connect names a sink connector's consumer group connect-<connector name>, unless overridden.
+        Object override = config.originals().get("consumer.override.group.id");
+        String ownGroup = override != null ? String.valueOf(override) : "connect-" + connectorName;
+        return new ArchivedCluster(Admin.create(adminConfig), config, ownGroup);
     }
 
     /** Checks {@code topic} against its archive now, whenever it was last checked. */
@@ -77,7 +80,14 @@ final class ArchivedCluster implements AutoCloseable {
             return;
         }
         warned.remove(topic);
-        TopicMetadata kept = TopicMetadata.read(storeDir);
+        TopicMetadata kept;
+        try {
+            kept = TopicMetadata.read(storeDir);
+        } catch (ConnectException e) {
+            // Only a record of what the cluster said: written again below from what it says now.
+            log.warn("{}; writing it again", e.getMessage());
+            kept = null;
+        }
         if (kept != null && !kept.topicId().equals(now.topicId())) {
             throw new ConnectException("Topic " + topic + " is not the topic archived in " + storeDir + ": its id is "
                     + now.topicId() + ", the archive's " + kept.topicId() + ". It was deleted and re-created, and its "

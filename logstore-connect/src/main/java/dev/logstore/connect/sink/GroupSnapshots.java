@@ -46,10 +46,17 @@ final class GroupSnapshots implements AutoCloseable {
     /** The newest offset written per topic partition and group, so only changes are written. */
     private final Map<TopicPartition, Map<String, Long>> written = new HashMap<>();
 
-    GroupSnapshots(Admin admin, Path root, String ownGroup) {
+    private final java.util.function.UnaryOperator<LogStore.Builder> settings;
+
+    /**
+     * @param settings applied to the snapshots' store as to the archive (compression, encryption:
+     *                 group names and offsets are kept as the records are)
+     */
+    GroupSnapshots(Admin admin, Path root, String ownGroup, java.util.function.UnaryOperator<LogStore.Builder> settings) {
         this.admin = admin;
         this.root = root;
         this.ownGroup = ownGroup;
+        this.settings = settings;
     }
 
     /** Takes one snapshot of the groups' offsets on {@code assigned}; failures are logged, never thrown. */
@@ -59,35 +66,59 @@ final class GroupSnapshots implements AutoCloseable {
         }
         Map<TopicPartition, Map<String, Long>> now = new HashMap<>();
         assigned.forEach(tp -> now.put(tp, new HashMap<>()));
+        Set<String> unknown = new HashSet<>(); // groups whose offsets could not be read this time: left as they were
+        Collection<ConsumerGroupListing> groups;
         try {
-            Collection<ConsumerGroupListing> groups = admin.listConsumerGroups().all().get(TIMEOUT_SECONDS,
-                    TimeUnit.SECONDS);
-            for (ConsumerGroupListing group : groups) {
-                if (group.groupId().equals(ownGroup)) {
-                    continue; // the sink's own progress is the archive itself
-                }
-                Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group.groupId())
-                        .partitionsToOffsetAndMetadata().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                offsets.forEach((tp, offset) -> {
-                    Map<String, Long> byGroup = now.get(tp);
-                    if (byGroup != null && offset != null) {
-                        byGroup.put(group.groupId(), offset.offset());
-                    }
-                });
-            }
+            groups = admin.listConsumerGroups().all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         } catch (Exception e) {
-            log.warn("Cannot read the consumer groups' offsets on the archived cluster ({}): tried again at the next "
-                    + "snapshot", e.getMessage());
+            log.warn("Cannot list the consumer groups on the archived cluster ({}): tried again at the next snapshot",
+                    e.getMessage());
             return;
+        }
+        for (ConsumerGroupListing group : groups) {
+            if (group.groupId().equals(ownGroup)) {
+                continue; // the sink's own progress is the archive itself
+            }
+            Map<TopicPartition, OffsetAndMetadata> offsets;
+            try {
+                offsets = admin.listConsumerGroupOffsets(group.groupId()).partitionsToOffsetAndMetadata()
+                        .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                // One group (not authorized, deleted meanwhile, a slow coordinator) holds no other back.
+                log.debug("Cannot read the offsets of group {}: {}", group.groupId(), e.getMessage());
+                unknown.add(group.groupId());
+                continue;
+            }
+            offsets.forEach((tp, offset) -> {
+                Map<String, Long> byGroup = now.get(tp);
+                if (byGroup != null && offset != null) {
+                    byGroup.put(group.groupId(), offset.offset());
+                }
+            });
         }
         long time = System.currentTimeMillis();
         Set<LogStore> touched = new HashSet<>();
         for (Map.Entry<TopicPartition, Map<String, Long>> entry : now.entrySet()) {
             TopicPartition tp = entry.getKey();
-            Map<String, Long> before = written.getOrDefault(tp, Map.of());
+            Map<String, Long> before;
+            try {
+                before = written(tp);
+            } catch (LogStoreException | IllegalArgumentException e) {
+                log.warn("{}: cannot read the consumer groups' offsets kept so far ({}): tried again at the next "
+                        + "snapshot", tp, e.getMessage());
+                continue;
+            }
+            unknown.forEach(group -> {
+                if (before.containsKey(group)) {
+                    entry.getValue().putIfAbsent(group, before.get(group));
+                }
+            });
             List<Record> changes = new ArrayList<>();
             entry.getValue().forEach((group, offset) -> {
                 if (!offset.equals(before.get(group))) {
@@ -119,11 +150,40 @@ final class GroupSnapshots implements AutoCloseable {
         }
     }
 
+    /**
+     * The newest offset kept per group for {@code tp}: read back from the snapshots' partition
+     * when this task takes it (after a restart or a rebalance), so that a group gone meanwhile is
+     * marked gone.
+     */
+    private Map<String, Long> written(TopicPartition tp) {
+        Map<String, Long> kept = written.get(tp);
+        if (kept != null) {
+            return kept;
+        }
+        LogStore store = store(tp);
+        kept = new HashMap<>();
+        try (dev.logstore.LogReader reader = store.reader(tp.partition())) {
+            List<dev.logstore.record.LogRecord> records;
+            while (!(records = reader.poll(10_000, 1 << 20)).isEmpty()) {
+                for (dev.logstore.record.LogRecord record : records) {
+                    String group = new String(record.key(), StandardCharsets.UTF_8);
+                    if (record.value() == null) {
+                        kept.remove(group);
+                    } else {
+                        kept.put(group, Long.parseLong(new String(record.value(), StandardCharsets.UTF_8)));
+                    }
+                }
+            }
+        }
+        written.put(tp, kept);
+        return kept;
+    }
+
     private LogStore store(TopicPartition tp) {
         LogStore store = stores.get(tp.topic());
         if (store == null) {
             Path dir = dev.logstore.connect.config.ArchivePaths.storeDirectory(root, tp.topic()).resolve(DIRECTORY);
-            store = LogStore.builder(dir).partitions(tp.partition() + 1).growPartitions()
+            store = settings.apply(LogStore.builder(dir)).partitions(tp.partition() + 1).growPartitions()
                     .ownedPartitions(Set.of()).durability(Durability.onFlush())
                     .threadName("logstore-groups-" + tp.topic()).open();
             stores.put(tp.topic(), store);

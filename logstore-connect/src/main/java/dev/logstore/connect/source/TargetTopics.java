@@ -45,7 +45,14 @@ final class TargetTopics {
         Map<String, TopicMetadata> archived = new HashMap<>();
         new java.util.TreeMap<>(stores).forEach((store, partitions) -> {
             String target = config.targetTopic(store);
-            TopicMetadata metadata = TopicMetadata.read(ArchivePaths.storeDirectory(config.archiveRoot(), store));
+            TopicMetadata metadata;
+            try {
+                metadata = TopicMetadata.read(ArchivePaths.storeDirectory(config.archiveRoot(), store));
+            } catch (ConnectException e) {
+                log.warn("{}; {} is created with the store's partition count and no archived configs", e.getMessage(),
+                        target);
+                metadata = null;
+            }
             int count = metadata == null ? partitions : Math.max(partitions, metadata.partitions());
             needed.merge(target, count, Math::max);
             if (metadata != null && archived.putIfAbsent(target, metadata) != null
@@ -100,8 +107,13 @@ final class TargetTopics {
             Thread.currentThread().interrupt();
             throw new ConnectException("Interrupted while preparing target topics", e);
         } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new ConnectException("Cannot prepare the target topics " + needed.keySet() + " on "
-                    + adminConfig.get("bootstrap.servers") + ": " + (e.getCause() == null ? e : e.getCause()), e);
+                    + adminConfig.get("bootstrap.servers") + ": " + cause
+                    + (cause instanceof org.apache.kafka.common.errors.InvalidConfigurationException
+                    ? ". A config of the archived topic that the target refuses can be left out with "
+                    + LogStoreSourceConfig.TARGET_CONFIGS_EXCLUDE + " (or all of them with "
+                    + LogStoreSourceConfig.TARGET_CONFIGS_COPY + "=false)" : ""), e);
         }
     }
 

@@ -220,6 +220,62 @@ class RestoreIT {
         assertTrue(report[2].contains("1 range(s) of records were lost"), report[2]);
     }
 
+    /**
+     * A topic of LogAppendTime (copied to the restored topic, whose broker restamps every record):
+     * the group is still moved, aligned by key and value; and a target topic that does not exist
+     * is said so, and not created by asking.
+     */
+    @Test
+    void groupsOfALogAppendTimeTopicAreMovedAndAMissingTargetIsNotCreated() throws Exception {
+        String topic = "stamped";
+        String bootstrap = cluster.connect.kafka().bootstrapServers();
+        cluster.connect.kafka().createTopic(topic, 1, 1, Map.of("message.timestamp.type", "LogAppendTime"));
+        try (KafkaProducer<byte[], byte[]> producer = cluster.connect.kafka().createProducer(Map.of())) {
+            for (int i = 0; i < 20; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, ("k" + i).getBytes(), ("v" + i).getBytes())).get();
+            }
+        }
+        try (Admin admin = cluster.connect.kafka().createAdminClient()) {
+            admin.alterConsumerGroupOffsets("stamped-readers", Map.of(new TopicPartition(topic, 0),
+                    new OffsetAndMetadata(10))).all().get();
+        }
+        Map<String, String> sink = ConnectCluster.byteConverters();
+        sink.put("connector.class", LogStoreSinkConnector.class.getName());
+        sink.put("topics", topic);
+        sink.put("logstore.dir", root.toString());
+        sink.put("consumer.override.isolation.level", "read_committed");
+        sink.put("kafka.bootstrap.servers", bootstrap);
+        sink.put("kafka.groups.interval.ms", "1000");
+        cluster.connect.configureConnector("archive-stamped", sink);
+        await(Duration.ofSeconds(90), "the archive", () -> ConnectCluster.archivedNextOffset(root.resolve(topic), 0) == 20);
+        await(Duration.ofSeconds(60), "a snapshot", () -> LogStore.isStore(root.resolve(topic).resolve("consumer-groups")));
+        cluster.connect.deleteConnector("archive-stamped");
+
+        String[] missing = cli("groups", "plan", root.resolve(topic).toString(), "--target-topic", topic + ".restord",
+                "--bootstrap-server", bootstrap);
+        assertEquals("2", missing[0], missing[1]);
+        assertTrue(missing[2].contains("does not exist"), missing[2]);
+        try (Admin admin = cluster.connect.kafka().createAdminClient()) {
+            assertTrue(!admin.listTopics().names().get().contains(topic + ".restord"), "plan created the topic");
+        }
+
+        Map<String, String> source = ConnectCluster.byteConverters();
+        source.put("connector.class", LogStoreSourceConnector.class.getName());
+        source.put("logstore.dir", root.toString());
+        source.put("logstore.stores", topic);
+        source.put("topic.format", "${topic}.restored");
+        source.put("replay.end", "snapshot");
+        source.put("exactly.once.support", "required");
+        source.put("target.bootstrap.servers", bootstrap);
+        cluster.connect.configureConnector("restore-stamped", source);
+        await(Duration.ofSeconds(90), "the restore", () -> cluster.recordCount(topic + ".restored", 1) == 20);
+        cluster.connect.deleteConnector("restore-stamped");
+        String[] plan = cli("groups", "plan", root.resolve(topic).toString(), "--target-topic", topic + ".restored",
+                "--bootstrap-server", bootstrap);
+        assertEquals("0", plan[0], plan[1] + plan[2]);
+        assertTrue(plan[1].matches("(?s).*stamped-readers\\s+0\\s+10\\s+10.*"), plan[1]);
+    }
+
     /** Every committed record of partition 0, from the group's committed offset (or the start without a group). */
     private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, String group, String bootstrap) {
         Map<String, Object> props = new java.util.HashMap<>();
