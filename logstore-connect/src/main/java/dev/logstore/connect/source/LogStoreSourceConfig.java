@@ -40,6 +40,8 @@ public final class LogStoreSourceConfig extends AbstractConfig {
     public static final String TARGET_ADMIN_PREFIX = "target.admin.";
     public static final String TARGET_CONFIGS_COPY = "target.configs.copy";
     public static final String TARGET_CONFIGS_EXCLUDE = "target.configs.exclude";
+    static final String DEFAULT_CONFIGS_EXCLUDED = "retention.ms,local.retention.ms,message.timestamp.before.max.ms,"
+            + "message.timestamp.difference.max.ms";
     public static final String REPLAY_PLAN_DIR = "replay.plan.dir";
     public static final String ON_REMOVED_RECORDS = "replay.on.removed.records";
 
@@ -257,14 +259,15 @@ public final class LogStoreSourceConfig extends AbstractConfig {
                 .define(TARGET_CONFIGS_COPY, Type.BOOLEAN, true, Importance.MEDIUM,
                         "Create missing target topics with the configs the archived topic had (kept by the sink when "
                                 + "it was given the archived cluster's kafka.bootstrap.servers), so that, say, a "
-                                + "compacted topic comes back compacted. Settings prefixed 'target.topic.' override "
-                                + "them (e.g. target.topic.retention.ms=-1, so that old records replayed are not "
-                                + "deleted at once by the archived topic's retention).",
+                                + "compacted topic comes back compacted (except those of " + TARGET_CONFIGS_EXCLUDE
+                                + "). Settings prefixed 'target.topic.' override them.",
                         GROUP_TARGET, ++target, Width.SHORT, "Copy topic configs")
-                .define(TARGET_CONFIGS_EXCLUDE, Type.LIST, "", Importance.LOW,
-                        "Configs of the archived topic not to copy to new target topics (e.g. "
-                                + "min.insync.replicas,retention.ms).", GROUP_TARGET, ++target, Width.LONG,
-                        "Topic configs not copied");
+                .define(TARGET_CONFIGS_EXCLUDE, Type.LIST, DEFAULT_CONFIGS_EXCLUDED, Importance.LOW,
+                        "Configs of the archived topic not to copy to new target topics. By default those that "
+                                + "would delete or refuse replayed records for their age: a replay writes old records "
+                                + "with their own timestamps, which the archived topic's retention would delete at "
+                                + "once (set target.topic.retention.ms to choose the restored topic's retention).",
+                        GROUP_TARGET, ++target, Width.LONG, "Topic configs not copied");
         return PackingSettings.defineKeys(definition, 0);
     }
 
