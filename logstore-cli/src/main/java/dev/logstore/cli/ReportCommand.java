@@ -99,33 +99,26 @@ final class ReportCommand implements Callable<Integer> {
         }
     }
 
+    /** The sink's marker of a store ({@code sink-archive.properties}: topic, mapping); empty when it has none. */
+    private static Properties sinkMarker(Path storeDir) throws IOException {
+        Properties properties = new Properties();
+        Path marker = storeDir.resolve("sink-archive.properties");
+        if (Files.exists(marker)) {
+            try (InputStream in = Files.newInputStream(marker)) {
+                properties.load(in);
+            }
+        }
+        return properties;
+    }
+
     /** True when the sink archived the store with key-hash mapping (offsets of its own, not the topic's). */
     static boolean keyHashArchive(Path storeDir) throws IOException {
-        Path marker = storeDir.resolve("sink-archive.properties");
-        if (!Files.exists(marker)) {
-            return false;
-        }
-        Properties properties = new Properties();
-        try (InputStream in = Files.newInputStream(marker)) {
-            properties.load(in);
-        }
-        return "key-hash".equalsIgnoreCase(properties.getProperty("mapping", ""));
+        return "key-hash".equalsIgnoreCase(sinkMarker(storeDir).getProperty("mapping", ""));
     }
 
     /** The topic a store archives: the sink's marker says; else the store's name. */
     private static String topicOf(Path storeDir) throws IOException {
-        Path marker = storeDir.resolve("sink-archive.properties");
-        if (Files.exists(marker)) {
-            Properties properties = new Properties();
-            try (InputStream in = Files.newInputStream(marker)) {
-                properties.load(in);
-            }
-            String topic = properties.getProperty("topic");
-            if (topic != null) {
-                return topic;
-            }
-        }
-        return storeDir.getFileName().toString();
+        return sinkMarker(storeDir).getProperty("topic", storeDir.getFileName().toString());
     }
 
     private void report(PrintWriter out, LogStore store, int p, KafkaConsumer<byte[], byte[]> consumer,

@@ -56,6 +56,33 @@ class RestoreIT {
         }
     }
 
+    /** A sink archiving {@code topic}; with {@code keepMetadata}, also its topic's metadata and group snapshots every second. */
+    private static Map<String, String> sinkConfig(String topic, boolean keepMetadata) {
+        Map<String, String> sink = ConnectCluster.byteConverters();
+        sink.put("connector.class", LogStoreSinkConnector.class.getName());
+        sink.put("topics", topic);
+        sink.put("logstore.dir", root.toString());
+        sink.put("consumer.override.isolation.level", "read_committed");
+        if (keepMetadata) {
+            sink.put("kafka.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
+            sink.put("kafka.groups.interval.ms", "1000");
+        }
+        return sink;
+    }
+
+    /** A source replaying the store of {@code topic} into {@code <topic>.restored}, exactly once, to its snapshot end. */
+    private static Map<String, String> restoreConfig(String topic) {
+        Map<String, String> source = ConnectCluster.byteConverters();
+        source.put("connector.class", LogStoreSourceConnector.class.getName());
+        source.put("logstore.dir", root.toString());
+        source.put("logstore.stores", topic);
+        source.put("topic.format", "${topic}.restored");
+        source.put("replay.end", "snapshot");
+        source.put("exactly.once.support", "required");
+        source.put("target.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
+        return source;
+    }
+
     private static String[] cli(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -108,13 +135,7 @@ class RestoreIT {
                     new OffsetAndMetadata(stoppedAt))).all().get();
         }
 
-        Map<String, String> sink = ConnectCluster.byteConverters();
-        sink.put("connector.class", LogStoreSinkConnector.class.getName());
-        sink.put("topics", topic);
-        sink.put("logstore.dir", root.toString());
-        sink.put("consumer.override.isolation.level", "read_committed");
-        sink.put("kafka.bootstrap.servers", bootstrap);
-        sink.put("kafka.groups.interval.ms", "1000");
+        Map<String, String> sink = sinkConfig(topic, true);
         cluster.connect.configureConnector("archive-accounts", sink);
         long topicEnd = cluster.endOffset(topic, 0);
         await(Duration.ofSeconds(90), "the archive to reach the topic's end", () ->
@@ -139,14 +160,7 @@ class RestoreIT {
                 && offsets.contains(67L), "the archive lacks the gaps of compaction and of the aborted transaction: "
                 + offsets);
 
-        Map<String, String> source = ConnectCluster.byteConverters();
-        source.put("connector.class", LogStoreSourceConnector.class.getName());
-        source.put("logstore.dir", root.toString());
-        source.put("logstore.stores", topic);
-        source.put("topic.format", "${topic}.restored");
-        source.put("replay.end", "snapshot");
-        source.put("exactly.once.support", "required");
-        source.put("target.bootstrap.servers", bootstrap);
+        Map<String, String> source = restoreConfig(topic);
         source.put("target.topic.retention.ms", "-1");
         cluster.connect.configureConnector("restore-accounts", source);
         await(Duration.ofSeconds(90), "the restore", () -> cluster.recordCount(topic + ".restored", 1) == archived.size());
@@ -199,11 +213,7 @@ class RestoreIT {
             admin.deleteRecords(Map.of(new TopicPartition(topic, 0),
                     org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(10))).all().get();
         }
-        Map<String, String> sink = ConnectCluster.byteConverters();
-        sink.put("connector.class", LogStoreSinkConnector.class.getName());
-        sink.put("topics", topic);
-        sink.put("logstore.dir", root.toString());
-        sink.put("consumer.override.isolation.level", "read_committed");
+        Map<String, String> sink = sinkConfig(topic, false);
         cluster.connect.configureConnector("archive-audit", sink);
         await(Duration.ofSeconds(90), "the archive of audit", () ->
                 ConnectCluster.archivedNextOffset(root.resolve(topic), 0) == 30);
@@ -239,13 +249,7 @@ class RestoreIT {
             admin.alterConsumerGroupOffsets("stamped-readers", Map.of(new TopicPartition(topic, 0),
                     new OffsetAndMetadata(10))).all().get();
         }
-        Map<String, String> sink = ConnectCluster.byteConverters();
-        sink.put("connector.class", LogStoreSinkConnector.class.getName());
-        sink.put("topics", topic);
-        sink.put("logstore.dir", root.toString());
-        sink.put("consumer.override.isolation.level", "read_committed");
-        sink.put("kafka.bootstrap.servers", bootstrap);
-        sink.put("kafka.groups.interval.ms", "1000");
+        Map<String, String> sink = sinkConfig(topic, true);
         cluster.connect.configureConnector("archive-stamped", sink);
         await(Duration.ofSeconds(90), "the archive", () -> ConnectCluster.archivedNextOffset(root.resolve(topic), 0) == 20);
         await(Duration.ofSeconds(60), "a snapshot", () -> LogStore.isStore(root.resolve(topic).resolve("consumer-groups")));
@@ -259,14 +263,7 @@ class RestoreIT {
             assertTrue(!admin.listTopics().names().get().contains(topic + ".restord"), "plan created the topic");
         }
 
-        Map<String, String> source = ConnectCluster.byteConverters();
-        source.put("connector.class", LogStoreSourceConnector.class.getName());
-        source.put("logstore.dir", root.toString());
-        source.put("logstore.stores", topic);
-        source.put("topic.format", "${topic}.restored");
-        source.put("replay.end", "snapshot");
-        source.put("exactly.once.support", "required");
-        source.put("target.bootstrap.servers", bootstrap);
+        Map<String, String> source = restoreConfig(topic);
         cluster.connect.configureConnector("restore-stamped", source);
         await(Duration.ofSeconds(90), "the restore", () -> cluster.recordCount(topic + ".restored", 1) == 20);
         cluster.connect.deleteConnector("restore-stamped");
