@@ -136,11 +136,13 @@ class PackedBatchDamageTest {
 
     /** A key id that is not one (damage with a recomputed checksum) is damage, never handed to a key provider. */
     @Test
-    void aLyingKeyIdLengthIsDamageNotAMissingKey() {
+    void aDamagedKeyIdIsDamageNotAMissingKey() {
         ByteBuffer e = new BatchEncoder(Packing.PLAIN.encryptedWith("k1", new SecretKeySpec(K1, "AES")))
                 .encode(0, null, PackedBatchesTest.orders(0, 10));
         ByteBuffer b = ByteBuffer.allocate(e.remaining()).put(e).flip();
-        b.put(50, (byte) (b.get(50) + 3));
+        // The key id's first byte (after the header, the records' size and the id's length) turned
+        // into a control character: never a key id, whatever the random nonce after it holds.
+        b.put(BatchFormat.HEADER_SIZE + 4 + 1, (byte) 1);
         b.putInt(BatchFormat.CRC_OFFSET, BatchHeader.computeCrc(b, 0, b.limit()));
         String[] asked = {null};
         assertThrows(CorruptLogException.class, () -> RecordDecoder.decodeWithKeys(b, keyId -> {
