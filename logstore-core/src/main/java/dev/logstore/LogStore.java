@@ -99,6 +99,19 @@ public final class LogStore implements AutoCloseable {
     }
 
     /**
+     * Keeps every writer out of the store at {@code dir}, in this process and in others, until the
+     * returned handle is closed, so that the store can be moved or copied whole: waits up to
+     * {@code wait} for writers holding partitions to close them. Writers that try to open a
+     * partition meanwhile get a {@link StoreLockedException}. Readers are not kept out.
+     *
+     * @throws StoreLockedException when a writer still holds a partition after {@code wait}
+     * @throws LogStoreException    when {@code dir} holds no store
+     */
+    public static WritersExcluded excludeWriters(Path dir, Duration wait) {
+        return WritersExcluded.acquire(FileOpener.DEFAULT, dir, wait);
+    }
+
+    /**
      * Whether {@code dir} holds a store, that is, its metadata file ({@code logstore.properties});
      * does not open it or check its contents.
      */

@@ -140,6 +140,35 @@ public final class FileLocks {
         return lock(opener, file, 0, Long.MAX_VALUE, true);
     }
 
+    /**
+     * Takes the exclusive lock on the whole of {@code file} (created if missing), trying again
+     * with growing pauses (up to half a second) while this JVM or another process holds any of it,
+     * until {@code deadlineNanos} ({@link System#nanoTime()}).
+     *
+     * @throws BusyException           when it is still held at the deadline
+     * @throws InterruptedIOException  when the thread is interrupted while it waits
+     */
+    public static Held lock(FileOpener opener, Path file, long deadlineNanos) throws IOException {
+        long pause = 10;
+        while (true) {
+            try {
+                return tryLock(opener, file);
+            } catch (BusyException e) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(Math.min(pause, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left) + 1));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while waiting for the lock " + file);
+                }
+                pause = Math.min(pause * 2, 500);
+            }
+        }
+    }
+
     private static Held lock(FileOpener opener, Path file, long position, long size, boolean wait)
             throws IOException {
         Shared shared = enter(opener, file);

@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  *       land in a file an older writer may still write to, and commit the new manifest.</li>
  * </ol>
  */
-final class PartitionRecovery {
+public final class PartitionRecovery {
 
     /** The store's lock file: byte {@code p} is partition {@code p}'s writer lock, for partitions below {@link #LOCKS_PER_FILE}. */
     public static final String LOCK_FILE = ".partitions.lock";
@@ -61,6 +61,12 @@ final class PartitionRecovery {
      * of {@code .partitions-<k>.lock}.
      */
     public static final int LOCKS_PER_FILE = 1024;
+    /** The lock file that holds partition {@code partition}'s writer lock, at byte {@code partition % LOCKS_PER_FILE}. */
+    public static Path lockFile(Path storeDir, int partition) {
+        int shard = partition / LOCKS_PER_FILE;
+        return storeDir.resolve(shard == 0 ? LOCK_FILE : ".partitions-" + shard + ".lock");
+    }
+
     /** LogStore 0.1's per-partition lock file, in the partition's directory. */
     static final String LEGACY_LOCK_FILE = ".lock";
 
@@ -82,8 +88,7 @@ final class PartitionRecovery {
 
     static RecoveredPartition open(String description, int partition, Path dir, LogConfig config) {
         FileLocks.Held lock;
-        int shard = partition / LOCKS_PER_FILE;
-        Path lockFile = dir.getParent().resolve(shard == 0 ? LOCK_FILE : ".partitions-" + shard + ".lock");
+        Path lockFile = lockFile(dir.getParent(), partition);
         try {
             if (!Files.isDirectory(dir)) {
                 // The store's metadata counts this partition (its directory is made first), so a
