@@ -20,8 +20,9 @@ public final class Directories {
 
     /**
      * Replaces {@code file} with {@code parts}, written in order, so that it is always either the
-     * old file or the whole new one: the bytes go to a temporary sibling ({@code <name>.tmp}),
-     * which is forced and then renamed over the file. The rename is durable once the caller
+     * old file or the whole new one: the bytes go to a temporary sibling of its own
+     * ({@code <name>.<random>.tmp}, so that writers of the same file in other threads or processes
+     * never write into each other's), which is forced and then renamed over the file. The rename is durable once the caller
      * forces the directory ({@link #fsync}); callers replacing several files force it once.
      */
     public static void replaceAtomically(Path file, ByteBuffer... parts) throws IOException {
@@ -35,7 +36,8 @@ public final class Directories {
      */
     public static void replaceAtomically(FileOpener opener, Path file, boolean force, ByteBuffer... parts)
             throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Path tmp = file.resolveSibling(file.getFileName() + "."
+                + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
         try (FileChannel channel = opener.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             for (ByteBuffer part : parts) {

@@ -26,22 +26,37 @@ import org.apache.kafka.connect.errors.ConnectException;
  * @param partitions the topic's partition count
  * @param configs    the configs set on the topic (not the broker's defaults), by name
  * @param capturedAt when the cluster was asked (ms since the epoch)
+ * @param previousGeneration the store that holds what was archived of an earlier topic of the same
+ *                   name (deleted and re-created), by its name under the archive root; null when
+ *                   this store is the topic's first
  */
 public record TopicMetadata(String topic, String topicId, int partitions, Map<String, String> configs,
-                            long capturedAt) {
+                            long capturedAt, String previousGeneration) {
 
     /** The file's name in the store directory. */
     public static final String FILE = "topic-metadata.properties";
     private static final String CONFIG_PREFIX = "config.";
+    private static final String PREVIOUS_GENERATION = "previous.generation";
 
     public TopicMetadata {
         configs = Map.copyOf(new TreeMap<>(configs));
     }
 
+    /** What the cluster says of a topic whose store is its first. */
+    public TopicMetadata(String topic, String topicId, int partitions, Map<String, String> configs, long capturedAt) {
+        this(topic, topicId, partitions, configs, capturedAt, null);
+    }
+
+    /** This, saying that {@code previous} (a store name) holds the earlier topic's archive. */
+    public TopicMetadata withPreviousGeneration(String previous) {
+        return new TopicMetadata(topic, topicId, partitions, configs, capturedAt, previous);
+    }
+
     /** True when this says what {@code other} says, whenever each was captured. */
     public boolean sameAs(TopicMetadata other) {
         return other != null && topic.equals(other.topic) && topicId.equals(other.topicId)
-                && partitions == other.partitions && configs.equals(other.configs);
+                && partitions == other.partitions && configs.equals(other.configs)
+                && java.util.Objects.equals(previousGeneration, other.previousGeneration);
     }
 
     /** The metadata kept in {@code storeDir}, or null when none is. */
@@ -66,7 +81,8 @@ public record TopicMetadata(String topic, String topicId, int partitions, Map<St
             }
             return new TopicMetadata(required(properties, "topic", file), required(properties, "topic.id", file),
                     Integer.parseInt(required(properties, "partitions", file)), configs,
-                    Long.parseLong(required(properties, "captured.at.ms", file)));
+                    Long.parseLong(required(properties, "captured.at.ms", file)),
+                    properties.getProperty(PREVIOUS_GENERATION));
         } catch (IOException | IllegalArgumentException e) {
             throw new ConnectException(file + " is damaged (" + e.getMessage() + "): delete it and the sink writes it "
                     + "again from the archived cluster", e);
@@ -88,6 +104,9 @@ public record TopicMetadata(String topic, String topicId, int partitions, Map<St
         properties.setProperty("topic.id", topicId);
         properties.setProperty("partitions", Integer.toString(partitions));
         properties.setProperty("captured.at.ms", Long.toString(capturedAt));
+        if (previousGeneration != null) {
+            properties.setProperty(PREVIOUS_GENERATION, previousGeneration);
+        }
         configs.forEach((name, value) -> properties.setProperty(CONFIG_PREFIX + name, value));
         StringWriter text = new StringWriter();
         properties.store(text, "The archived topic as its cluster described it at " + Instant.ofEpochMilli(capturedAt)

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * topic (id, partition count, configs) is kept beside the topic's store ({@link TopicMetadata}),
  * checked when the task opens the topic's partitions and again every interval. A topic whose id
  * is not the one archived was deleted and re-created: its records would land at offsets the old
- * topic's records hold, so the task stops and says what to do. When the cluster cannot be reached
+ * topic's records hold, so the task starts a new generation of the store ({@link StoreGenerations})
+ * or stops and says what to do, by setting. When the cluster cannot be reached
  * the sink goes on archiving, saying so once per topic.
  */
 final class ArchivedCluster implements AutoCloseable {
@@ -63,8 +64,33 @@ final class ArchivedCluster implements AutoCloseable {
         return new ArchivedCluster(Admin.create(adminConfig), config, ownGroup);
     }
 
-    /** Checks {@code topic} against its archive now, whenever it was last checked. */
-    void check(String topic, Path storeDir) {
+    /**
+     * What a check found when the topic is not the one archived: it was deleted and re-created.
+     *
+     * @param kept what the store says of the topic it holds
+     * @param now  what the cluster says of the topic under that name now
+     */
+    record Recreated(TopicMetadata kept, TopicMetadata now) {
+
+        /** The refusal, for {@code kafka.topic.recreated=fail}: what happened and what to do. */
+        ConnectException refusal(Path storeDir) {
+            return new ConnectException("Topic " + now.topic() + " is not the topic archived in " + storeDir
+                    + ": its id is " + now.topicId() + ", the archive's " + kept.topicId() + ". It was deleted and "
+                    + "re-created, and its records would land at offsets the old topic's records hold. Keep the old "
+                    + "archive apart (move " + storeDir + " to another name, e.g. "
+                    + StoreGenerations.previousName(kept) + ", on every worker's view of the archive) and restart the "
+                    + "task: it archives the new topic into a new store. With " + LogStoreSinkConfig.RECREATED_TOPIC
+                    + "=" + LogStoreSinkConfig.RecreatedTopic.NEW_GENERATION.configValue() + " the sink does this "
+                    + "itself.");
+        }
+    }
+
+    /**
+     * Checks {@code topic} against its archive now, whenever it was last checked, and keeps what
+     * the cluster says of it; returns what was found when the topic was re-created (then nothing
+     * is written), null otherwise.
+     */
+    Recreated check(String topic, Path storeDir) {
         checkedAt.put(topic, System.currentTimeMillis());
         TopicMetadata now;
         try {
@@ -77,7 +103,7 @@ final class ArchivedCluster implements AutoCloseable {
                 log.warn("Cannot describe topic {} on the archived cluster ({}): archiving goes on, but its id, partition "
                         + "count and configs are not updated in {}", topic, e.getMessage(), TopicMetadata.FILE);
             }
-            return;
+            return null;
         }
         warned.remove(topic);
         TopicMetadata kept;
@@ -89,13 +115,9 @@ final class ArchivedCluster implements AutoCloseable {
             kept = null;
         }
         if (kept != null && !kept.topicId().equals(now.topicId())) {
-            throw new ConnectException("Topic " + topic + " is not the topic archived in " + storeDir + ": its id is "
-                    + now.topicId() + ", the archive's " + kept.topicId() + ". It was deleted and re-created, and its "
-                    + "records would land at offsets the old topic's records hold. Keep the old archive apart (move "
-                    + storeDir + " to another name, e.g. " + storeDir.getFileName() + "." + kept.topicId()
-                    + ", on every worker's view of the archive) and restart the task: it archives the new topic "
-                    + "into a new store.");
+            return new Recreated(kept, now);
         }
+        now = now.withPreviousGeneration(kept == null ? null : kept.previousGeneration());
         if (!now.sameAs(kept)) {
             try {
                 now.write(storeDir);
@@ -106,14 +128,16 @@ final class ArchivedCluster implements AutoCloseable {
                         e.getMessage());
             }
         }
+        return null;
     }
 
-    /** Checks {@code topic} when the interval has passed since its last check. */
-    void checkIfDue(String topic, Path storeDir) {
+    /** Checks {@code topic} when the interval has passed since its last check; see {@link #check}. */
+    Recreated checkIfDue(String topic, Path storeDir) {
         Long last = checkedAt.get(topic);
         if (last == null || System.currentTimeMillis() - last >= intervalMillis) {
-            check(topic, storeDir);
+            return check(topic, storeDir);
         }
+        return null;
     }
 
     /** Takes a snapshot of the consumer groups' offsets on {@code assigned} when the interval has passed. */

@@ -192,16 +192,29 @@ final class GroupSnapshots implements AutoCloseable {
         return store;
     }
 
-    /** Gives back the partitions of {@code revoked}, so that the task they move to can take them. */
+    /**
+     * Gives back the partitions of {@code revoked}, so that the task they move to can take them; a
+     * topic's store is closed with its last partition, so no handle outlives what it owns (the
+     * store may move to a new generation once nobody owns any of it).
+     */
     void release(Collection<TopicPartition> revoked) {
         for (TopicPartition tp : revoked) {
             written.remove(tp);
             LogStore store = stores.get(tp.topic());
-            if (store != null) {
+            if (store == null) {
+                continue;
+            }
+            try {
+                store.disown(tp.partition());
+            } catch (LogStoreException e) {
+                log.debug("{}: releasing the consumer groups' partition: {}", tp, e.getMessage());
+            }
+            if (written.keySet().stream().noneMatch(other -> other.topic().equals(tp.topic()))) {
+                stores.remove(tp.topic());
                 try {
-                    store.disown(tp.partition());
+                    store.close();
                 } catch (LogStoreException e) {
-                    log.debug("{}: releasing the consumer groups' partition: {}", tp, e.getMessage());
+                    log.warn("Closing the consumer groups' store of {}: {}", tp.topic(), e.getMessage());
                 }
             }
         }

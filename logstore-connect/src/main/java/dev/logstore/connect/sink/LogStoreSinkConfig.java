@@ -26,6 +26,7 @@ public final class LogStoreSinkConfig extends AbstractConfig {
     public static final String KAFKA_ADMIN_PREFIX = "kafka.admin.";
     public static final String METADATA_INTERVAL_MS = "kafka.metadata.interval.ms";
     public static final String GROUPS_INTERVAL_MS = "kafka.groups.interval.ms";
+    public static final String RECREATED_TOPIC = "kafka.topic.recreated";
 
     /** The connector-level consumer override that makes the sink see only committed records. */
     public static final String ISOLATION_OVERRIDE = "consumer.override.isolation.level";
@@ -36,6 +37,19 @@ public final class LogStoreSinkConfig extends AbstractConfig {
 
     /** What to do with a record whose value is null (a tombstone). */
     public enum NullValues { KEEP, IGNORE, FAIL }
+
+    /** What to do when an archived topic was deleted and re-created under the same name. */
+    public enum RecreatedTopic {
+        /** Move the old topic's store aside and archive the new topic into a new one. */
+        NEW_GENERATION,
+        /** Stop the task, saying what to do. */
+        FAIL;
+
+        /** The setting's value that names this. */
+        public String configValue() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     private static final String ARCHIVE_GROUP = "Archive";
     private static final String CLUSTER_GROUP = "Archived cluster";
@@ -95,8 +109,8 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                                 + "in " + KAFKA_ADMIN_PREFIX + "*. With it, each store keeps its topic's id, partition "
                                 + "count and non-default configs (" + dev.logstore.connect.config.TopicMetadata.FILE
                                 + "), which the source re-creates topics from, and a topic deleted and re-created under "
-                                + "the same name is refused by its id instead of told apart by its offsets. Empty: "
-                                + "none of this is kept.", CLUSTER_GROUP, 1, Width.LONG, "Archived cluster")
+                                + "the same name is told apart by its id instead of its offsets (see " + RECREATED_TOPIC
+                                + "). Empty: none of this is kept.", CLUSTER_GROUP, 1, Width.LONG, "Archived cluster")
                 .define(METADATA_INTERVAL_MS, Type.LONG, 300_000L, ConfigDef.Range.atLeast(1000), Importance.LOW,
                         "How often (ms) an archived topic's id, partition count and configs are checked again, besides "
                                 + "when its partitions are assigned.", CLUSTER_GROUP, 2, Width.SHORT,
@@ -106,7 +120,17 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                                 + "are snapshotted into each store's consumer-groups store (only changes are written), "
                                 + "so that a restore can move each group to where it was at any time "
                                 + "(bin/logstore groups). 0: never. Needs " + KAFKA_BOOTSTRAP + ".", CLUSTER_GROUP, 3,
-                        Width.SHORT, "Consumer group snapshot interval");
+                        Width.SHORT, "Consumer group snapshot interval")
+                .define(RECREATED_TOPIC, Type.STRING, RecreatedTopic.NEW_GENERATION.configValue(),
+                        ConfigDef.CaseInsensitiveValidString.in(RecreatedTopic.NEW_GENERATION.configValue(),
+                                RecreatedTopic.FAIL.configValue()), Importance.MEDIUM,
+                        "What to do when an archived topic was deleted and re-created under the same name (its id "
+                                + "changed). 'new_generation': the old topic's store moves aside, whole, to "
+                                + "<topic>.<old topic id> (once no task holds any of its partitions), and the new topic "
+                                + "is archived from its first offset into a new store <topic>, whose "
+                                + dev.logstore.connect.config.TopicMetadata.FILE + " names the previous generation. "
+                                + "'fail': the task stops and says what to move. Needs " + KAFKA_BOOTSTRAP + ".",
+                        CLUSTER_GROUP, 4, Width.SHORT, "Re-created topic");
         return PackingSettings.defineForWriting(StoreSettings.define(definition));
     }
 
@@ -165,6 +189,10 @@ public final class LogStoreSinkConfig extends AbstractConfig {
 
     public long groupsIntervalMillis() {
         return getLong(GROUPS_INTERVAL_MS);
+    }
+
+    public RecreatedTopic recreatedTopic() {
+        return RecreatedTopic.valueOf(getString(RECREATED_TOPIC).toUpperCase(Locale.ROOT));
     }
 
     public long metadataIntervalMillis() {

@@ -11,12 +11,15 @@ import dev.logstore.connect.config.StoreSettings;
 import dev.logstore.connect.metrics.TaskMetrics;
 import dev.logstore.record.Record;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -141,26 +144,78 @@ public final class LogStoreSinkTask extends SinkTask {
         // released together, and a minute per partition would hold the rebalance for long.
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
         for (TopicPartition tp : partitions) {
-            Assigned state = new Assigned(tp, archiveWrapper.apply(openWaitingForTheLock(tp, deadline)));
-            long resume = state.archive.resumeOffset();
-            if (resume >= 0) {
-                context.offset(tp, resume);
-                state.next = resume;
-                state.rewoundTo = resume;
-                log.info("{}: archive ends at offset {}; resuming there", tp, resume);
-            }
-            assigned.put(tp, state);
-            addPartitionMetrics(state);
+            openPartition(tp, deadline);
         }
-        if (cluster != null) {
-            try {
-                partitions.stream().map(TopicPartition::topic).distinct().forEach(topic ->
-                        cluster.check(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic)));
-            } catch (ConnectException e) {
-                failed = e;
-                throw e;
-            }
+        checkTopics(partitions.stream().map(TopicPartition::topic).distinct().toList(), false);
+    }
+
+    /**
+     * Opens the archive of {@code tp} and rewinds the consumer to where it ends; to the topic's
+     * first offset when it holds nothing yet and is a new generation of the topic's store, since
+     * the consumer's position and committed offsets may still count the old topic's records.
+     */
+    private void openPartition(TopicPartition tp, long deadline) {
+        Assigned state = new Assigned(tp, archiveWrapper.apply(openWaitingForTheLock(tp, deadline)));
+        long resume = state.archive.resumeOffset();
+        if (resume < 0 && StoreGenerations.isNewGeneration(ArchivePaths.storeDirectory(config.archiveRoot(),
+                tp.topic()))) {
+            resume = 0;
         }
+        if (resume >= 0) {
+            context.offset(tp, resume);
+            state.next = resume;
+            state.rewoundTo = resume;
+            log.info("{}: archive ends at offset {}; resuming there", tp, resume);
+        }
+        assigned.put(tp, state);
+        addPartitionMetrics(state);
+    }
+
+    /**
+     * Checks {@code topics} against the archived cluster (when only {@code ifDue}, those not
+     * checked for an interval). A topic that was deleted and re-created gets a new generation of
+     * its store, or fails the task, by setting; returns the partitions reopened in new generations.
+     */
+    private Set<TopicPartition> checkTopics(Collection<String> topics, boolean ifDue) {
+        if (cluster == null) {
+            return Set.of();
+        }
+        Set<TopicPartition> reopened = new HashSet<>();
+        try {
+            for (String topic : topics) {
+                Path dir = ArchivePaths.storeDirectory(config.archiveRoot(), topic);
+                ArchivedCluster.Recreated recreated = ifDue ? cluster.checkIfDue(topic, dir) : cluster.check(topic, dir);
+                if (recreated == null) {
+                    continue;
+                }
+                if (config.recreatedTopic() == LogStoreSinkConfig.RecreatedTopic.FAIL) {
+                    throw recreated.refusal(dir);
+                }
+                reopened.addAll(startNewGeneration(topic, recreated));
+            }
+        } catch (ConnectException e) {
+            failed = e;
+            throw e;
+        }
+        return reopened;
+    }
+
+    /**
+     * Lets go of {@code topic}'s old store, moves it aside (or finds it moved by another task) and
+     * reopens this task's partitions of the topic in the new store, from the topic's first offset:
+     * the consumer's position and committed offsets count the old topic's records.
+     */
+    private List<TopicPartition> startNewGeneration(String topic, ArchivedCluster.Recreated recreated) {
+        List<TopicPartition> mine = assigned.keySet().stream().filter(tp -> tp.topic().equals(topic)).toList();
+        close(mine); // also closes the topic's stores, this task's last handles on them
+        StoreGenerations.startNew(config.archiveRoot(), topic, recreated.kept().topicId(), recreated.now(),
+                Duration.ofMillis(config.lockWaitMillis()));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
+        for (TopicPartition tp : mine) {
+            openPartition(tp, deadline);
+        }
+        cluster.check(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic));
+        return mine;
     }
 
     private void addPartitionMetrics(Assigned state) {
@@ -199,7 +254,7 @@ public final class LogStoreSinkTask extends SinkTask {
         long nextLog = 0;
         while (true) {
             try {
-                return openArchive(tp);
+                return openArchive(tp, deadline);
             } catch (ConnectException e) {
                 if (!(e.getCause() instanceof StoreLockedException) || e.getCause() instanceof WriterFencedException) {
                     throw e;
@@ -229,8 +284,13 @@ public final class LogStoreSinkTask extends SinkTask {
         }
     }
 
-    private TopicPartitionArchive openArchive(TopicPartition tp) {
+    private TopicPartitionArchive openArchive(TopicPartition tp, long deadline) {
         Path dir = ArchivePaths.storeDirectory(config.archiveRoot(), tp.topic());
+        if (!LogStore.isStore(dir)) {
+            // Not to create the store while another task moves the old generation aside and
+            // starts the new one, which would then not be marked as one.
+            StoreGenerations.awaitMove(config.archiveRoot(), deadline);
+        }
         LogStore.Builder builder = PackingSettings.applyForWriting(config,
                 StoreSettings.apply(config, LogStore.builder(dir)))
                 .threadName("logstore-sink-" + label + "-" + tp.topic());
@@ -252,6 +312,10 @@ public final class LogStoreSinkTask extends SinkTask {
             }
             return store.archiveFor(tp.partition());
         } catch (LogStoreException e) {
+            // A handle that took nothing goes: the store may be moving to a new generation, and the
+            // next try must find it where it is then.
+            keyHashStores.values().removeIf(store -> !store.inUse() && closeQuietly(store));
+            kafkaMappedStores.values().removeIf(store -> !store.inUse() && closeQuietly(store));
             throw new ConnectException("Cannot open the archive of " + tp + " in " + dir + ": " + e.getMessage(), e);
         }
     }
@@ -427,14 +491,19 @@ public final class LogStoreSinkTask extends SinkTask {
         checkNotFailed();
         Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
         try {
+            // Partitions reopened in a new generation are archived again from their topic's start:
+            // nothing of them is reported until records of the new topic are.
+            Set<TopicPartition> reopened = checkTopics(
+                    assigned.keySet().stream().map(TopicPartition::topic).distinct().toList(), true);
             if (cluster != null) {
-                assigned.keySet().stream().map(TopicPartition::topic).distinct().forEach(topic ->
-                        cluster.checkIfDue(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic)));
                 cluster.snapshotGroupsIfDue(assigned.keySet());
             }
             writer.drain();
             awaitReported();
             for (Assigned state : assigned.values()) {
+                if (reopened.contains(state.topicPartition)) {
+                    continue;
+                }
                 // Everything put() was given is archived or deliberately skipped; Connect's own
                 // position also counts records a transform dropped and transaction markers.
                 OffsetAndMetadata delivered = currentOffsets.get(state.topicPartition);

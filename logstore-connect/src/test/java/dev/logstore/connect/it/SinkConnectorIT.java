@@ -225,8 +225,9 @@ class SinkConnectorIT {
 
     /**
      * With the archived cluster's admin API, a store keeps its topic's id, partition count and
-     * configs; a topic deleted and re-created under the same name is refused by its id, saying
-     * what to do, and nothing of it lands in the old topic's archive.
+     * configs; with {@code kafka.topic.recreated=fail} a topic deleted and re-created under the
+     * same name is refused by its id, saying what to do, and nothing of it lands in the old topic's
+     * archive.
      */
     @Test
     void theTopicsIdAndConfigsAreKeptAndARecreatedTopicIsRefusedByItsId() throws Exception {
@@ -236,6 +237,7 @@ class SinkConnectorIT {
         cluster.produceVaried(topic, 2, 0, 50);
         Map<String, String> sink = sinkConfig(topic, 1);
         sink.put("kafka.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
+        sink.put("kafka.topic.recreated", "fail");
         cluster.connect.configureConnector("archive-kept", sink);
         awaitArchived(topic, 2);
         Path store = root.resolve(topic);
@@ -273,5 +275,70 @@ class SinkConnectorIT {
                 "records of the re-created topic reached the old topic's archive");
         assertEquals(id, dev.logstore.connect.config.TopicMetadata.read(store).topicId());
         cluster.connect.deleteConnector("archive-kept-again");
+    }
+
+    /**
+     * A topic deleted and re-created under the same name while the connector runs (two tasks)
+     * starts a new generation of its store: the old topic's archive moves aside, whole, to
+     * {@code <topic>.<old id>}, and the new topic is archived from its first offset, byte for byte,
+     * into a new store under the topic's name that names the previous generation.
+     */
+    @Test
+    void aRecreatedTopicStartsANewGenerationOfItsStoreWhileTheConnectorRuns() throws Exception {
+        String topic = "generations";
+        cluster.connect.kafka().createTopic(topic, 2, 1, Map.of("max.message.bytes", "300000"));
+        cluster.produceVaried(topic, 2, 0, 60);
+        List<List<ConsumerRecord<byte[], byte[]>>> oldRecords = cluster.readTopic(topic, 2);
+        Map<String, String> sink = sinkConfig(topic, 2);
+        sink.put("kafka.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
+        sink.put("kafka.metadata.interval.ms", "1000");
+        sink.put("kafka.groups.interval.ms", "1000");
+        cluster.connect.configureConnector("archive-generations", sink);
+        awaitArchived(topic, 2);
+        Path store = root.resolve(topic);
+        await(Duration.ofSeconds(30), "the topic's metadata beside its store",
+                () -> Files.exists(store.resolve(dev.logstore.connect.config.TopicMetadata.FILE)));
+        String oldId = dev.logstore.connect.config.TopicMetadata.read(store).topicId();
+
+        cluster.connect.kafka().deleteTopic(topic);
+        await(Duration.ofSeconds(60), "the topic to be gone", () -> {
+            try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
+                return !admin.listTopics().names().get().contains(topic);
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        cluster.connect.kafka().createTopic(topic, 2);
+        cluster.produceVaried(topic, 2, 1000, 100); // more records than the old topic held: offsets cannot tell
+        String newId;
+        try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
+            newId = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).topicId().toString();
+        }
+        Path previous = root.resolve(topic + "." + oldId);
+        await(Duration.ofSeconds(90), "the old generation to move aside and the new topic to be archived", () -> {
+            if (!Files.isDirectory(previous)) {
+                return false;
+            }
+            for (int p = 0; p < 2; p++) {
+                if (ConnectCluster.archivedNextOffset(store, p) < cluster.endOffset(topic, p)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        List<List<ConsumerRecord<byte[], byte[]>>> newRecords = cluster.readTopic(topic, 2);
+        for (int p = 0; p < 2; p++) {
+            List<dev.logstore.record.LogRecord> kept = readArchive(previous, p);
+            ConnectCluster.assertArchiveEqualsTopic(oldRecords.get(p),
+                    kept.subList(0, Math.min(kept.size(), oldRecords.get(p).size())), "old generation " + p);
+            ConnectCluster.assertArchiveEqualsTopic(newRecords.get(p), readArchive(store, p), "new generation " + p);
+        }
+        dev.logstore.connect.config.TopicMetadata now = dev.logstore.connect.config.TopicMetadata.read(store);
+        assertEquals(newId, now.topicId());
+        assertEquals(topic + "." + oldId, now.previousGeneration());
+        assertEquals(oldId, dev.logstore.connect.config.TopicMetadata.read(previous).topicId());
+        var status = cluster.connect.connectorStatus("archive-generations");
+        assertTrue(status.tasks().stream().allMatch(t -> "RUNNING".equals(t.state())), status.toString());
+        cluster.connect.deleteConnector("archive-generations");
     }
 }
