@@ -62,8 +62,10 @@ final class ReportCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         KeyProvider provider = keys.provider();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            reportAll(out, stores, consumer, provider);
+                new ByteArrayDeserializer());
+             org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                     cluster.clientConfig())) {
+            reportAll(out, stores, consumer, admin, provider);
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
             throw cluster.unreachable(e);
         }
@@ -76,7 +78,7 @@ final class ReportCommand implements Callable<Integer> {
     }
 
     private void reportAll(PrintWriter out, List<Path> stores, KafkaConsumer<byte[], byte[]> consumer,
-                           KeyProvider provider) throws IOException {
+                           org.apache.kafka.clients.admin.Admin admin, KeyProvider provider) throws IOException {
         for (Path storeDir : stores) {
             if (keyHashArchive(storeDir)) {
                 out.printf("%s: archived with key-hash mapping, whose offsets are not the topic's: not compared%n",
@@ -84,6 +86,11 @@ final class ReportCommand implements Callable<Integer> {
                 continue;
             }
             String topic = topicOf(storeDir);
+            String other = anotherTopic(storeDir, topic, admin);
+            if (other != null) {
+                out.printf("%s: %s: not compared%n", storeDir.getFileName(), other);
+                continue;
+            }
             List<PartitionInfo> partitions = consumer.partitionsFor(topic, TIMEOUT);
             LogStore.Builder builder = LogStore.builder(storeDir).readOnly();
             try (LogStore store = (provider == null ? builder : builder.keys(provider)).open()) {
@@ -97,6 +104,48 @@ final class ReportCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /**
+     * When the sink kept the archived topic's id ({@code topic-metadata.properties}) and the topic of
+     * that name on the cluster has another (it was deleted and re-created: the store is a previous
+     * generation), what to say of it; null when they are the same topic or nothing tells.
+     */
+    private static String anotherTopic(Path storeDir, String topic, org.apache.kafka.clients.admin.Admin admin)
+            throws IOException {
+        Path file = storeDir.resolve("topic-metadata.properties");
+        if (!Files.exists(file)) {
+            return null;
+        }
+        Properties metadata = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            metadata.load(in);
+        }
+        String archived = metadata.getProperty("topic.id");
+        if (archived == null) {
+            return null;
+        }
+        String now;
+        try {
+            now = admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT.toSeconds(),
+                    java.util.concurrent.TimeUnit.SECONDS).get(topic).topicId().toString();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                return null; // said per partition below
+            }
+            throw new IOException("Cannot describe topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new org.apache.kafka.common.errors.TimeoutException("describing topic " + topic, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("Interrupted while describing topic " + topic, e);
+        }
+        if (now.equals(archived)) {
+            return null;
+        }
+        return "archives topic " + topic + " with id " + archived + ", which was deleted; the topic " + topic
+                + " on this cluster is another one (id " + now + "), which the sink archives into a new generation "
+                + "of the store";
     }
 
     /** The sink's marker of a store ({@code sink-archive.properties}: topic, mapping); empty when it has none. */

@@ -340,5 +340,20 @@ class SinkConnectorIT {
         var status = cluster.connect.connectorStatus("archive-generations");
         assertTrue(status.tasks().stream().allMatch(t -> "RUNNING".equals(t.state())), status.toString());
         cluster.connect.deleteConnector("archive-generations");
+
+        // report compares the new generation with the topic, and does not compare the old one with it.
+        java.io.StringWriter out = new java.io.StringWriter();
+        int code = dev.logstore.cli.LogStoreCli.run(new java.io.PrintWriter(out, true),
+                new java.io.PrintWriter(new java.io.StringWriter(), true), "report", previous.toString(),
+                "--bootstrap-server", cluster.connect.kafka().bootstrapServers());
+        assertEquals(0, code, out.toString());
+        assertTrue(out.toString().contains("which was deleted") && out.toString().contains(newId)
+                && out.toString().contains("not compared"), out.toString());
+        out.getBuffer().setLength(0);
+        code = dev.logstore.cli.LogStoreCli.run(new java.io.PrintWriter(out, true),
+                new java.io.PrintWriter(new java.io.StringWriter(), true), "report", store.toString(),
+                "--bootstrap-server", cluster.connect.kafka().bootstrapServers());
+        assertEquals(0, code, out.toString());
+        assertFalse(out.toString().contains("not compared"), out.toString());
     }
 }
