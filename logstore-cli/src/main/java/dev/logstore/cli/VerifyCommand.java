@@ -34,7 +34,15 @@ final class VerifyCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int corrupt = 0;
         int warnings = 0;
+        List<Path> stores = new java.util.ArrayList<>();
         for (Path store : Stores.find(spec, path)) {
+            stores.add(store);
+            // Stores kept inside a store (a sink's consumer-groups snapshots) are part of the archive.
+            for (String inside : Stores.storesInside(store)) {
+                stores.add(store.resolve(inside));
+            }
+        }
+        for (Path store : stores) {
             long total = StoreVerifier.logBytes(store);
             boolean show = progress != null ? progress : total >= PROGRESS_FROM_BYTES && System.console() != null;
             ProgressBar bar = new ProgressBar(err, store.getFileName().toString(), total, show);

@@ -106,6 +106,26 @@ class LogStoreCliTest {
                 + stats.out());
     }
 
+    /** A store kept inside a store (a sink's consumer-groups snapshots) is verified with the archive. */
+    @Test
+    void verifyChecksTheStoresKeptInsideAStore() throws Exception {
+        Path groups = orders.resolve("consumer-groups");
+        try (LogStore store = LogStore.open(groups, 1)) {
+            store.append(0, List.of(new Record("g".getBytes(UTF_8), "1".getBytes(UTF_8), List.of(), 1L)));
+        }
+        Run clean = run("verify", root.toString());
+        assertEquals(0, clean.code(), clean.out() + clean.err());
+        assertTrue(clean.out().contains("OK " + groups), clean.out());
+
+        Path segment = groups.resolve("partition-0").resolve("00000000000000000000.log");
+        CliRuns.flip(segment, 30);
+        for (Path given : new Path[] {root, orders}) {
+            Run damaged = run("verify", given.toString());
+            assertEquals(1, damaged.code(), damaged.out());
+            assertTrue(damaged.out().contains("CORRUPT " + segment), damaged.out());
+        }
+    }
+
     @Test
     void wrongPathsAndPartitionsGetClearErrors() {
         Run missing = run("stats", root.resolve("nope").toString());
