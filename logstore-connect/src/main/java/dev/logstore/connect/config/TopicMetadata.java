@@ -1,9 +1,7 @@
 package dev.logstore.connect.config;
 
-import dev.logstore.io.Directories;
 import java.io.IOException;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -108,9 +106,7 @@ public record TopicMetadata(String topic, String topicId, int partitions, Map<St
             properties.setProperty(PREVIOUS_GENERATION, previousGeneration);
         }
         configs.forEach((name, value) -> properties.setProperty(CONFIG_PREFIX + name, value));
-        StringWriter text = new StringWriter();
-        properties.store(text, "The archived topic as its cluster described it at " + Instant.ofEpochMilli(capturedAt)
-                + "; written by the LogStore sink connector");
-        Directories.replaceAtomically(storeDir.resolve(FILE), StandardCharsets.UTF_8.encode(text.toString()));
+        DurableFiles.write(storeDir.resolve(FILE), properties, "The archived topic as its cluster described it at "
+                + Instant.ofEpochMilli(capturedAt) + "; written by the LogStore sink connector");
     }
 }

@@ -1,12 +1,11 @@
 package dev.logstore.connect.sink;
 
+import dev.logstore.connect.config.DurableFiles;
 import dev.logstore.LogStore;
 import dev.logstore.PartitionInfo;
-import dev.logstore.io.Directories;
 import dev.logstore.record.Record;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -88,12 +87,9 @@ final class KafkaMappedArchive implements TopicPartitionArchive {
         Properties properties = new Properties();
         properties.setProperty(ARCHIVE_NEXT, Long.toString(next));
         properties.setProperty(HANDLED, Long.toString(handled));
-        StringWriter text = new StringWriter();
         try {
-            properties.store(text, "Kafka offsets below 'handled' were handled by LogStoreSinkConnector while the "
-                    + "archive ended at 'archive.next'");
-            Directories.replaceAtomically(handledFile, StandardCharsets.UTF_8.encode(text.toString()));
-            Directories.fsync(handledFile.getParent());
+            DurableFiles.write(handledFile, properties, "Kafka offsets below 'handled' were handled by "
+                    + "LogStoreSinkConnector while the archive ended at 'archive.next'");
             recordedHandled = handled;
         } catch (IOException e) {
             throw new ConnectException("Cannot write " + handledFile + ": " + e.getMessage(), e);

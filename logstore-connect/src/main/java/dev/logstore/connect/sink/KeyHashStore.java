@@ -1,11 +1,10 @@
 package dev.logstore.connect.sink;
 
+import dev.logstore.connect.config.DurableFiles;
 import dev.logstore.LogStore;
-import dev.logstore.io.Directories;
 import dev.logstore.record.Record;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -187,10 +186,8 @@ final class KeyHashStore implements AutoCloseable {
         Properties properties = new Properties();
         durable.forEach((partition, offset) -> properties.setProperty(partition.toString(), offset.toString()));
         try {
-            StringWriter text = new StringWriter();
-            properties.store(text, "Next Kafka offset per topic partition archived by LogStoreSinkConnector");
-            Directories.replaceAtomically(checkpoint, StandardCharsets.UTF_8.encode(text.toString()));
-            Directories.fsync(checkpoint.getParent());
+            DurableFiles.write(checkpoint, properties,
+                    "Next Kafka offset per topic partition archived by LogStoreSinkConnector");
         } catch (IOException e) {
             throw new ConnectException("Cannot write the sink checkpoint " + checkpoint + ": " + e.getMessage(), e);
         }

@@ -1,8 +1,7 @@
 package dev.logstore.connect.sink;
 
-import dev.logstore.io.Directories;
+import dev.logstore.connect.config.DurableFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -32,7 +31,7 @@ final class SinkArchiveMarker {
                 + "# offsets are the topic's: do not append to it by other means.\n"
                 + "connector=" + connector + "\ntopic=" + topic + "\nmapping=" + mapping + "\n";
         try {
-            Directories.replaceAtomically(file, StandardCharsets.UTF_8.encode(text));
+            DurableFiles.write(file, text);
         } catch (IOException e) {
             log.warn("Cannot write {} ({}): the logstore CLI will not know this store is a sink's archive", file,
                     e.getMessage());

@@ -1,5 +1,6 @@
 package dev.logstore.connect.source;
 
+import dev.logstore.connect.config.DurableFiles;
 import dev.logstore.io.Directories;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -87,9 +88,7 @@ final class AlteredOffsets {
         StringBuilder text = new StringBuilder(HEADER).append('\n');
         recorded.forEach(unit -> text.append(unit.encode()).append('\n'));
         try {
-            Files.createDirectories(file.getParent());
-            Directories.replaceAtomically(file, StandardCharsets.UTF_8.encode(text.toString()));
-            Directories.fsync(file.getParent());
+            DurableFiles.write(file, text.toString());
         } catch (IOException e) {
             throw new ConnectException("Cannot write " + file + ": " + e.getMessage() + "; the offsets were not "
                     + "changed. Set " + LogStoreSourceConfig.REPLAY_PLAN_DIR + " to a directory the workers can write",

@@ -1,13 +1,12 @@
 package dev.logstore.connect.source;
 
+import dev.logstore.connect.config.DurableFiles;
 import dev.logstore.LogReader;
 import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
 import dev.logstore.connect.config.ArchivePaths;
-import dev.logstore.io.Directories;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -288,13 +287,9 @@ final class ReplayPlan {
         }
         ranges.forEach((unit, range) -> properties.setProperty(PARTITION_PREFIX + unit.encode(),
                 range.start() + "-" + range.end()));
-        StringWriter text = new StringWriter();
         try {
-            properties.store(text, "LogStore replay plan: where each store partition's replay starts and ends "
-                    + "(exclusive). Written by the source connector; delete it to plan the replay again.");
-            Files.createDirectories(file.getParent());
-            Directories.replaceAtomically(file, StandardCharsets.UTF_8.encode(text.toString()));
-            Directories.fsync(file.getParent());
+            DurableFiles.write(file, properties, "LogStore replay plan: where each store partition's replay starts "
+                    + "and ends (exclusive). Written by the source connector; delete it to plan the replay again.");
         } catch (IOException e) {
             throw new ConnectException("Cannot write the replay plan " + file + ": " + e.getMessage() + ". The plan "
                     + "keeps a replay's start and end fixed across restarts; set " + LogStoreSourceConfig.REPLAY_PLAN_DIR
