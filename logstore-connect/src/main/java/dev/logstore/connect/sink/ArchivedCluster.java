@@ -51,6 +51,12 @@ final class ArchivedCluster implements AutoCloseable {
 
     /** The cluster the settings name, or null when they name none (then nothing is captured: said once). */
     static ArchivedCluster connect(LogStoreSinkConfig config, String connectorName) {
+        return connect(config, connectorName, Admin::create);
+    }
+
+    /** As above, the admin client made by {@code admins} from its settings (a seam for tests). */
+    static ArchivedCluster connect(LogStoreSinkConfig config, String connectorName,
+                                   java.util.function.Function<Map<String, Object>, Admin> admins) {
         Map<String, Object> adminConfig = config.archivedClusterAdminConfig();
         if (adminConfig.isEmpty()) {
             log.info("{} is not set: topic ids, partition counts and configs of the archived topics are not kept with "
@@ -61,7 +67,7 @@ final class ArchivedCluster implements AutoCloseable {
         // Connect names a sink connector's consumer group connect-<connector name>, unless overridden.
         Object override = config.originals().get("consumer.override.group.id");
         String ownGroup = override != null ? String.valueOf(override) : "connect-" + connectorName;
-        return new ArchivedCluster(Admin.create(adminConfig), config, ownGroup);
+        return new ArchivedCluster(admins.apply(adminConfig), config, ownGroup);
     }
 
     /**

@@ -86,6 +86,8 @@ public final class LogStoreSinkTask extends SinkTask {
     /** The archived cluster's admin API, when the settings name it. */
     private ArchivedCluster cluster;
     private UnaryOperator<TopicPartitionArchive> archiveWrapper = UnaryOperator.identity();
+    private java.util.function.Function<Map<String, Object>, org.apache.kafka.clients.admin.Admin> admins =
+            org.apache.kafka.clients.admin.Admin::create;
     /**
      * Set when a commit found the archive could not be made durable. Connect only logs an
      * exception from preCommit and goes on, so the next call fails the task with it.
@@ -117,7 +119,7 @@ public final class LogStoreSinkTask extends SinkTask {
         label = thread.startsWith("task-thread-") ? thread.substring("task-thread-".length())
                 : props.getOrDefault("name", "sink") + "-" + thread;
         writer = new ArchiveWriter("logstore-sink-writer-" + label);
-        cluster = ArchivedCluster.connect(config, connectorName);
+        cluster = ArchivedCluster.connect(config, connectorName, admins);
         metrics = TaskMetrics.open(context, "sink", TaskMetrics.taskTags(props.getOrDefault("name", "sink")));
         metrics.gauge("records-archived", "Records this task has archived since it started", recordsArchived::get);
         metrics.gauge("bytes-archived", "Key and value bytes this task has archived since it started",
@@ -130,6 +132,11 @@ public final class LogStoreSinkTask extends SinkTask {
         metrics.gauge("fsync-time-max-ms", "Longest flush at an offset commit (ms)", () -> fsyncNanosMax.get() / 1e6);
         log.info("LogStore sink task archiving into {} ({} mapping)", config.archiveRoot(),
                 config.keyHashMapping() ? "key-hash" : "kafka");
+    }
+
+    /** For tests, before {@link #start}: makes the archived cluster's admin client. */
+    void useAdmins(java.util.function.Function<Map<String, Object>, org.apache.kafka.clients.admin.Admin> admins) {
+        this.admins = admins;
     }
 
     /** For tests: wraps every archive the task opens (to inject failures). */
