@@ -60,6 +60,19 @@ class SinkConnectorIT {
         return config;
     }
 
+    /** Deletes {@code topic}, waits until it is gone and creates it again, empty, with a new id. */
+    private static void recreate(String topic, int partitions) throws InterruptedException {
+        cluster.connect.kafka().deleteTopic(topic);
+        await(Duration.ofSeconds(60), "the topic to be gone", () -> {
+            try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
+                return !admin.listTopics().names().get().contains(topic);
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        cluster.connect.kafka().createTopic(topic, partitions);
+    }
+
     private static void awaitArchived(String topic, int partitions) throws InterruptedException {
         cluster.awaitArchived(root, topic, partitions, Duration.ofSeconds(90));
     }
@@ -254,15 +267,7 @@ class SinkConnectorIT {
         cluster.connect.deleteConnector("archive-kept");
 
         long archived = ConnectCluster.archivedNextOffset(store, 0) + ConnectCluster.archivedNextOffset(store, 1);
-        cluster.connect.kafka().deleteTopic(topic);
-        await(Duration.ofSeconds(60), "the topic to be gone", () -> {
-            try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
-                return !admin.listTopics().names().get().contains(topic);
-            } catch (Exception e) {
-                return false;
-            }
-        });
-        cluster.connect.kafka().createTopic(topic, 2);
+        recreate(topic, 2);
         cluster.produceVaried(topic, 2, 0, 80); // more records than the old topic held: offsets cannot tell
         cluster.connect.configureConnector("archive-kept-again", sink);
         await(Duration.ofSeconds(60), "the task to refuse the re-created topic", () -> {
@@ -300,15 +305,7 @@ class SinkConnectorIT {
                 () -> Files.exists(store.resolve(dev.logstore.connect.config.TopicMetadata.FILE)));
         String oldId = dev.logstore.connect.config.TopicMetadata.read(store).topicId();
 
-        cluster.connect.kafka().deleteTopic(topic);
-        await(Duration.ofSeconds(60), "the topic to be gone", () -> {
-            try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {
-                return !admin.listTopics().names().get().contains(topic);
-            } catch (Exception e) {
-                return false;
-            }
-        });
-        cluster.connect.kafka().createTopic(topic, 2);
+        recreate(topic, 2);
         cluster.produceVaried(topic, 2, 1000, 100); // more records than the old topic held: offsets cannot tell
         String newId;
         try (org.apache.kafka.clients.admin.Admin admin = cluster.connect.kafka().createAdminClient()) {

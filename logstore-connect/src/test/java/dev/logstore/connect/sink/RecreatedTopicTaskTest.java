@@ -57,6 +57,13 @@ class RecreatedTopicTaskTest {
         admin.addTopic(false, "orders", partitions, Map.of());
     }
 
+    /** Deletes and creates the topic again, and lets the tasks' metadata interval pass. */
+    private void recreateTopicOnceTheIntervalHasPassed() throws Exception {
+        admin.deleteTopics(TopicCollection.ofTopicNames(List.of("orders"))).all().get();
+        createTopic();
+        Thread.sleep(1100);
+    }
+
     private String topicId() throws Exception {
         return admin.describeTopics(List.of("orders")).allTopicNames().get().get("orders").topicId().toString();
     }
@@ -110,11 +117,9 @@ class RecreatedTopicTaskTest {
         task.put(records(TP1, 0, 10, "old-"));
         assertEquals(positions(10, 10), task.preCommit(positions(10, 10)));
 
-        admin.deleteTopics(TopicCollection.ofTopicNames(List.of("orders"))).all().get();
-        createTopic();
+        recreateTopicOnceTheIntervalHasPassed();
         String newId = topicId();
         assertFalse(oldId.equals(newId));
-        Thread.sleep(1100); // the metadata interval
         context.rewinds.clear();
         Map<TopicPartition, OffsetAndMetadata> reported = task.preCommit(positions(10, 10));
         assertTrue(reported.isEmpty(), "nothing of the re-created topic is reported before it is archived: " + reported);
@@ -154,9 +159,7 @@ class RecreatedTopicTaskTest {
         task.open(List.of(TP0, TP1));
         task.put(records(TP0, 0, 5, "old-"));
         task.preCommit(positions(5, 0));
-        admin.deleteTopics(TopicCollection.ofTopicNames(List.of("orders"))).all().get();
-        createTopic();
-        Thread.sleep(1100);
+        recreateTopicOnceTheIntervalHasPassed();
         ConnectException e = org.junit.jupiter.api.Assertions.assertThrows(ConnectException.class,
                 () -> task.preCommit(positions(5, 0)));
         assertTrue(e.getMessage().contains(oldId) && e.getMessage().contains("orders." + oldId)
