@@ -125,11 +125,12 @@ public final class LogStoreSinkConfig extends AbstractConfig {
                         ConfigDef.CaseInsensitiveValidString.in(RecreatedTopic.NEW_GENERATION.configValue(),
                                 RecreatedTopic.FAIL.configValue()), Importance.MEDIUM,
                         "What to do when an archived topic was deleted and re-created under the same name (its id "
-                                + "changed). 'new_generation': the old topic's store moves aside, whole, to "
-                                + "<topic>.<old topic id> (once no task holds any of its partitions), and the new topic "
-                                + "is archived from its first offset into a new store <topic>, whose "
-                                + dev.logstore.connect.config.TopicMetadata.FILE + " names the previous generation. "
-                                + "'fail': the task stops and says what to move. Needs " + KAFKA_BOOTSTRAP + ".",
+                                + "changed). 'new_generation': the old topic's store moves aside to "
+                                + "<topic>.<old topic id> once no task holds any of its partitions (until then the "
+                                + "topic's partitions are paused), and the new topic is archived from its first offset "
+                                + "into a new store <topic>, whose " + dev.logstore.connect.config.TopicMetadata.FILE
+                                + " names the previous generation. 'fail': the task stops and says what to move. "
+                                + "Needs " + KAFKA_BOOTSTRAP + ".",
                         CLUSTER_GROUP, 4, Width.SHORT, "Re-created topic");
         return PackingSettings.defineForWriting(StoreSettings.define(definition));
     }

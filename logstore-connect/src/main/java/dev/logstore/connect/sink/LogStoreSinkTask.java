@@ -63,6 +63,12 @@ public final class LogStoreSinkTask extends SinkTask {
          */
         long rewoundTo = -1;
 
+        /**
+         * Opened empty in a new generation of its store and rewound to offset 0: until records
+         * arrive, Connect's position may still count the old topic's records, and is not reported.
+         */
+        boolean newGeneration;
+
         // Written by the writer thread, read by metrics.
         volatile long lastArchivedOffset = -1;
         volatile long lastArchivedTimestamp = -1;
@@ -73,8 +79,27 @@ public final class LogStoreSinkTask extends SinkTask {
         }
     }
 
+    /** A topic found re-created, waiting for the new generation of its store; its partitions are paused. */
+    private static final class PendingGeneration {
+        final ArchivedCluster.Recreated recreated;
+        final Set<TopicPartition> partitions;
+        long loggedAt = System.nanoTime();
+
+        PendingGeneration(ArchivedCluster.Recreated recreated, Set<TopicPartition> partitions) {
+            this.recreated = recreated;
+            this.partitions = partitions;
+        }
+    }
+
+    /** How long one try to start a new generation waits for writers still closing the old store. */
+    private static final Duration GENERATION_WAIT = Duration.ofSeconds(2);
+    /** How often put() looks for topics another task announced re-created, and tries waiting generations. */
+    private static final long GENERATION_LOOK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private LogStoreSinkConfig config;
     private final Map<TopicPartition, Assigned> assigned = new HashMap<>();
+    private final Map<String, PendingGeneration> pendingGenerations = new java.util.TreeMap<>();
+    private long generationsLookedAt;
     private final Map<String, KeyHashStore> keyHashStores = new HashMap<>();
     private final Map<String, KafkaMappedStore> kafkaMappedStores = new HashMap<>();
     /** Names this task's threads apart from other tasks': "connector-id" when run by Connect. */
@@ -93,6 +118,8 @@ public final class LogStoreSinkTask extends SinkTask {
      * exception from preCommit and goes on, so the next call fails the task with it.
      */
     private ConnectException failed;
+    /** Whether {@link #failed} is a commit's failure (else a check's: a re-created topic refused, a move failed). */
+    private boolean failedCommitting;
     private TaskMetrics metrics;
     private final AtomicLong recordsArchived = new AtomicLong();
     private final AtomicLong bytesArchived = new AtomicLong();
@@ -150,10 +177,21 @@ public final class LogStoreSinkTask extends SinkTask {
         // One wait for the whole assignment: the partitions of a task that is still closing are
         // released together, and a minute per partition would hold the rebalance for long.
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
+        List<TopicPartition> toOpen = new ArrayList<>();
         for (TopicPartition tp : partitions) {
+            PendingGeneration pending = pendingGenerations.get(tp.topic());
+            if (pending != null) {
+                // Its topic waits for a new generation: opening the old store would hold the move back.
+                pending.partitions.add(tp);
+                context.pause(tp);
+            } else {
+                toOpen.add(tp);
+            }
+        }
+        for (TopicPartition tp : toOpen) {
             openPartition(tp, deadline);
         }
-        checkTopics(partitions.stream().map(TopicPartition::topic).distinct().toList(), false);
+        checkTopics(toOpen.stream().map(TopicPartition::topic).distinct().toList(), false);
     }
 
     /**
@@ -167,6 +205,7 @@ public final class LogStoreSinkTask extends SinkTask {
         if (resume < 0 && StoreGenerations.isNewGeneration(ArchivePaths.storeDirectory(config.archiveRoot(),
                 tp.topic()))) {
             resume = 0;
+            state.newGeneration = true;
         }
         if (resume >= 0) {
             context.offset(tp, resume);
@@ -180,49 +219,79 @@ public final class LogStoreSinkTask extends SinkTask {
 
     /**
      * Checks {@code topics} against the archived cluster (when only {@code ifDue}, those not
-     * checked for an interval). A topic that was deleted and re-created gets a new generation of
-     * its store, or fails the task, by setting; returns the partitions reopened in new generations.
+     * checked for an interval, or announced re-created by another task). A topic that was deleted
+     * and re-created fails the task, or, by setting, has its partitions paused until a new
+     * generation of its store starts.
      */
-    private Set<TopicPartition> checkTopics(Collection<String> topics, boolean ifDue) {
+    private void checkTopics(Collection<String> topics, boolean ifDue) {
         if (cluster == null) {
-            return Set.of();
+            return;
         }
-        Set<TopicPartition> reopened = new HashSet<>();
+        Path root = config.archiveRoot();
         try {
-            for (String topic : topics) {
-                Path dir = ArchivePaths.storeDirectory(config.archiveRoot(), topic);
-                ArchivedCluster.Recreated recreated = ifDue ? cluster.checkIfDue(topic, dir) : cluster.check(topic, dir);
+            for (String topic : new java.util.TreeSet<>(topics)) {
+                if (pendingGenerations.containsKey(topic)) {
+                    continue;
+                }
+                Path dir = ArchivePaths.storeDirectory(root, topic);
+                boolean announced = StoreGenerations.announced(root, topic);
+                ArchivedCluster.Recreated recreated = ifDue && !announced ? cluster.checkIfDue(topic, dir)
+                        : cluster.check(topic, dir);
                 if (recreated == null) {
+                    if (announced) {
+                        StoreGenerations.withdrawIfMoved(root, topic);
+                    }
                     continue;
                 }
                 if (config.recreatedTopic() == LogStoreSinkConfig.RecreatedTopic.FAIL) {
                     throw recreated.refusal(dir);
                 }
-                reopened.addAll(startNewGeneration(topic, recreated));
+                List<TopicPartition> mine = assigned.keySet().stream().filter(tp -> tp.topic().equals(topic)).toList();
+                close(mine); // also closes the topic's stores, this task's last handles on them
+                context.pause(mine.toArray(new TopicPartition[0]));
+                pendingGenerations.put(topic, new PendingGeneration(recreated, new HashSet<>(mine)));
+                StoreGenerations.announce(root, topic, recreated.now().topicId());
             }
+            startPendingGenerations();
         } catch (ConnectException e) {
             failed = e;
+            failedCommitting = false;
             throw e;
         }
-        return reopened;
     }
 
     /**
-     * Lets go of {@code topic}'s old store, moves it aside (or finds it moved by another task) and
-     * reopens this task's partitions of the topic in the new store, from the topic's first offset:
-     * the consumer's position and committed offsets count the old topic's records.
+     * Tries to start the new generation of each topic waiting for one: moves the old store aside
+     * (or finds it moved by another task) and reopens this task's partitions of the topic in the
+     * new store, from the topic's first offset. While other tasks still hold partitions of the old
+     * store, the topic waits, paused, for the next try.
      */
-    private List<TopicPartition> startNewGeneration(String topic, ArchivedCluster.Recreated recreated) {
-        List<TopicPartition> mine = assigned.keySet().stream().filter(tp -> tp.topic().equals(topic)).toList();
-        close(mine); // also closes the topic's stores, this task's last handles on them
-        StoreGenerations.startNew(config.archiveRoot(), topic, recreated.kept().topicId(), recreated.now(),
-                Duration.ofMillis(config.lockWaitMillis()));
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
-        for (TopicPartition tp : mine) {
-            openPartition(tp, deadline);
+    private void startPendingGenerations() {
+        for (java.util.Iterator<Map.Entry<String, PendingGeneration>> it = pendingGenerations.entrySet().iterator();
+             it.hasNext(); ) {
+            Map.Entry<String, PendingGeneration> entry = it.next();
+            String topic = entry.getKey();
+            PendingGeneration pending = entry.getValue();
+            try {
+                StoreGenerations.startNew(config.archiveRoot(), topic, pending.recreated.kept().topicId(),
+                        pending.recreated.now(), GENERATION_WAIT);
+            } catch (StoreGenerations.StillHeld e) {
+                if (System.nanoTime() - pending.loggedAt >= TimeUnit.SECONDS.toNanos(30)) {
+                    pending.loggedAt = System.nanoTime();
+                    log.info("Topic {} was deleted and re-created; its partitions {} wait, paused, until no task holds "
+                            + "partitions of its old store any more ({}). Tasks notice within {} of the first one",
+                            topic, pending.partitions, e.getMessage(), "a commit interval");
+                }
+                continue;
+            }
+            it.remove();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
+            for (TopicPartition tp : pending.partitions) {
+                openPartition(tp, deadline);
+            }
+            context.resume(pending.partitions.toArray(new TopicPartition[0]));
+            cluster.check(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic));
         }
-        cluster.check(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic));
-        return mine;
     }
 
     private void addPartitionMetrics(Assigned state) {
@@ -259,11 +328,20 @@ public final class LogStoreSinkTask extends SinkTask {
     private TopicPartitionArchive openWaitingForTheLock(TopicPartition tp, long deadline) {
         long pause = 100;
         long nextLog = 0;
+        boolean triedAFreshHandle = false;
         while (true) {
             try {
                 return openArchive(tp, deadline);
             } catch (ConnectException e) {
-                if (!(e.getCause() instanceof StoreLockedException) || e.getCause() instanceof WriterFencedException) {
+                boolean held = e instanceof StoreGenerations.StillHeld || (e.getCause() instanceof StoreLockedException
+                        && !(e.getCause() instanceof WriterFencedException));
+                if (!held && e.getCause() instanceof LogStoreException && !triedAFreshHandle) {
+                    // A handle opened as the store moved to a new generation finds it changed under
+                    // it; openArchive dropped it, and a fresh one opens the store where it is now.
+                    triedAFreshHandle = true;
+                    continue;
+                }
+                if (!held) {
                     throw e;
                 }
                 long left = deadline - System.nanoTime();
@@ -296,7 +374,7 @@ public final class LogStoreSinkTask extends SinkTask {
         if (!LogStore.isStore(dir)) {
             // Not to create the store while another task moves the old generation aside and
             // starts the new one, which would then not be marked as one.
-            StoreGenerations.awaitMove(config.archiveRoot(), deadline);
+            StoreGenerations.awaitMove(config.archiveRoot(), tp.topic(), deadline);
         }
         LogStore.Builder builder = PackingSettings.applyForWriting(config,
                 StoreSettings.apply(config, LogStore.builder(dir)))
@@ -327,8 +405,27 @@ public final class LogStoreSinkTask extends SinkTask {
         }
     }
 
+    /**
+     * At most once a second: checks now the topics another task announced re-created, and tries
+     * again to start the generations this task waits for, so that neither waits for a commit.
+     */
+    private void lookForGenerations() {
+        if (cluster == null || System.nanoTime() - generationsLookedAt < GENERATION_LOOK_NANOS) {
+            return;
+        }
+        generationsLookedAt = System.nanoTime();
+        List<String> announced = assigned.keySet().stream().map(TopicPartition::topic).distinct()
+                .filter(topic -> StoreGenerations.announced(config.archiveRoot(), topic)).toList();
+        if (!announced.isEmpty() || !pendingGenerations.isEmpty()) {
+            checkTopics(announced, false);
+        }
+    }
+
     /** Fails the task once a commit could not make the archive durable; see {@link #failed}. */
     private void checkNotFailed() {
+        if (failed != null && !failedCommitting) {
+            throw new ConnectException("Stopping: " + failed.getMessage(), failed);
+        }
         if (failed != null) {
             throw new ConnectException("Stopping: an earlier offset commit could not make the archive durable, and "
                     + "what the archive holds since is unknown. Fix the cause and restart the task; it resumes where "
@@ -339,6 +436,7 @@ public final class LogStoreSinkTask extends SinkTask {
     @Override
     public void put(Collection<SinkRecord> records) {
         checkNotFailed();
+        lookForGenerations();
         // Records come in runs of one partition: look a partition up once per run, not per record.
         Map<TopicPartition, List<SinkRecord>> byPartition = new LinkedHashMap<>();
         String runTopic = null;
@@ -388,6 +486,10 @@ public final class LogStoreSinkTask extends SinkTask {
     private void archive(TopicPartition tp, List<SinkRecord> records) {
         Assigned state = assigned.get(tp);
         if (state == null) {
+            PendingGeneration pending = pendingGenerations.get(tp.topic());
+            if (pending != null && pending.partitions.contains(tp)) {
+                return; // fetched before the pause; delivered again from the new topic's start
+            }
             throw new ConnectException("Received records of " + tp + ", which is not assigned to this task");
         }
         if (state.rewoundTo >= 0) {
@@ -496,20 +598,17 @@ public final class LogStoreSinkTask extends SinkTask {
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
         checkNotFailed();
+        checkTopics(assigned.keySet().stream().map(TopicPartition::topic).distinct().toList(), true);
         Map<TopicPartition, OffsetAndMetadata> durable = new HashMap<>();
         try {
-            // Partitions reopened in a new generation are archived again from their topic's start:
-            // nothing of them is reported until records of the new topic are.
-            Set<TopicPartition> reopened = checkTopics(
-                    assigned.keySet().stream().map(TopicPartition::topic).distinct().toList(), true);
             if (cluster != null) {
                 cluster.snapshotGroupsIfDue(assigned.keySet());
             }
             writer.drain();
             awaitReported();
             for (Assigned state : assigned.values()) {
-                if (reopened.contains(state.topicPartition)) {
-                    continue;
+                if (state.newGeneration && state.handled < 0) {
+                    continue; // archived again from the new topic's start: nothing of it is handled yet
                 }
                 // Everything put() was given is archived or deliberately skipped; Connect's own
                 // position also counts records a transform dropped and transaction markers.
@@ -534,6 +633,7 @@ public final class LogStoreSinkTask extends SinkTask {
             }
         } catch (ConnectException e) {
             failed = e;
+            failedCommitting = true;
             throw e;
         }
         return durable;
@@ -564,6 +664,10 @@ public final class LogStoreSinkTask extends SinkTask {
                     partitions, e);
         }
         for (TopicPartition tp : partitions) {
+            PendingGeneration pending = pendingGenerations.get(tp.topic());
+            if (pending != null && pending.partitions.remove(tp) && pending.partitions.isEmpty()) {
+                pendingGenerations.remove(tp.topic()); // whichever task gets them finds the topic re-created
+            }
             Assigned state = assigned.remove(tp);
             if (state != null) {
                 removePartitionMetrics(tp);

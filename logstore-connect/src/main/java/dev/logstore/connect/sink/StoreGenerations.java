@@ -2,6 +2,7 @@ package dev.logstore.connect.sink;
 
 import dev.logstore.LogStore;
 import dev.logstore.LogStoreException;
+import dev.logstore.StoreLockedException;
 import dev.logstore.WritersExcluded;
 import dev.logstore.connect.config.ArchivePaths;
 import dev.logstore.connect.config.TopicMetadata;
@@ -24,13 +25,17 @@ import org.slf4j.LoggerFactory;
  * {@code <topic>.<old topic id>}, and the new topic is archived from its first offset into a new
  * store under the topic's name, whose {@link TopicMetadata} names the previous generation.
  *
- * <p>Every task archiving partitions of the topic finds the new id, in this worker or another,
- * so the move is made once: under a lock of the archive root ({@value #GUARD}) the first task to
- * get it checks that the store still holds the old topic, waits until no writer holds any of its
- * partitions (nor of its consumer groups' store), and renames it while keeping writers out
- * ({@link LogStore#excludeWriters}). The others find the move made and reopen their partitions in
- * the new store. A replay reading the old store while it moves should be restarted naming the
- * store where it went.
+ * <p>Every task archiving partitions of the topic finds the new id, in this worker or another, so
+ * the move is made once: under a lock of the archive root ({@value #GUARD}) a task checks that the
+ * store still holds the old topic, keeps every writer of it (and of its consumer groups' store) out
+ * ({@link LogStore#excludeWriters}), and renames it aside. The new generation is prepared first
+ * under a hidden name, metadata included, and renamed into place, so the topic's directory never
+ * exists unmarked: a task that creates the store, or a crash between the two renames, finds the
+ * move finished ({@link #awaitMove}). While another task still holds partitions of the old store
+ * the move is not made ({@link StillHeld}); a task that found the topic re-created announces it
+ * ({@link #announce}), so that the others look at the cluster at once instead of at their next
+ * interval. A replay reading the old store while it moves should be restarted naming the store
+ * where it went.
  */
 final class StoreGenerations {
 
@@ -38,7 +43,65 @@ final class StoreGenerations {
     /** The lock file, in the archive root, that one move at a time holds. */
     static final String GUARD = ".logstore-generations.lock";
 
+    /** The move cannot be made yet: other writers still hold partitions of the old store. */
+    static final class StillHeld extends ConnectException {
+        private static final long serialVersionUID = 1L;
+
+        StillHeld(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private StoreGenerations() {
+    }
+
+    /** The directory, in the archive root, of staged generations and announcements (never a store). */
+    static final String WORK = ".generations";
+
+    /** Where the new generation of {@code topic}'s store is prepared before it is renamed into place. */
+    private static Path staged(Path root, String topic) {
+        return root.resolve(WORK).resolve("next").resolve(topic);
+    }
+
+    /** The file that says a task found {@code topic} re-created; it holds the new topic id. */
+    private static Path announcement(Path root, String topic) {
+        return root.resolve(WORK).resolve("recreated").resolve(topic);
+    }
+
+    /** Says that {@code topic} was found re-created, so that tasks holding its other partitions look now. */
+    static void announce(Path root, String topic, String newTopicId) {
+        try {
+            dev.logstore.connect.config.DurableFiles.write(announcement(root, topic), newTopicId + "\n");
+        } catch (IOException e) {
+            log.warn("Cannot write {} ({}): other tasks notice the re-created topic {} at their next check",
+                    announcement(root, topic), e.getMessage(), topic);
+        }
+    }
+
+    /** Whether a task announced {@code topic} re-created and the move is not made yet. */
+    static boolean announced(Path root, String topic) {
+        return Files.exists(announcement(root, topic));
+    }
+
+    /** Withdraws the announcement of {@code topic} when its store already holds the topic it names. */
+    static void withdrawIfMoved(Path root, String topic) {
+        try {
+            String announcedId = Files.readString(announcement(root, topic)).trim();
+            TopicMetadata kept = TopicMetadata.read(ArchivePaths.storeDirectory(root, topic));
+            if (kept != null && kept.topicId().equals(announcedId)) {
+                withdrawAnnouncement(root, topic);
+            }
+        } catch (IOException | ConnectException e) {
+            log.debug("Cannot compare {} with its store: {}", announcement(root, topic), e.getMessage());
+        }
+    }
+
+    private static void withdrawAnnouncement(Path root, String topic) {
+        try {
+            Files.deleteIfExists(announcement(root, topic));
+        } catch (IOException e) {
+            log.debug("Cannot remove {}: {}", announcement(root, topic), e.getMessage());
+        }
     }
 
     /** Whether the store in {@code dir} is a new generation of its topic's (its metadata names a previous one). */
@@ -51,17 +114,46 @@ final class StoreGenerations {
         }
     }
 
-    /** Waits, until {@code deadline} ({@link System#nanoTime()}), for a move that another task is making. */
-    static void awaitMove(Path root, long deadline) {
+    /**
+     * Waits, until {@code deadline} ({@link System#nanoTime()}), for a move that another task is
+     * making, and finishes one that a crash interrupted between its two renames.
+     */
+    static void awaitMove(Path root, String topic, long deadline) {
         try (FileLocks.Held guard = FileLocks.lock(FileOpener.DEFAULT, root.resolve(GUARD), deadline)) {
-            // Held by nobody else now: no move under way.
+            finishInterrupted(root, topic);
         } catch (InterruptedIOException e) {
             Thread.currentThread().interrupt();
             throw new ConnectException("Interrupted while waiting for a new generation of a store to start", e);
+        } catch (FileLocks.BusyException e) {
+            throw new StillHeld("A new generation of a store in " + root + " has been starting for too long ("
+                    + e.getMessage() + ")", e);
         } catch (IOException e) {
-            throw new ConnectException("A new generation of a store in " + root + " has been starting for too long ("
-                    + e.getMessage() + "); restart the task once it is done", e);
+            throw new ConnectException("Cannot finish starting the new generation of " + root.resolve(topic) + ": "
+                    + e.getMessage(), e);
         }
+    }
+
+    /** Under the guard: renames a staged generation into place when the move stopped between its renames. */
+    private static void finishInterrupted(Path root, String topic) throws IOException {
+        Path staged = staged(root, topic);
+        if (!Files.exists(staged)) {
+            return;
+        }
+        Path dir = ArchivePaths.storeDirectory(root, topic);
+        if (Files.exists(dir)) {
+            // Stopped before the old store moved: it is still the topic's, and the move starts over.
+            try (var files = Files.list(staged)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(staged);
+            return;
+        }
+        Files.move(staged, dir, StandardCopyOption.ATOMIC_MOVE);
+        Directories.fsync(root);
+        withdrawAnnouncement(root, topic);
+        log.warn("Finished starting the new generation of {}, which a stop had interrupted", dir);
     }
 
     /** The store name under which the generation of {@code kept} goes on being kept. */
@@ -77,12 +169,14 @@ final class StoreGenerations {
      * The caller holds none of the store's partitions; others' are waited for up to {@code wait}.
      *
      * @return the directory the old generation moved to, or null when another task moved it
+     * @throws StillHeld       when other writers still hold partitions of the old store after {@code wait}
      * @throws ConnectException when the move cannot be made: what to do is in the message
      */
     static Path startNew(Path root, String topic, String oldTopicId, TopicMetadata now, Duration wait) {
         Path dir = ArchivePaths.storeDirectory(root, topic);
         long deadline = System.nanoTime() + wait.toNanos();
         try (FileLocks.Held guard = FileLocks.lock(FileOpener.DEFAULT, root.resolve(GUARD), deadline)) {
+            finishInterrupted(root, topic);
             TopicMetadata kept = TopicMetadata.read(dir);
             if (kept == null || !kept.topicId().equals(oldTopicId)) {
                 return null; // moved by another task, which started the new generation
@@ -93,6 +187,9 @@ final class StoreGenerations {
                         + now.topicId() + "), but " + previous + ", where its archive so far would be kept, exists "
                         + "already. Move one of the two away and restart the task");
             }
+            Path staged = staged(root, topic);
+            Files.createDirectories(staged);
+            now.withPreviousGeneration(previous.getFileName().toString()).write(staged);
             if (LogStore.isStore(dir)) {
                 Path groups = dir.resolve(GroupSnapshots.DIRECTORY);
                 Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
@@ -103,26 +200,24 @@ final class StoreGenerations {
             } else {
                 Files.move(dir, previous, StandardCopyOption.ATOMIC_MOVE);
             }
+            Files.move(staged, dir, StandardCopyOption.ATOMIC_MOVE);
             Directories.fsync(root);
-            Files.createDirectories(dir);
-            now.withPreviousGeneration(previous.getFileName().toString()).write(dir);
-            Directories.fsync(root);
+            withdrawAnnouncement(root, topic);
             log.warn("Topic {} was deleted and re-created (topic id {} is now {}): what was archived of the old topic is "
-                    + "kept, whole, in {}; the new topic is archived from its first offset into {}", topic, oldTopicId,
+                    + "kept in {}; the new topic is archived from its first offset into {}", topic, oldTopicId,
                     now.topicId(), previous, dir);
             return previous;
         } catch (FileLocks.BusyException e) {
-            throw new ConnectException("Topic " + topic + " was deleted and re-created, and another task has been "
-                    + "starting its store's new generation for longer than " + wait.toMillis() + " ms (" + e.getMessage()
-                    + "). Restart this task once it is done", e);
+            throw new StillHeld("another task is starting the new generation of " + dir, e);
+        } catch (StoreLockedException e) {
+            throw new StillHeld(e.getMessage(), e);
         } catch (InterruptedIOException e) {
             Thread.currentThread().interrupt();
             throw new ConnectException("Interrupted while starting a new generation of " + dir, e);
         } catch (LogStoreException e) {
             throw new ConnectException("Topic " + topic + " was deleted and re-created (id " + oldTopicId + " is now "
                     + now.topicId() + "), and its archive " + dir + " cannot move aside to start a new generation: "
-                    + e.getMessage() + ". A task archiving the old topic's partitions notices within "
-                    + LogStoreSinkConfig.METADATA_INTERVAL_MS + " and lets go; restart this task then", e);
+                    + e.getMessage(), e);
         } catch (IOException e) {
             throw new ConnectException("Cannot move " + dir + " aside to start a new generation of topic " + topic
                     + ": " + e.getMessage() + ". Fix the cause and restart the task; nothing archived is lost", e);

@@ -20,6 +20,8 @@ public final class FakeSinkTaskContext implements SinkTaskContext {
     final Map<TopicPartition, Long> rewinds = new HashMap<>();
     final List<SinkRecord> reported = new ArrayList<>();
     final Set<TopicPartition> assignment = new HashSet<>();
+    /** The partitions the task paused and has not resumed. */
+    final Set<TopicPartition> paused = new HashSet<>();
     private final boolean withReporter;
 
     public FakeSinkTaskContext(boolean withReporter) {
@@ -52,10 +54,12 @@ public final class FakeSinkTaskContext implements SinkTaskContext {
 
     @Override
     public void pause(TopicPartition... partitions) {
+        paused.addAll(java.util.List.of(partitions));
     }
 
     @Override
     public void resume(TopicPartition... partitions) {
+        java.util.List.of(partitions).forEach(paused::remove);
     }
 
     @Override

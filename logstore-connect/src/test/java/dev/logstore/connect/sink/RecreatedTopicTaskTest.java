@@ -52,9 +52,13 @@ class RecreatedTopicTaskTest {
     }
 
     private void createTopic() {
+        createTopic("orders");
+    }
+
+    private void createTopic(String name) {
         List<TopicPartitionInfo> partitions = List.of(new TopicPartitionInfo(0, NODE, List.of(NODE), List.of(NODE)),
                 new TopicPartitionInfo(1, NODE, List.of(NODE), List.of(NODE)));
-        admin.addTopic(false, "orders", partitions, Map.of());
+        admin.addTopic(false, name, partitions, Map.of());
     }
 
     /** Deletes and creates the topic again, and lets the tasks' metadata interval pass. */
@@ -69,13 +73,18 @@ class RecreatedTopicTaskTest {
     }
 
     private LogStoreSinkTask task(FakeSinkTaskContext context, String recreated) {
+        return task(context, recreated, 1000);
+    }
+
+    private LogStoreSinkTask task(FakeSinkTaskContext context, String recreated, long metadataIntervalMillis) {
         LogStoreSinkTask task = new LogStoreSinkTask();
         task.initialize(context);
         task.useAdmins(settings -> admin); // closing a MockAdminClient changes nothing: tasks share it
         task.start(Map.of(LogStoreSinkConfig.LOGSTORE_DIR, root.toString(),
                 LogStoreSinkConfig.KAFKA_BOOTSTRAP, "127.0.0.1:9092",
-                LogStoreSinkConfig.METADATA_INTERVAL_MS, "1000",
+                LogStoreSinkConfig.METADATA_INTERVAL_MS, Long.toString(metadataIntervalMillis),
                 LogStoreSinkConfig.GROUPS_INTERVAL_MS, "0",
+                LogStoreSinkConfig.LOCK_WAIT_MS, "3000",
                 LogStoreSinkConfig.RECREATED_TOPIC, recreated));
         tasks.add(task);
         return task;
@@ -164,8 +173,174 @@ class RecreatedTopicTaskTest {
                 () -> task.preCommit(positions(5, 0)));
         assertTrue(e.getMessage().contains(oldId) && e.getMessage().contains("orders." + oldId)
                 && e.getMessage().contains(LogStoreSinkConfig.RECREATED_TOPIC), e.getMessage());
+        // Connect only logs a failed preCommit; the next put stops the task with the same reason.
+        ConnectException stopped = org.junit.jupiter.api.Assertions.assertThrows(ConnectException.class,
+                () -> task.put(records(TP0, 5, 6, "new-")));
+        assertTrue(stopped.getMessage().contains("deleted and re-created")
+                && !stopped.getMessage().contains("could not make the archive durable"), stopped.getMessage());
         assertEquals(oldId, TopicMetadata.read(root.resolve("orders")).topicId());
         assertEquals(5, archived(root.resolve("orders"), 0).size());
         assertFalse(Files.exists(root.resolve("orders." + oldId)));
+    }
+
+    /** What a stop between the two renames of a move leaves: the old store aside, the new one staged. */
+    private void stopBetweenTheRenames(String oldId, String newId, boolean oldStoreMoved) throws Exception {
+        Path staged = root.resolve(StoreGenerations.WORK).resolve("next").resolve("orders");
+        Files.createDirectories(staged);
+        new TopicMetadata("orders", newId, 2, Map.of(), 2).withPreviousGeneration("orders." + oldId).write(staged);
+        if (oldStoreMoved) {
+            Files.move(root.resolve("orders"), root.resolve("orders." + oldId));
+        }
+    }
+
+    /**
+     * A worker killed in the middle of a move: a task that restarts finishes it, marks the new
+     * store as a new generation and archives the new topic from its first offset, although the
+     * consumer's committed offset (5) counts the old topic's records.
+     */
+    @Test
+    void aMoveStoppedBetweenItsRenamesIsFinishedAndTheNewTopicArchivedFromItsStart() throws Exception {
+        for (boolean oldStoreMoved : new boolean[] {true, false}) {
+            Path store = root.resolve("orders");
+            createTopic();
+            String oldId = topicId();
+            LogStoreSinkTask first = task(new FakeSinkTaskContext(false), "new_generation");
+            first.open(List.of(TP0));
+            first.put(records(TP0, 0, 5, "old-"));
+            first.preCommit(positions(5, 0));
+            first.stop();
+            tasks.remove(first);
+            admin.deleteTopics(TopicCollection.ofTopicNames(List.of("orders"))).all().get();
+            createTopic();
+            String newId = topicId();
+            stopBetweenTheRenames(oldId, newId, oldStoreMoved);
+
+            FakeSinkTaskContext context = new FakeSinkTaskContext(false);
+            LogStoreSinkTask restarted = task(context, "new_generation");
+            restarted.open(List.of(TP0));
+            restarted.put(List.of()); // a try at the waiting generation, as every put makes
+            assertEquals(0L, context.rewinds.get(TP0), "stopped " + (oldStoreMoved ? "after" : "before")
+                    + " the old store moved: the new topic is archived from its first offset");
+            restarted.put(records(TP0, 0, 3, "new-"));
+            restarted.preCommit(positions(3, 0));
+            assertEquals(List.of("0:new-0", "1:new-1", "2:new-2"), archived(store, 0));
+            assertEquals("orders." + oldId, TopicMetadata.read(store).previousGeneration());
+            assertEquals(5, archived(root.resolve("orders." + oldId), 0).size());
+            restarted.stop();
+            tasks.remove(restarted);
+            // Start the next round from nothing.
+            admin.deleteTopics(TopicCollection.ofTopicNames(List.of("orders"))).all().get();
+            try (var entries = Files.list(root)) {
+                for (Path entry : entries.toList()) {
+                    try (var tree = Files.walk(entry)) {
+                        for (Path path : tree.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                            Files.delete(path);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Two topics re-created at once (a staging reset), two tasks each holding a partition of both,
+     * checking them at the same moment: neither waits on the other; both generations start and
+     * every partition starts over at its new topic's first offset.
+     */
+    @Test
+    void twoTopicsRecreatedAtOnceUnderTwoTasksBothStartNewGenerations() throws Exception {
+        createTopic("orders");
+        createTopic("customers");
+        TopicPartition customers0 = new TopicPartition("customers", 0);
+        TopicPartition customers1 = new TopicPartition("customers", 1);
+        FakeSinkTaskContext contextA = new FakeSinkTaskContext(false);
+        FakeSinkTaskContext contextB = new FakeSinkTaskContext(false);
+        LogStoreSinkTask a = task(contextA, "new_generation");
+        LogStoreSinkTask b = task(contextB, "new_generation");
+        a.open(List.of(TP0, customers1));
+        b.open(List.of(TP1, customers0));
+        for (TopicPartition tp : List.of(TP0, customers1)) {
+            a.put(records(tp, 0, 3, "old-"));
+        }
+        for (TopicPartition tp : List.of(TP1, customers0)) {
+            b.put(records(tp, 0, 3, "old-"));
+        }
+        a.preCommit(Map.of());
+        b.preCommit(Map.of());
+        for (String topic : List.of("orders", "customers")) {
+            admin.deleteTopics(TopicCollection.ofTopicNames(List.of(topic))).all().get();
+            createTopic(topic);
+        }
+        Thread.sleep(1100);
+        contextA.rewinds.clear();
+        contextB.rewinds.clear();
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+        List<java.util.concurrent.CompletableFuture<Void>> commits = new ArrayList<>();
+        for (LogStoreSinkTask task : List.of(a, b)) {
+            commits.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    together.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                task.preCommit(Map.of());
+            }));
+        }
+        for (var commit : commits) {
+            commit.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        Thread.sleep(1100);
+        a.put(List.of()); // the task that could not move a store at once tries again
+        b.put(List.of());
+        assertEquals(Map.of(TP0, 0L, customers1, 0L), contextA.rewinds);
+        assertEquals(Map.of(TP1, 0L, customers0, 0L), contextB.rewinds);
+        for (String topic : List.of("orders", "customers")) {
+            assertTrue(StoreGenerations.isNewGeneration(root.resolve(topic)), topic);
+            try (var entries = Files.list(root)) {
+                assertEquals(1, entries.filter(p -> p.getFileName().toString().startsWith(topic + ".")).count(), topic);
+            }
+        }
+    }
+
+    /**
+     * The task that notices first cannot move the store while another task (whose own check is
+     * five minutes away) still archives a partition of it: its partitions wait, paused, and the
+     * other task, told by the announcement, notices within a second of its next put and lets go.
+     * Nobody fails, and nothing of the new topic reaches the old generation after the announcement.
+     */
+    @Test
+    void theTaskThatNoticesFirstWaitsPausedAndTheOthersNoticeFromItsAnnouncement() throws Exception {
+        createTopic();
+        String oldId = topicId();
+        FakeSinkTaskContext contextA = new FakeSinkTaskContext(false);
+        FakeSinkTaskContext contextB = new FakeSinkTaskContext(false);
+        LogStoreSinkTask a = task(contextA, "new_generation", 1000);
+        LogStoreSinkTask b = task(contextB, "new_generation", 300_000);
+        a.open(List.of(TP0));
+        b.open(List.of(TP1));
+        a.put(records(TP0, 0, 3, "old-"));
+        b.put(records(TP1, 0, 3, "old-"));
+        a.preCommit(Map.of());
+        b.preCommit(Map.of());
+        recreateTopicOnceTheIntervalHasPassed();
+
+        assertTrue(a.preCommit(positions(3, 3)).isEmpty(), "A found the topic re-created");
+        assertTrue(contextA.paused.contains(TP0), "A's partition waits, paused");
+        assertTrue(Files.isDirectory(root.resolve("orders")) && !Files.exists(root.resolve("orders." + oldId)),
+                "B still holds a partition of the old store: not moved yet");
+        a.put(records(TP0, 3, 5, "fetched-before-the-pause-")); // dropped: delivered again from offset 0
+
+        b.put(List.of()); // B sees the announcement, checks now, lets go and moves the store
+        assertTrue(Files.isDirectory(root.resolve("orders." + oldId)), "B moved the store");
+        assertEquals(0L, contextB.rewinds.get(TP1));
+        Thread.sleep(1100);
+        a.put(List.of()); // A finds the store moved and takes its partition back
+        assertEquals(0L, contextA.rewinds.get(TP0));
+        assertFalse(contextA.paused.contains(TP0), "A's partition is resumed");
+        a.put(records(TP0, 0, 2, "new-"));
+        assertEquals(Map.of(TP0, new OffsetAndMetadata(2)), a.preCommit(Map.of(TP0, new OffsetAndMetadata(2))));
+        assertEquals(List.of("0:new-0", "1:new-1"), archived(root.resolve("orders"), 0));
+        assertEquals(3, archived(root.resolve("orders." + oldId), 0).size(), "the old generation is as it was");
+        assertFalse(StoreGenerations.announced(root, "orders"), "the announcement is withdrawn once the move is made");
     }
 }

@@ -101,15 +101,14 @@ class StoreGenerationsTest {
     }
 
     @Test
-    void aWriterThatDoesNotLetGoFailsTheMoveNamingWhatToDoAndLeavesTheStoreAsItWas() throws Exception {
+    void aWriterThatDoesNotLetGoHoldsTheMoveBackAndLeavesTheStoreAsItWas() throws Exception {
         Path dir = archivedTopic();
         Process holder = child("hold", dir.resolve(GroupSnapshots.DIRECTORY).toString(), "0");
         try {
             assertEquals("locked", firstLine(holder));
-            ConnectException e = assertThrows(ConnectException.class,
+            StoreGenerations.StillHeld e = assertThrows(StoreGenerations.StillHeld.class,
                     () -> StoreGenerations.startNew(root, "orders", OLD_ID, recreated(), Duration.ofMillis(500)));
-            assertTrue(e.getMessage().contains("another process") && e.getMessage().contains("restart this task"),
-                    e.getMessage());
+            assertTrue(e.getMessage().contains("another process"), e.getMessage());
         } finally {
             holder.destroyForcibly().waitFor();
         }
@@ -138,13 +137,34 @@ class StoreGenerationsTest {
         }
         assertEquals(1, moved, "exactly one task moves the store");
         try (var entries = Files.list(root)) {
-            assertEquals(Set.of("orders", "orders." + OLD_ID, StoreGenerations.GUARD),
+            assertEquals(Set.of("orders", "orders." + OLD_ID, StoreGenerations.GUARD, StoreGenerations.WORK),
                     entries.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
         }
         try (LogStore old = LogStore.builder(root.resolve("orders." + OLD_ID)).readOnly().open()) {
             assertEquals(12, old.nextOffset(0));
         }
         assertEquals(NEW_ID, TopicMetadata.read(dir).topicId());
+        try (var staged = Files.list(root.resolve(StoreGenerations.WORK).resolve("next"))) {
+            assertEquals(0, staged.count(), "nothing is left staged");
+        }
+    }
+
+    /**
+     * A store handle opened (owning nothing) just before another task moves the store finds its
+     * partitions gone when it takes one: it fails, and writes nothing into the new generation
+     * (the sink task then drops it and opens the store where it is now).
+     */
+    @Test
+    void aHandleOpenedBeforeTheMoveWritesNothingIntoTheNewGeneration() throws Exception {
+        Path dir = archivedTopic();
+        try (LogStore stale = LogStore.builder(dir).partitions(3).growPartitions().ownedPartitions(Set.of()).open()) {
+            assertEquals(root.resolve("orders." + OLD_ID),
+                    StoreGenerations.startNew(root, "orders", OLD_ID, recreated(), Duration.ofSeconds(5)));
+            assertThrows(dev.logstore.LogStoreException.class, () -> stale.own(1));
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(TopicMetadata.FILE), files.map(f -> f.getFileName().toString()).sorted().toList());
+        }
     }
 
     @Test
