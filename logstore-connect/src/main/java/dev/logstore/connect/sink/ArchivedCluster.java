@@ -137,6 +137,11 @@ final class ArchivedCluster implements AutoCloseable {
         return null;
     }
 
+    /** Whether the last check of {@code topic} could describe it (then its store was compared with it). */
+    boolean described(String topic) {
+        return checkedAt.containsKey(topic) && !warned.containsKey(topic);
+    }
+
     /** Checks {@code topic} when the interval has passed since its last check; see {@link #check}. */
     Recreated checkIfDue(String topic, Path storeDir) {
         Long last = checkedAt.get(topic);

@@ -238,8 +238,8 @@ public final class LogStoreSinkTask extends SinkTask {
                 ArchivedCluster.Recreated recreated = ifDue && !announced ? cluster.checkIfDue(topic, dir)
                         : cluster.check(topic, dir);
                 if (recreated == null) {
-                    if (announced) {
-                        StoreGenerations.withdrawIfMoved(root, topic);
+                    if (announced && cluster.described(topic)) {
+                        StoreGenerations.withdrawAnnouncement(root, topic); // the store holds the topic as it is
                     }
                     continue;
                 }

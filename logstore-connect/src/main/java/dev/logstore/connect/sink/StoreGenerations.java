@@ -83,20 +83,8 @@ final class StoreGenerations {
         return Files.exists(announcement(root, topic));
     }
 
-    /** Withdraws the announcement of {@code topic} when its store already holds the topic it names. */
-    static void withdrawIfMoved(Path root, String topic) {
-        try {
-            String announcedId = Files.readString(announcement(root, topic)).trim();
-            TopicMetadata kept = TopicMetadata.read(ArchivePaths.storeDirectory(root, topic));
-            if (kept != null && kept.topicId().equals(announcedId)) {
-                withdrawAnnouncement(root, topic);
-            }
-        } catch (IOException | ConnectException e) {
-            log.debug("Cannot compare {} with its store: {}", announcement(root, topic), e.getMessage());
-        }
-    }
-
-    private static void withdrawAnnouncement(Path root, String topic) {
+    /** Withdraws the announcement of {@code topic} (the move is made, or the store holds the topic as it is). */
+    static void withdrawAnnouncement(Path root, String topic) {
         try {
             Files.deleteIfExists(announcement(root, topic));
         } catch (IOException e) {
