@@ -137,6 +137,11 @@ final class ArchivedCluster implements AutoCloseable {
         return null;
     }
 
+    /** When {@code topic} was last checked (ms since the epoch), or -1 before its first check. */
+    long checkedAt(String topic) {
+        return checkedAt.getOrDefault(topic, -1L);
+    }
+
     /** Whether the last check of {@code topic} could describe it (then its store was compared with it). */
     boolean described(String topic) {
         return checkedAt.containsKey(topic) && !warned.containsKey(topic);

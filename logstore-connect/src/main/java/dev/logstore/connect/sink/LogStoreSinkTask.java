@@ -100,6 +100,8 @@ public final class LogStoreSinkTask extends SinkTask {
     private final Map<TopicPartition, Assigned> assigned = new HashMap<>();
     private final Map<String, PendingGeneration> pendingGenerations = new java.util.TreeMap<>();
     private long generationsLookedAt;
+    /** Partitions this task paused waiting for new generations (Connect keeps them paused across rebalances). */
+    private final Set<TopicPartition> pausedForGenerations = new HashSet<>();
     private final Map<String, KeyHashStore> keyHashStores = new HashMap<>();
     private final Map<String, KafkaMappedStore> kafkaMappedStores = new HashMap<>();
     /** Names this task's threads apart from other tasks': "connector-id" when run by Connect. */
@@ -183,7 +185,7 @@ public final class LogStoreSinkTask extends SinkTask {
             if (pending != null) {
                 // Its topic waits for a new generation: opening the old store would hold the move back.
                 pending.partitions.add(tp);
-                context.pause(tp);
+                pause(List.of(tp));
             } else {
                 toOpen.add(tp);
             }
@@ -191,7 +193,24 @@ public final class LogStoreSinkTask extends SinkTask {
         for (TopicPartition tp : toOpen) {
             openPartition(tp, deadline);
         }
+        // Connect pauses again what a task paused before a rebalance: a partition that waited for
+        // a new generation started meanwhile (by another task) is resumed here.
+        List<TopicPartition> waitedBefore = toOpen.stream().filter(pausedForGenerations::contains).toList();
+        if (!waitedBefore.isEmpty()) {
+            resume(waitedBefore);
+        }
         checkTopics(toOpen.stream().map(TopicPartition::topic).distinct().toList(), false);
+        startPendingGenerations(GENERATION_WAIT);
+    }
+
+    private void pause(Collection<TopicPartition> partitions) {
+        context.pause(partitions.toArray(new TopicPartition[0]));
+        pausedForGenerations.addAll(partitions);
+    }
+
+    private void resume(Collection<TopicPartition> partitions) {
+        context.resume(partitions.toArray(new TopicPartition[0]));
+        pausedForGenerations.removeAll(partitions);
     }
 
     /**
@@ -219,9 +238,11 @@ public final class LogStoreSinkTask extends SinkTask {
 
     /**
      * Checks {@code topics} against the archived cluster (when only {@code ifDue}, those not
-     * checked for an interval, or announced re-created by another task). A topic that was deleted
-     * and re-created fails the task, or, by setting, has its partitions paused until a new
-     * generation of its store starts.
+     * checked for an interval, or announced re-created by another task since). A topic that was
+     * deleted and re-created fails the task, or, by setting, has its partitions closed and paused
+     * until a new generation of its store starts ({@link #startPendingGenerations}, called where
+     * the partitions are sure to stay assigned: open and put, never a commit, which may be the
+     * last before they are revoked).
      */
     private void checkTopics(Collection<String> topics, boolean ifDue) {
         if (cluster == null) {
@@ -234,7 +255,7 @@ public final class LogStoreSinkTask extends SinkTask {
                     continue;
                 }
                 Path dir = ArchivePaths.storeDirectory(root, topic);
-                boolean announced = StoreGenerations.announced(root, topic);
+                boolean announced = StoreGenerations.announcedSince(root, topic, cluster.checkedAt(topic));
                 ArchivedCluster.Recreated recreated = ifDue && !announced ? cluster.checkIfDue(topic, dir)
                         : cluster.check(topic, dir);
                 if (recreated == null) {
@@ -248,11 +269,10 @@ public final class LogStoreSinkTask extends SinkTask {
                 }
                 List<TopicPartition> mine = assigned.keySet().stream().filter(tp -> tp.topic().equals(topic)).toList();
                 close(mine); // also closes the topic's stores, this task's last handles on them
-                context.pause(mine.toArray(new TopicPartition[0]));
+                pause(mine);
                 pendingGenerations.put(topic, new PendingGeneration(recreated, new HashSet<>(mine)));
                 StoreGenerations.announce(root, topic, recreated.now().topicId());
             }
-            startPendingGenerations();
         } catch (ConnectException e) {
             failed = e;
             failedCommitting = false;
@@ -264,34 +284,43 @@ public final class LogStoreSinkTask extends SinkTask {
      * Tries to start the new generation of each topic waiting for one: moves the old store aside
      * (or finds it moved by another task) and reopens this task's partitions of the topic in the
      * new store, from the topic's first offset. While other tasks still hold partitions of the old
-     * store, the topic waits, paused, for the next try.
+     * store, the topic waits, paused, for the next try. Returns the partitions reopened.
      */
-    private void startPendingGenerations() {
-        for (java.util.Iterator<Map.Entry<String, PendingGeneration>> it = pendingGenerations.entrySet().iterator();
-             it.hasNext(); ) {
-            Map.Entry<String, PendingGeneration> entry = it.next();
-            String topic = entry.getKey();
-            PendingGeneration pending = entry.getValue();
-            try {
-                StoreGenerations.startNew(config.archiveRoot(), topic, pending.recreated.kept().topicId(),
-                        pending.recreated.now(), GENERATION_WAIT);
-            } catch (StoreGenerations.StillHeld e) {
-                if (System.nanoTime() - pending.loggedAt >= TimeUnit.SECONDS.toNanos(30)) {
-                    pending.loggedAt = System.nanoTime();
-                    log.info("Topic {} was deleted and re-created; its partitions {} wait, paused, until no task holds "
-                            + "partitions of its old store any more ({}). Tasks notice within {} of the first one",
-                            topic, pending.partitions, e.getMessage(), "a commit interval");
+    private Set<TopicPartition> startPendingGenerations(Duration wait) {
+        Set<TopicPartition> reopened = new HashSet<>();
+        try {
+            for (var it = pendingGenerations.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, PendingGeneration> entry = it.next();
+                String topic = entry.getKey();
+                PendingGeneration pending = entry.getValue();
+                try {
+                    StoreGenerations.startNew(config.archiveRoot(), topic, pending.recreated.kept().topicId(),
+                            pending.recreated.now(), wait);
+                } catch (StoreGenerations.StillHeld e) {
+                    if (System.nanoTime() - pending.loggedAt >= TimeUnit.SECONDS.toNanos(30)) {
+                        pending.loggedAt = System.nanoTime();
+                        log.info("Topic {} was deleted and re-created; its partitions {} wait, paused, until no task "
+                                + "holds partitions of its old store any more ({}). The other tasks notice when they "
+                                + "next look (about a second while records flow, at most a commit interval)",
+                                topic, pending.partitions, e.getMessage());
+                    }
+                    continue;
                 }
-                continue;
+                it.remove();
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
+                for (TopicPartition tp : pending.partitions) {
+                    openPartition(tp, deadline);
+                }
+                resume(pending.partitions);
+                reopened.addAll(pending.partitions);
+                cluster.check(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic));
             }
-            it.remove();
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.lockWaitMillis());
-            for (TopicPartition tp : pending.partitions) {
-                openPartition(tp, deadline);
-            }
-            context.resume(pending.partitions.toArray(new TopicPartition[0]));
-            cluster.check(topic, ArchivePaths.storeDirectory(config.archiveRoot(), topic));
+        } catch (ConnectException e) {
+            failed = e;
+            failedCommitting = false;
+            throw e;
         }
+        return reopened;
     }
 
     private void addPartitionMetrics(Assigned state) {
@@ -345,6 +374,11 @@ public final class LogStoreSinkTask extends SinkTask {
                     throw e;
                 }
                 long left = deadline - System.nanoTime();
+                if (left <= 0 && e instanceof StoreGenerations.StillHeld) {
+                    throw new ConnectException(tp + ": cannot open its archive: " + e.getMessage() + ", for longer "
+                            + "than " + config.lockWaitMillis() + " ms. Restart this task (POST /connectors/<name>/"
+                            + "tasks/<id>/restart) once the other task is done", e);
+                }
                 if (left <= 0) {
                     throw new ConnectException(tp + ": its archive is still open for writing by another writer after "
                             + config.lockWaitMillis() + " ms: " + e.getCause().getMessage() + ". Usually the task that "
@@ -409,15 +443,22 @@ public final class LogStoreSinkTask extends SinkTask {
      * At most once a second: checks now the topics another task announced re-created, and tries
      * again to start the generations this task waits for, so that neither waits for a commit.
      */
-    private void lookForGenerations() {
+    private Set<TopicPartition> lookForGenerations() {
         if (cluster == null || System.nanoTime() - generationsLookedAt < GENERATION_LOOK_NANOS) {
-            return;
+            return Set.of();
         }
-        generationsLookedAt = System.nanoTime();
-        List<String> announced = assigned.keySet().stream().map(TopicPartition::topic).distinct()
-                .filter(topic -> StoreGenerations.announced(config.archiveRoot(), topic)).toList();
-        if (!announced.isEmpty() || !pendingGenerations.isEmpty()) {
-            checkTopics(announced, false);
+        try {
+            List<String> announced = assigned.keySet().stream().map(TopicPartition::topic).distinct()
+                    .filter(topic -> StoreGenerations.announcedSince(config.archiveRoot(), topic,
+                            cluster.checkedAt(topic)))
+                    .toList();
+            if (!announced.isEmpty()) {
+                checkTopics(announced, false);
+            }
+            // No wait here: a try that finds the old store still held is made again a second later.
+            return pendingGenerations.isEmpty() ? Set.of() : startPendingGenerations(Duration.ZERO);
+        } finally {
+            generationsLookedAt = System.nanoTime();
         }
     }
 
@@ -436,7 +477,9 @@ public final class LogStoreSinkTask extends SinkTask {
     @Override
     public void put(Collection<SinkRecord> records) {
         checkNotFailed();
-        lookForGenerations();
+        // Records in this put of a partition reopened now in a new generation are the consumer's
+        // before the rewind to the new topic's start: dropped, they come again from there.
+        Set<TopicPartition> reopened = lookForGenerations();
         // Records come in runs of one partition: look a partition up once per run, not per record.
         Map<TopicPartition, List<SinkRecord>> byPartition = new LinkedHashMap<>();
         String runTopic = null;
@@ -452,7 +495,11 @@ public final class LogStoreSinkTask extends SinkTask {
             }
             run.add(record);
         }
-        byPartition.forEach(this::archive);
+        byPartition.forEach((tp, run1) -> {
+            if (!reopened.contains(tp)) {
+                archive(tp, run1);
+            }
+        });
     }
 
     /**

@@ -83,6 +83,19 @@ final class StoreGenerations {
         return Files.exists(announcement(root, topic));
     }
 
+    /**
+     * Whether a task announced {@code topic} re-created after {@code sinceMillis} (a time of the
+     * wall clock; the announcement's own is its file's): a task looks once per announcement, so a
+     * stale one costs a file status call, not a request to the cluster.
+     */
+    static boolean announcedSince(Path root, String topic, long sinceMillis) {
+        try {
+            return Files.getLastModifiedTime(announcement(root, topic)).toMillis() >= sinceMillis;
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
     /** Withdraws the announcement of {@code topic} (the move is made, or the store holds the topic as it is). */
     static void withdrawAnnouncement(Path root, String topic) {
         try {
@@ -196,7 +209,8 @@ final class StoreGenerations {
                     now.topicId(), previous, dir);
             return previous;
         } catch (FileLocks.BusyException e) {
-            throw new StillHeld("another task is starting the new generation of " + dir, e);
+            throw new StillHeld("another task holds " + root.resolve(GUARD) + ", starting a new generation of a "
+                    + "store", e);
         } catch (StoreLockedException e) {
             throw new StillHeld(e.getMessage(), e);
         } catch (InterruptedIOException e) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.MockAdminClient;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.Node;
@@ -132,7 +133,13 @@ class RecreatedTopicTaskTest {
         context.rewinds.clear();
         Map<TopicPartition, OffsetAndMetadata> reported = task.preCommit(positions(10, 10));
         assertTrue(reported.isEmpty(), "nothing of the re-created topic is reported before it is archived: " + reported);
+        // A commit may be the last before the partitions are revoked: it rewinds nothing (Connect
+        // would seek a partition no longer assigned and fail the task); the next put starts over.
+        assertEquals(Map.of(), context.rewinds);
+        assertEquals(java.util.Set.of(TP0, TP1), context.paused);
+        task.put(records(TP0, 10, 12, "new-")); // fetched before the pause, at the old position: dropped
         assertEquals(Map.of(TP0, 0L, TP1, 0L), context.rewinds, "both partitions start over at the new topic's start");
+        assertEquals(java.util.Set.of(), context.paused);
 
         Path previous = root.resolve("orders." + oldId);
         assertEquals(10, archived(previous, 0).size());
@@ -342,5 +349,84 @@ class RecreatedTopicTaskTest {
         assertEquals(List.of("0:new-0", "1:new-1"), archived(root.resolve("orders"), 0));
         assertEquals(3, archived(root.resolve("orders." + oldId), 0).size(), "the old generation is as it was");
         assertFalse(StoreGenerations.announced(root, "orders"), "the announcement is withdrawn once the move is made");
+    }
+
+    /**
+     * The put that starts a new generation (another task moved the store meanwhile) brings records
+     * fetched at the consumer's old position: they are dropped, not archived at old offsets in the
+     * new generation, and come again from the new topic's first offset.
+     */
+    @Test
+    void recordsOfThePutThatStartsTheGenerationAreNotArchivedAtTheirOldOffsets() throws Exception {
+        createTopic();
+        String oldId = topicId();
+        FakeSinkTaskContext contextA = new FakeSinkTaskContext(false);
+        FakeSinkTaskContext contextB = new FakeSinkTaskContext(false);
+        LogStoreSinkTask a = task(contextA, "new_generation", 300_000);
+        LogStoreSinkTask b = task(contextB, "new_generation", 1000);
+        a.open(List.of(TP0));
+        b.open(List.of(TP1));
+        a.put(records(TP0, 0, 3, "old-"));
+        b.put(records(TP1, 0, 3, "old-"));
+        a.preCommit(Map.of());
+        b.preCommit(Map.of());
+        recreateTopicOnceTheIntervalHasPassed();
+        b.preCommit(Map.of()); // B finds it re-created and waits for A's partition
+        a.put(records(TP0, 3, 6, "new-")); // A sees the announcement, lets go, moves the store, reopens TP0
+        assertTrue(Files.isDirectory(root.resolve("orders." + oldId)));
+        assertEquals(0L, contextA.rewinds.get(TP0));
+        a.put(records(TP0, 0, 6, "new-")); // as the consumer delivers after the rewind
+        assertEquals(List.of("0:new-0", "1:new-1", "2:new-2", "3:new-3", "4:new-4", "5:new-5"),
+                archived(root.resolve("orders"), 0));
+    }
+
+    /**
+     * A partition waiting for a new generation is revoked (Connect keeps it paused), the store is
+     * moved by another task, and the partition comes back: it is opened in the new generation and
+     * resumed, not left paused.
+     */
+    @Test
+    void aWaitingPartitionRevokedAndGivenBackAfterTheMoveIsResumed() throws Exception {
+        createTopic();
+        String oldId = topicId();
+        FakeSinkTaskContext contextA = new FakeSinkTaskContext(false);
+        LogStoreSinkTask a = task(contextA, "new_generation");
+        LogStoreSinkTask b = task(new FakeSinkTaskContext(false), "new_generation");
+        a.open(List.of(TP0));
+        b.open(List.of(TP1));
+        a.put(records(TP0, 0, 3, "old-"));
+        a.preCommit(Map.of());
+        recreateTopicOnceTheIntervalHasPassed();
+        a.preCommit(Map.of()); // A waits, paused, for B's partition
+        assertTrue(contextA.paused.contains(TP0));
+        a.close(List.of(TP0)); // revoked; Connect keeps it in its paused set
+        b.put(List.of()); // B sees the announcement and moves the store
+        assertTrue(Files.isDirectory(root.resolve("orders." + oldId)));
+        contextA.rewinds.clear();
+        a.open(List.of(TP0));
+        assertFalse(contextA.paused.contains(TP0), "given back after the move, the partition is resumed");
+        assertEquals(0L, contextA.rewinds.get(TP0));
+    }
+
+    /** A try from put() does not wait for the old store's writers: every other topic keeps flowing. */
+    @Test
+    void aTopicWaitingForItsGenerationDoesNotHoldPutsBack() throws Exception {
+        createTopic();
+        FakeSinkTaskContext contextA = new FakeSinkTaskContext(false);
+        LogStoreSinkTask a = task(contextA, "new_generation");
+        LogStoreSinkTask b = task(new FakeSinkTaskContext(false), "new_generation", 300_000);
+        a.open(List.of(TP0));
+        b.open(List.of(TP1)); // B never puts: it keeps its partition of the old store
+        a.preCommit(Map.of());
+        recreateTopicOnceTheIntervalHasPassed();
+        a.preCommit(Map.of());
+        long started = System.nanoTime();
+        for (int i = 0; i < 3; i++) {
+            Thread.sleep(1000);
+            a.put(List.of());
+        }
+        long blocked = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) - 3000;
+        assertTrue(blocked < 1000, "puts blocked " + blocked + " ms");
+        assertTrue(contextA.paused.contains(TP0), "still waiting for B");
     }
 }
