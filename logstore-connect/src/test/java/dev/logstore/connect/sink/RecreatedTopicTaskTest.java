@@ -376,6 +376,7 @@ class RecreatedTopicTaskTest {
         assertTrue(Files.isDirectory(root.resolve("orders." + oldId)));
         assertEquals(0L, contextA.rewinds.get(TP0));
         a.put(records(TP0, 0, 6, "new-")); // as the consumer delivers after the rewind
+        assertEquals(Map.of(TP0, new OffsetAndMetadata(6)), a.preCommit(Map.of(TP0, new OffsetAndMetadata(6))));
         assertEquals(List.of("0:new-0", "1:new-1", "2:new-2", "3:new-3", "4:new-4", "5:new-5"),
                 archived(root.resolve("orders"), 0));
     }
