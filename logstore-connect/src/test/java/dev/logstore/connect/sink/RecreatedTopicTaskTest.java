@@ -190,6 +190,25 @@ class RecreatedTopicTaskTest {
         assertFalse(Files.exists(root.resolve("orders." + oldId)));
     }
 
+    private record TwoTasks(LogStoreSinkTask a, FakeSinkTaskContext contextA, LogStoreSinkTask b,
+                            FakeSinkTaskContext contextB) {
+    }
+
+    /** Task a archiving orders-0 and task b orders-1, three records each, committed; metadata intervals as given. */
+    private TwoTasks twoTasksArchiving(long intervalA, long intervalB) {
+        FakeSinkTaskContext contextA = new FakeSinkTaskContext(false);
+        FakeSinkTaskContext contextB = new FakeSinkTaskContext(false);
+        LogStoreSinkTask a = task(contextA, "new_generation", intervalA);
+        LogStoreSinkTask b = task(contextB, "new_generation", intervalB);
+        a.open(List.of(TP0));
+        b.open(List.of(TP1));
+        a.put(records(TP0, 0, 3, "old-"));
+        b.put(records(TP1, 0, 3, "old-"));
+        a.preCommit(Map.of());
+        b.preCommit(Map.of());
+        return new TwoTasks(a, contextA, b, contextB);
+    }
+
     /** What a stop between the two renames of a move leaves: the old store aside, the new one staged. */
     private void stopBetweenTheRenames(String oldId, String newId, boolean oldStoreMoved) throws Exception {
         Path staged = root.resolve(StoreGenerations.WORK).resolve("next").resolve("orders");
@@ -319,16 +338,11 @@ class RecreatedTopicTaskTest {
     void theTaskThatNoticesFirstWaitsPausedAndTheOthersNoticeFromItsAnnouncement() throws Exception {
         createTopic();
         String oldId = topicId();
-        FakeSinkTaskContext contextA = new FakeSinkTaskContext(false);
-        FakeSinkTaskContext contextB = new FakeSinkTaskContext(false);
-        LogStoreSinkTask a = task(contextA, "new_generation", 1000);
-        LogStoreSinkTask b = task(contextB, "new_generation", 300_000);
-        a.open(List.of(TP0));
-        b.open(List.of(TP1));
-        a.put(records(TP0, 0, 3, "old-"));
-        b.put(records(TP1, 0, 3, "old-"));
-        a.preCommit(Map.of());
-        b.preCommit(Map.of());
+        TwoTasks two = twoTasksArchiving(1000, 300_000);
+        FakeSinkTaskContext contextA = two.contextA();
+        FakeSinkTaskContext contextB = two.contextB();
+        LogStoreSinkTask a = two.a();
+        LogStoreSinkTask b = two.b();
         recreateTopicOnceTheIntervalHasPassed();
 
         assertTrue(a.preCommit(positions(3, 3)).isEmpty(), "A found the topic re-created");
@@ -360,16 +374,11 @@ class RecreatedTopicTaskTest {
     void recordsOfThePutThatStartsTheGenerationAreNotArchivedAtTheirOldOffsets() throws Exception {
         createTopic();
         String oldId = topicId();
-        FakeSinkTaskContext contextA = new FakeSinkTaskContext(false);
-        FakeSinkTaskContext contextB = new FakeSinkTaskContext(false);
-        LogStoreSinkTask a = task(contextA, "new_generation", 300_000);
-        LogStoreSinkTask b = task(contextB, "new_generation", 1000);
-        a.open(List.of(TP0));
-        b.open(List.of(TP1));
-        a.put(records(TP0, 0, 3, "old-"));
-        b.put(records(TP1, 0, 3, "old-"));
-        a.preCommit(Map.of());
-        b.preCommit(Map.of());
+        TwoTasks two = twoTasksArchiving(300_000, 1000);
+        FakeSinkTaskContext contextA = two.contextA();
+        FakeSinkTaskContext contextB = two.contextB();
+        LogStoreSinkTask a = two.a();
+        LogStoreSinkTask b = two.b();
         recreateTopicOnceTheIntervalHasPassed();
         b.preCommit(Map.of()); // B finds it re-created and waits for A's partition
         a.put(records(TP0, 3, 6, "new-")); // A sees the announcement, lets go, moves the store, reopens TP0
