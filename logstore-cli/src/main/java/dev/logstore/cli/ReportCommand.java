@@ -133,6 +133,9 @@ final class ReportCommand implements Callable<Integer> {
             if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
                 return null; // said per partition below
             }
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException timeout) {
+                throw timeout; // the cluster does not answer: said as such
+            }
             throw new IOException("Cannot describe topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
             throw new org.apache.kafka.common.errors.TimeoutException("describing topic " + topic, e);

@@ -83,4 +83,20 @@ class RestoreCommandsTest {
         assertTrue(run.err().contains("127.0.0.1:1"), run.err());
         assertTrue(seconds < 40, "took " + seconds + " s");
     }
+
+    /** report says so too, for a store whose topic id the sink kept (it asks the cluster for the topic's id first). */
+    @Test
+    void reportOnAnUnreachableClusterSaysSoForAStoreWithItsTopicId() throws Exception {
+        Path store = dir.resolve("kept");
+        LogStore.open(store, 1).close();
+        Files.writeString(store.resolve("sink-archive.properties"), "topic=orders\nmapping=kafka\n");
+        Files.writeString(store.resolve("topic-metadata.properties"),
+                "topic=orders\ntopic.id=AAAAAAAAAAAAAAAAAAAAAQ\npartitions=1\ncaptured.at.ms=1\n");
+        long started = System.nanoTime();
+        Run report = run("report", store.toString(), "--bootstrap-server", "127.0.0.1:1");
+        long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+        assertEquals(2, report.code(), report.err());
+        assertTrue(report.err().contains("no answer from the Kafka cluster at 127.0.0.1:1"), report.err());
+        assertTrue(seconds < 40, "took " + seconds + " s");
+    }
 }

@@ -70,8 +70,12 @@ final class StoreGenerations {
 
     /** Says that {@code topic} was found re-created, so that tasks holding its other partitions look now. */
     static void announce(Path root, String topic, String newTopicId) {
+        // Its existence and time are what count, so it is written in place: a temporary sibling's
+        // longer name would not fit beside a topic name of Kafka's longest.
+        Path file = announcement(root, topic);
         try {
-            dev.logstore.connect.config.DurableFiles.write(announcement(root, topic), newTopicId + "\n");
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, newTopicId + "\n");
         } catch (IOException e) {
             log.warn("Cannot write {} ({}): other tasks notice the re-created topic {} at their next check",
                     announcement(root, topic), e.getMessage(), topic);
@@ -120,7 +124,7 @@ final class StoreGenerations {
      * making, and finishes one that a crash interrupted between its two renames.
      */
     static void awaitMove(Path root, String topic, long deadline) {
-        try (FileLocks.Held guard = FileLocks.lock(FileOpener.DEFAULT, root.resolve(GUARD), deadline)) {
+        try (FileLocks.Held guard = guard(root, deadline)) {
             finishInterrupted(root, topic);
         } catch (InterruptedIOException e) {
             Thread.currentThread().interrupt();
@@ -132,6 +136,12 @@ final class StoreGenerations {
             throw new ConnectException("Cannot finish starting the new generation of " + root.resolve(topic) + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** Takes the guard (creating the archive root, which a first store creates, when missing). */
+    private static FileLocks.Held guard(Path root, long deadline) throws IOException {
+        Files.createDirectories(root);
+        return FileLocks.lock(FileOpener.DEFAULT, root.resolve(GUARD), deadline);
     }
 
     /** Under the guard: renames a staged generation into place when the move stopped between its renames. */
@@ -176,7 +186,7 @@ final class StoreGenerations {
     static Path startNew(Path root, String topic, String oldTopicId, TopicMetadata now, Duration wait) {
         Path dir = ArchivePaths.storeDirectory(root, topic);
         long deadline = System.nanoTime() + wait.toNanos();
-        try (FileLocks.Held guard = FileLocks.lock(FileOpener.DEFAULT, root.resolve(GUARD), deadline)) {
+        try (FileLocks.Held guard = guard(root, deadline)) {
             finishInterrupted(root, topic);
             TopicMetadata kept = TopicMetadata.read(dir);
             if (kept == null || !kept.topicId().equals(oldTopicId)) {
