@@ -12,8 +12,7 @@ import java.util.List;
 /**
  * Every writer kept out of a store, in this process and in others, until {@link #close}: holds
  * the whole of each of the store's partition lock files, so nobody opens a partition for writing.
- * While held, the store can be moved,
- * copied or archived whole; a writer that tries to open a partition meanwhile fails with a
+ * While held, the store can be moved, copied or archived whole; a writer that tries to open a partition meanwhile fails with a
  * {@link StoreLockedException}, as it would against another writer, and can try again.
  *
  * <p>Partitions are counted when the exclusion begins: a writer that grows the store past a
@@ -25,11 +24,9 @@ import java.util.List;
  */
 public final class WritersExcluded implements AutoCloseable {
 
-    private final Path dir;
     private final List<FileLocks.Held> held;
 
-    private WritersExcluded(Path dir, List<FileLocks.Held> held) {
-        this.dir = dir;
+    private WritersExcluded(List<FileLocks.Held> held) {
         this.held = held;
     }
 
@@ -47,7 +44,7 @@ public final class WritersExcluded implements AutoCloseable {
                 held.add(lock(opener, PartitionRecovery.lockFile(dir, first), deadline, wait));
             }
             done = true;
-            return new WritersExcluded(dir, held);
+            return new WritersExcluded(held);
         } catch (IOException e) {
             throw new LogStoreException("Cannot lock the writers of " + dir + " out: " + e.getMessage(), e);
         } finally {
@@ -80,11 +77,6 @@ public final class WritersExcluded implements AutoCloseable {
             }
         }
         held.clear();
-    }
-
-    /** The store directory these locks were taken in (the files stay locked wherever it moves). */
-    public Path directory() {
-        return dir;
     }
 
     /** Lets writers in again. */

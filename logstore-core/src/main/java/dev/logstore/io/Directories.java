@@ -22,8 +22,9 @@ public final class Directories {
      * Replaces {@code file} with {@code parts}, written in order, so that it is always either the
      * old file or the whole new one: the bytes go to a temporary sibling of its own
      * ({@code <name>.<random>.tmp}, so that writers of the same file in other threads or processes
-     * never write into each other's), which is forced and then renamed over the file. The rename is durable once the caller
-     * forces the directory ({@link #fsync}); callers replacing several files force it once.
+     * never write into each other's), which is forced and then renamed over the file. The rename
+     * is durable once the caller forces the directory ({@link #fsync}); callers replacing several
+     * files force it once.
      */
     public static void replaceAtomically(Path file, ByteBuffer... parts) throws IOException {
         replaceAtomically(FileOpener.DEFAULT, file, true, parts);

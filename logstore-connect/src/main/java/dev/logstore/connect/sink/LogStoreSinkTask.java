@@ -116,12 +116,11 @@ public final class LogStoreSinkTask extends SinkTask {
     private java.util.function.Function<Map<String, Object>, org.apache.kafka.clients.admin.Admin> admins =
             org.apache.kafka.clients.admin.Admin::create;
     /**
-     * Set when a commit found the archive could not be made durable. Connect only logs an
-     * exception from preCommit and goes on, so the next call fails the task with it.
+     * Why the task must stop, set when a commit found the archive could not be made durable or a
+     * check refused a re-created topic. Connect only logs an exception from preCommit and goes on,
+     * so the next call fails the task with it.
      */
     private ConnectException failed;
-    /** Whether {@link #failed} is a commit's failure (else a check's: a re-created topic refused, a move failed). */
-    private boolean failedCommitting;
     private TaskMetrics metrics;
     private final AtomicLong recordsArchived = new AtomicLong();
     private final AtomicLong bytesArchived = new AtomicLong();
@@ -275,7 +274,6 @@ public final class LogStoreSinkTask extends SinkTask {
             }
         } catch (ConnectException e) {
             failed = e;
-            failedCommitting = false;
             throw e;
         }
     }
@@ -317,7 +315,6 @@ public final class LogStoreSinkTask extends SinkTask {
             }
         } catch (ConnectException e) {
             failed = e;
-            failedCommitting = false;
             throw e;
         }
         return reopened;
@@ -462,15 +459,10 @@ public final class LogStoreSinkTask extends SinkTask {
         }
     }
 
-    /** Fails the task once a commit could not make the archive durable; see {@link #failed}. */
+    /** Fails the task once it must stop; see {@link #failed}. */
     private void checkNotFailed() {
-        if (failed != null && !failedCommitting) {
-            throw new ConnectException("Stopping: " + failed.getMessage(), failed);
-        }
         if (failed != null) {
-            throw new ConnectException("Stopping: an earlier offset commit could not make the archive durable, and "
-                    + "what the archive holds since is unknown. Fix the cause and restart the task; it resumes where "
-                    + "the archive ends. The failure: " + failed.getMessage(), failed);
+            throw new ConnectException("Stopping: " + failed.getMessage(), failed);
         }
     }
 
@@ -495,9 +487,9 @@ public final class LogStoreSinkTask extends SinkTask {
             }
             run.add(record);
         }
-        byPartition.forEach((tp, run1) -> {
+        byPartition.forEach((tp, partitionRecords) -> {
             if (!reopened.contains(tp)) {
-                archive(tp, run1);
+                archive(tp, partitionRecords);
             }
         });
     }
@@ -679,8 +671,9 @@ public final class LogStoreSinkTask extends SinkTask {
                 durable.put(state.topicPartition, new OffsetAndMetadata(handled));
             }
         } catch (ConnectException e) {
-            failed = e;
-            failedCommitting = true;
+            failed = new ConnectException("an earlier offset commit could not make the archive durable, and what "
+                    + "the archive holds since is unknown. Fix the cause and restart the task; it resumes where the "
+                    + "archive ends. The failure: " + e.getMessage(), e);
             throw e;
         }
         return durable;

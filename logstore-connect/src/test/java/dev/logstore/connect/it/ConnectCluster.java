@@ -70,6 +70,22 @@ public final class ConnectCluster implements AutoCloseable {
     }
 
     /**
+     * A source connector replaying {@code stores} of the archive {@code root} into topics named by
+     * {@code topicFormat} on this cluster, exactly once, up to each store's end when it starts.
+     */
+    public Map<String, String> snapshotReplay(Path root, String stores, String topicFormat) {
+        Map<String, String> config = byteConverters();
+        config.put("connector.class", dev.logstore.connect.source.LogStoreSourceConnector.class.getName());
+        config.put("logstore.dir", root.toString());
+        config.put("logstore.stores", stores);
+        config.put("topic.format", topicFormat);
+        config.put("replay.end", "snapshot");
+        config.put("exactly.once.support", "required");
+        config.put("target.bootstrap.servers", connect.kafka().bootstrapServers());
+        return config;
+    }
+
+    /**
      * Produces {@code count} varied records to {@code topic}: keys, null keys, null values (tombstones),
      * empty values, repeated and null headers, and timestamps from a month ago to now.
      */

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.logstore.LogStore;
 import dev.logstore.cli.LogStoreCli;
 import dev.logstore.connect.sink.LogStoreSinkConnector;
-import dev.logstore.connect.source.LogStoreSourceConnector;
 import dev.logstore.record.LogRecord;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -72,15 +71,7 @@ class RestoreIT {
 
     /** A source replaying the store of {@code topic} into {@code <topic>.restored}, exactly once, to its snapshot end. */
     private static Map<String, String> restoreConfig(String topic) {
-        Map<String, String> source = ConnectCluster.byteConverters();
-        source.put("connector.class", LogStoreSourceConnector.class.getName());
-        source.put("logstore.dir", root.toString());
-        source.put("logstore.stores", topic);
-        source.put("topic.format", "${topic}.restored");
-        source.put("replay.end", "snapshot");
-        source.put("exactly.once.support", "required");
-        source.put("target.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
-        return source;
+        return cluster.snapshotReplay(root, topic, "${topic}.restored");
     }
 
     private static String[] cli(String... args) {

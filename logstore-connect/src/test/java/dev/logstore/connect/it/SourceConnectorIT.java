@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.LogStore;
 import dev.logstore.connect.sink.LogStoreSinkConnector;
-import dev.logstore.connect.source.LogStoreSourceConnector;
 import dev.logstore.record.Header;
 import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
@@ -53,15 +52,8 @@ class SourceConnectorIT {
     }
 
     private static Map<String, String> sourceConfig(String stores, int tasks) {
-        Map<String, String> config = ConnectCluster.byteConverters();
-        config.put("connector.class", LogStoreSourceConnector.class.getName());
+        Map<String, String> config = cluster.snapshotReplay(root, stores, "${topic}.replay");
         config.put("tasks.max", Integer.toString(tasks));
-        config.put("logstore.dir", root.toString());
-        config.put("logstore.stores", stores);
-        config.put("topic.format", "${topic}.replay");
-        config.put("replay.end", "snapshot");
-        config.put("exactly.once.support", "required");
-        config.put("target.bootstrap.servers", cluster.connect.kafka().bootstrapServers());
         config.put("target.topic.retention.ms", "-1");
         return config;
     }
