@@ -23,15 +23,29 @@ final class ChildProcess implements AutoCloseable {
     private final Writer in;
 
     ChildProcess(Class<?> main, String... args) throws IOException {
+        this(Path.of(System.getProperty("java.home"), "bin", "java"), false, main, args);
+    }
+
+    /**
+     * A child run by another Java ({@code java}, the launcher), its standard error read with its
+     * standard output when {@code mergeErrors} (to see the JVM's own warnings).
+     */
+    static ChildProcess withJava(Path java, boolean mergeErrors, Class<?> main, String... args) throws IOException {
+        return new ChildProcess(java, mergeErrors, main, args);
+    }
+
+    private ChildProcess(Path java, boolean mergeErrors, Class<?> main, String... args) throws IOException {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(java.toString());
         command.add("-Xmx256m");
         command.add("-XX:TieredStopAtLevel=1");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(main.getName());
         command.addAll(List.of(args));
-        process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder builder = new ProcessBuilder(command);
+        process = (mergeErrors ? builder.redirectErrorStream(true) : builder.redirectError(ProcessBuilder.Redirect.INHERIT))
+                .start();
         out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
     }

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A full disk and a read-only filesystem, for real: a 1 MiB tmpfs mounted for the test. Needs the
@@ -51,13 +53,15 @@ class DiskFullTest {
         return process.waitFor() == 0 ? null : "exit " + process.exitValue() + ": " + output;
     }
 
-    @Test
-    void aFullDiskGivesAClearErrorAndLosesNothingAcknowledged() throws Exception {
+    /** With mapped appends, the full disk is met by the zeros written ahead of the map, not by a store into it. */
+    @ParameterizedTest(name = "mapped appends: {0}")
+    @ValueSource(booleans = {false, true})
+    void aFullDiskGivesAClearErrorAndLosesNothingAcknowledged(boolean mapped) throws Exception {
         Path dir = mountPoint.resolve("store");
         List<Record> acknowledged = new ArrayList<>();
         LogStoreException full = null;
         LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(64 * 1024).durability(Durability.always())
-                .open();
+                .mappedAppends(mapped).open();
         try {
             for (int i = 0; i < 100_000 && full == null; i++) {
                 Record record = TestRecords.numbered(i, i);
@@ -84,9 +88,14 @@ class DiskFullTest {
             assertAcknowledged(acknowledged, TestRecords.readAll(reader, 0));
         }
         // Opening for writing needs room for a new segment and manifest: refused clearly, nothing lost.
-        LogStoreException refused = assertThrows(LogStoreException.class,
-                () -> LogStore.builder(dir).partitions(1).segmentBytes(64 * 1024).open());
-        assertTrue(refused.getMessage().contains("No space left on device"), refused.getMessage());
+        // With mapped appends the failed writer may have left zeros it reserved, which the recovery
+        // gives back: then the open finds room, and holds exactly the acknowledged records.
+        try (LogStore opened = LogStore.builder(dir).partitions(1).segmentBytes(64 * 1024).open()) {
+            assertTrue(mapped, "a plain writer leaves no room for the open to find");
+            assertAcknowledged(acknowledged, TestRecords.readAll(opened, 0));
+        } catch (LogStoreException refused) {
+            assertTrue(refused.getMessage().contains("No space left on device"), refused.getMessage());
+        }
         try (LogStore reader = LogStore.builder(dir).readOnly().open()) {
             assertAcknowledged(acknowledged, TestRecords.readAll(reader, 0));
         }

@@ -22,7 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -126,14 +126,17 @@ class StressTest {
     /**
      * @param maxOpenFiles 0 for the default cap; 3 makes the pool close read and write channels
      *                     under the readers and the writer all the time
+     * @param mapped       appends copied into a memory map: the follower scans an active segment
+     *                     that ends in reserved zeros, and readers race the copies
      */
-    @ParameterizedTest(name = "open files capped at {0} (0: the default)")
-    @ValueSource(ints = {0, 3})
-    void everyReadIsAContiguousSliceOfWhatWasWrittenWhileRetentionDeletes(int maxOpenFiles) throws Exception {
+    @ParameterizedTest(name = "open files capped at {0} (0: the default), mapped appends: {1}")
+    @CsvSource({"0, false", "3, false", "3, true"})
+    void everyReadIsAContiguousSliceOfWhatWasWrittenWhileRetentionDeletes(int maxOpenFiles, boolean mapped)
+            throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(10);
         List<Future<?>> tasks = new ArrayList<>();
         LogStore.Builder writing = LogStore.builder(dir).partitions(1).segmentBytes(8 * 1024).indexIntervalBytes(512)
-                .retentionBytes(96 * 1024).durability(Durability.onFlush());
+                .retentionBytes(96 * 1024).durability(Durability.onFlush()).mappedAppends(mapped);
         LogStore.Builder following = LogStore.builder(dir).readOnly();
         if (maxOpenFiles > 0) {
             writing.maxOpenFiles(maxOpenFiles);

@@ -34,7 +34,12 @@ interface AppendTarget extends AutoCloseable {
 
     /** LogStore: one partition, explicit batch appends. */
     static AppendTarget logStore(Path dir, int partitions, boolean fsync) {
-        LogStore store = LogStore.builder(dir).partitions(partitions)
+        return logStore(dir, partitions, fsync, false);
+    }
+
+    /** LogStore as above, with small batches copied into a memory map when {@code mapped}. */
+    static AppendTarget logStore(Path dir, int partitions, boolean fsync, boolean mapped) {
+        LogStore store = LogStore.builder(dir).partitions(partitions).mappedAppends(mapped)
                 .durability(fsync ? Durability.always() : Durability.onFlush()).open();
         return new AppendTarget() {
             @Override

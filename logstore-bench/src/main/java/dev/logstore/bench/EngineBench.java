@@ -153,6 +153,7 @@ public final class EngineBench {
     private void appends() throws Exception {
         List<String> rows = new ArrayList<>();
         List<String> breakdown = new ArrayList<>();
+        List<String> mappedRows = new ArrayList<>();
         for (boolean fsync : new boolean[] {false, true}) {
             for (int valueSize : new int[] {100, 1024}) {
                 for (int batchSize : new int[] {1, 64}) {
@@ -169,6 +170,12 @@ public final class EngineBench {
                         baselines.add(new Named("tape QueueFile", where -> AppendTarget.tape(where.resolve("queue"))));
                     }
                     if (!fsync) {
+                        double mapped = median(() -> appendRun(workload, false,
+                                where -> AppendTarget.logStore(where, 1, false, true)));
+                        double chronicle = median(() -> appendRun(workload, false, AppendTarget::chronicleQueue));
+                        mappedRows.add(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |", workload.describe(),
+                                Report.mb(logStore), Report.mb(mapped), Report.mb(chronicle),
+                                Report.ratio(mapped, chronicle), Report.ratio(mapped, logStore)));
                         double encode = median(() -> appendRun(workload, false, where -> AppendTarget.encodeOnly()));
                         double raw = median(() -> appendRun(workload, false,
                                 where -> AppendTarget.rawChannel(where.resolve("raw.log"))));
@@ -193,6 +200,11 @@ public final class EngineBench {
                 + "writes LogStore's already-encoded batch bytes: no encoding, no index, the disk's limit. tape "
                 + "writes synchronously (\"rwd\"), so it only appears with fsync per batch; Chronicle Queue has no "
                 + "fsync, so only without.");
+        report.section("Appends through a memory map (mappedAppends), one writer", "| Workload | LogStore MiB/s | "
+                + "LogStore, mapped appends MiB/s | Chronicle Queue MiB/s | Mapped / Chronicle Queue | Mapped / "
+                + "LogStore |", mappedRows, "No fsync. With mappedAppends(true) a batch of up to 32 KiB encoded is "
+                + "copied into a memory map of the active segment instead of written with a system call; larger "
+                + "batches are still written. Maps are unmapped by " + dev.logstore.io.FileMaps.unmapping() + ".");
         report.section("Where page-cache appends spend their time", "| Workload | raw write MiB/s | LogStore's "
                 + "encoding alone MiB/s | raw write + encoding, one after the other, MiB/s | LogStore MiB/s | LogStore / "
                 + "that sum |", breakdown, "Without fsync an append is: encode the batch (copy every key and value "

@@ -198,6 +198,9 @@ final class SalvageCommand implements Callable<Integer> {
                         resume = findIntactBatch(channel, result.validEnd() + 1, end, next, segmentEnd);
                     }
                     String where = result.problem() + " at byte " + result.validEnd() + " of " + entry.file();
+                    if (resume < 0 && result.reserved() && entry.recordedSize() < 0) {
+                        break; // zeros past the active segment's data: its end, nothing lost
+                    }
                     if (resume < 0) {
                         lost.add(new Lost(partition, next, segmentEnd, where + (result.torn()
                                 && entry.recordedSize() < 0 ? " (the torn end of the active segment)" : "")

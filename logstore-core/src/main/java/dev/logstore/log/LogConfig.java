@@ -25,11 +25,13 @@ import java.nio.file.Path;
  * @param keys               the keys that decrypt encrypted batches; null for none
  * @param openFiles          the cap on open segment files this store counts against
  * @param indexMemory        the cap on sealed segments' index memory this store counts against
+ * @param mappedAppends      copy small batches into a memory map of the active segment rather
+ *                           than writing each with a system call (see {@code SegmentFile})
  */
 public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
                         long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy,
                         FileOpener opener, Encoders encoders, KeyProvider keys, OpenFiles openFiles,
-                        IndexMemory indexMemory) {
+                        IndexMemory indexMemory, boolean mappedAppends) {
 
     /** An existing segment of this log, to read; see {@link Segment#open}. */
     Segment openSegment(Path dir, long baseOffset, int epoch, long createdMillis, boolean maintainsIndexFiles) {
@@ -39,11 +41,11 @@ public record LogConfig(long segmentBytes, long segmentMillis, int indexInterval
 
     /** A new, empty active segment of this log; see {@link Segment#create}. */
     Segment createSegment(Path dir, long baseOffset, int epoch) throws IOException {
-        return Segment.create(opener, openFiles, indexMemory, dir, baseOffset, epoch, indexIntervalBytes);
+        return Segment.create(opener, openFiles, indexMemory, dir, baseOffset, epoch, indexIntervalBytes, mappedAppends);
     }
 
     /** The empty file of a cleanly closed segment, taken over as the new active one; see {@link Segment#takeOver}. */
     Segment takeOverSegment(Path dir, long baseOffset, int epoch) throws IOException {
-        return Segment.takeOver(opener, openFiles, indexMemory, dir, baseOffset, epoch, indexIntervalBytes);
+        return Segment.takeOver(opener, openFiles, indexMemory, dir, baseOffset, epoch, indexIntervalBytes, mappedAppends);
     }
 }

@@ -207,8 +207,8 @@ public final class PartitionFollower extends PartitionLog {
         } catch (NoSuchFileException e) {
             return; // replaced by a new writer; its manifest will say so
         }
-        if (fileSize <= activeEnd) {
-            return;
+        if (fileSize <= activeEnd || SegmentScanner.nothingWrittenAt(active.file(), activeEnd, fileSize)) {
+            return; // nothing new: the file ends there, or holds the zeros a mapped writer reserves
         }
         SegmentScanner.Result result;
         try {
@@ -216,6 +216,11 @@ public final class PartitionFollower extends PartitionLog {
         } catch (CorruptLogException | NoSuchFileException e) {
             if (manifests.claimed(epoch + 1)) {
                 return; // a newer writer is recovering the segment: its manifest decides
+            }
+            if (e instanceof CorruptLogException && shrankBelow(fileSize)) {
+                // A writer with mapped appends cut the zeros it reserved (a seal or a clean close)
+                // while this scan ran towards the old end: the manifest says where the segment ends.
+                return;
             }
             throw e;
         }
@@ -227,11 +232,19 @@ public final class PartitionFollower extends PartitionLog {
         activeEnd = result.validEnd();
         activeNext = result.nextOffset();
         activeMaxTimestamp = Math.max(activeMaxTimestamp, result.maxTimestamp());
-        if (result.clean() || result.torn()) {
+        if (result.clean() || result.torn() || result.reserved()) {
             damage.clear();
             found = null;
         } else {
             found = damage.suspect(active.path(), result.validEnd(), result.problem());
+        }
+    }
+
+    private boolean shrankBelow(long size) throws IOException {
+        try {
+            return active.file().size() < size;
+        } catch (NoSuchFileException gone) {
+            return true;
         }
     }
 

@@ -533,6 +533,12 @@ public final class PartitionWriter extends PartitionLog {
     private void roll(long base) {
         Segment old = active;
         try {
+            old.file().releaseReserved(activeSize);
+        } catch (IOException e) {
+            throw failStop("cannot cut the space reserved for mapped appends off " + old.path() + " before sealing it",
+                    e);
+        }
+        try {
             old.file().force();
         } catch (IOException e) {
             throw failStop("fsync of " + old.path() + " before sealing it failed", e);
@@ -748,6 +754,7 @@ public final class PartitionWriter extends PartitionLog {
                 withdraw();
             } else if (failure == null) {
                 try {
+                    active.file().releaseReserved(activeSize);
                     active.file().force();
                     durableOffset.accumulateAndGet(nextOffset, Math::max);
                     try {

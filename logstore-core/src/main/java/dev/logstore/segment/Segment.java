@@ -125,8 +125,8 @@ public final class Segment extends IndexMemory.Holder {
      * The caller makes the new directory entry durable.
      */
     public static Segment create(FileOpener opener, OpenFiles pool, IndexMemory indexMemory, Path dir, long baseOffset,
-                                 int epoch, int indexIntervalBytes) throws IOException {
-        SegmentFile file = SegmentFile.create(opener, pool, dir, baseOffset);
+                                 int epoch, int indexIntervalBytes, boolean mappedAppends) throws IOException {
+        SegmentFile file = SegmentFile.create(opener, pool, dir, baseOffset, mappedAppends);
         Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes, true, -1);
         segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
         return segment;
@@ -137,11 +137,12 @@ public final class Segment extends IndexMemory.Holder {
      * active segment of writer epoch {@code epoch}: like {@link #create}, but the file is there.
      */
     public static Segment takeOver(FileOpener opener, OpenFiles pool, IndexMemory indexMemory, Path dir,
-                                   long baseOffset, int epoch, int indexIntervalBytes) throws IOException {
+                                   long baseOffset, int epoch, int indexIntervalBytes, boolean mappedAppends)
+            throws IOException {
         // The index files written at its clean close describe it empty; they are rewritten at the next.
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, INDEX_SUFFIX)));
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)));
-        SegmentFile file = SegmentFile.takeOver(opener, pool, dir, baseOffset);
+        SegmentFile file = SegmentFile.takeOver(opener, pool, dir, baseOffset, mappedAppends);
         Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes, true, -1);
         segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
         return segment;

@@ -1,6 +1,7 @@
 package dev.logstore.segment;
 
 import dev.logstore.io.Directories;
+import dev.logstore.io.FileMaps;
 import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -37,11 +38,31 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * force. A write channel holding writes not yet forced is forced before the pool closes it, and
  * should that force fail, the next write or force of the segment fails with its error, so a lost
  * write is never mistaken for a durable one.
+ *
+ * <p><em>Mapped appends</em> (a store opened with {@code mappedAppends}): a small batch is copied
+ * into a memory map of the file's end instead of costing a {@code pwrite}. The file is first
+ * extended with real zeros over the mapped window, so the space exists before any mapped write
+ * and a full disk fails that zero write, not a store into the map (which would stop the JVM with
+ * SIGBUS). Readers keep reading through channels: on Linux the page cache is the map, so they
+ * see each batch as soon as it is copied, and an fsync of the file covers mapped writes as well.
+ * The zeros past the data are the file's <em>reserved space</em>; scans read them as the end of
+ * the data, a seal or clean close cuts them off, and recovery after a crash cuts what is left.
  */
 public final class SegmentFile extends OpenFiles.Slot implements PositionalReader, AutoCloseable {
 
     /** How often a read reopens a read channel that other threads' interrupts keep closing. */
     private static final int MAX_REOPENS = 8;
+    /** Writes up to this size are copied into the memory map when appends are mapped; larger ones are worth their pwrite. */
+    static final int MAPPED_WRITE_MAX = 32 * 1024;
+    private static final long PAGE = 4096;
+    private static final long MIN_WINDOW = 64 * 1024;
+    private static final long MAX_WINDOW = 4 * 1024 * 1024;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
+    /**
+     * On Linux the page cache is the map, and an fsync of the file writes pages dirtied through a
+     * map too; elsewhere the window is also {@code msync}ed before the fsync.
+     */
+    private static final boolean FSYNC_COVERS_MAPS = System.getProperty("os.name", "").startsWith("Linux");
     private static final VarHandle READS_IN_FLIGHT;
 
     static {
@@ -70,27 +91,43 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
     /** The write side while the segment is written to; null once it is sealed or closed. */
     private volatile WriteSide writeSide;
 
-    private SegmentFile(Path dir, long baseOffset, FileOpener opener, OpenFiles pool, FileChannel writer) {
+    private SegmentFile(Path dir, long baseOffset, FileOpener opener, OpenFiles pool, FileChannel writer,
+                        boolean mapped) {
         this.dir = dir;
         this.baseOffset = baseOffset;
         this.opener = opener;
         this.pool = pool;
-        this.writeSide = writer == null ? null : new WriteSide(writer);
+        this.writeSide = writer == null ? null : new WriteSide(writer, mapped);
     }
 
-    /** Creates a new, empty file with a write channel; fails if the file exists. The caller forces the directory. */
-    public static SegmentFile create(FileOpener opener, OpenFiles pool, Path dir, long baseOffset) throws IOException {
+    /**
+     * Creates a new, empty file with a write channel; fails if the file exists. The caller forces
+     * the directory. With {@code mapped}, small writes go through a memory map (see the class comment).
+     */
+    public static SegmentFile create(FileOpener opener, OpenFiles pool, Path dir, long baseOffset, boolean mapped)
+            throws IOException {
         Path path = logFile(dir, baseOffset);
-        FileChannel channel = opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        SegmentFile file = new SegmentFile(dir, baseOffset, opener, pool, channel);
+        FileChannel channel = opener.open(path, writeOptions(mapped, StandardOpenOption.CREATE_NEW));
+        SegmentFile file = new SegmentFile(dir, baseOffset, opener, pool, channel, mapped);
         pool.opened(file.writeSide);
         return file;
     }
 
+    /** The options of a write channel: a memory map needs one that can read as well. */
+    private static StandardOpenOption[] writeOptions(boolean mapped, StandardOpenOption... more) {
+        StandardOpenOption[] options = java.util.Arrays.copyOf(more, more.length + (mapped ? 2 : 1));
+        options[more.length] = StandardOpenOption.WRITE;
+        if (mapped) {
+            options[more.length + 1] = StandardOpenOption.READ;
+        }
+        return options;
+    }
+
     /** An existing, empty file, to write from its start (see {@code Segment.takeOver}). */
-    static SegmentFile takeOver(FileOpener opener, OpenFiles pool, Path dir, long baseOffset) throws IOException {
+    static SegmentFile takeOver(FileOpener opener, OpenFiles pool, Path dir, long baseOffset, boolean mapped)
+            throws IOException {
         Path path = logFile(dir, baseOffset);
-        FileChannel channel = opener.open(path, StandardOpenOption.WRITE);
+        FileChannel channel = opener.open(path, writeOptions(mapped));
         try {
             if (channel.size() != 0) {
                 throw new IOException(path + " is not empty (" + channel.size() + " bytes)");
@@ -99,14 +136,14 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
             channel.close();
             throw e;
         }
-        SegmentFile file = new SegmentFile(dir, baseOffset, opener, pool, channel);
+        SegmentFile file = new SegmentFile(dir, baseOffset, opener, pool, channel, mapped);
         pool.opened(file.writeSide);
         return file;
     }
 
     /** An existing file, to read; nothing is opened before the first read. */
     public static SegmentFile existing(FileOpener opener, OpenFiles pool, Path dir, long baseOffset) {
-        return new SegmentFile(dir, baseOffset, opener, pool, null);
+        return new SegmentFile(dir, baseOffset, opener, pool, null, false);
     }
 
     private static Path logFile(Path dir, long baseOffset) {
@@ -371,6 +408,19 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
         }
     }
 
+    /**
+     * Gives back the reserved space past {@code end}, the end of the data (see the class
+     * comment): the memory map is dropped and the file cut to {@code end}, unforced; the force
+     * of a seal or clean close that follows makes the cut durable. Nothing to do for a file
+     * written without a map.
+     */
+    public void releaseReserved(long end) throws IOException {
+        WriteSide side = writeSide;
+        if (side != null) {
+            side.releaseReserved(end);
+        }
+    }
+
     /** Closes the write channel for good: the segment is sealed and only read from now on. */
     public void closeWriter() throws IOException {
         WriteSide side = writeSide;
@@ -415,9 +465,17 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
          * pages that were lost. One at a time, each sees the error or the sticky failure it left.
          */
         private final ReentrantLock forceLock = new ReentrantLock();
+        /** True when small writes go through {@link #window}; the fields below are guarded by {@link #mapLock}. */
+        private final boolean mapped;
+        private final Object mapLock = new Object();
+        /** The mapped region small writes are copied into; null until the first, and after a release or close. */
+        private FileMaps.Mapping window;
+        /** The file's size as this writer made it: the data, then the zeros written ahead of the window. */
+        private long reservedEnd;
 
-        WriteSide(FileChannel writer) {
+        WriteSide(FileChannel writer, boolean mapped) {
             this.writer = writer;
+            this.mapped = mapped;
         }
 
         /**
@@ -443,7 +501,7 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
                 }
                 channel = writer;
                 if (channel == null) {
-                    channel = opener.open(path(), StandardOpenOption.WRITE);
+                    channel = opener.open(path(), writeOptions(mapped));
                     writer = channel;
                     opened = true;
                 }
@@ -456,12 +514,29 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
         }
 
         void write(ByteBuffer src, long position) throws IOException {
+            if (mapped) {
+                synchronized (mapLock) {
+                    if (src.remaining() <= MAPPED_WRITE_MAX) {
+                        writeMapped(src, position);
+                        return;
+                    }
+                    writeThroughChannel(src, position);
+                }
+                return;
+            }
+            writeThroughChannel(src, position);
+        }
+
+        private void writeThroughChannel(ByteBuffer src, long position) throws IOException {
             try {
                 FileChannel channel = useWriter();
                 try {
                     long p = position;
                     while (src.hasRemaining()) {
                         p += channel.write(src, p);
+                    }
+                    if (mapped) {
+                        reservedEnd = Math.max(reservedEnd, p);
                     }
                 } finally {
                     writes.incrementAndGet(); // counted once made: a force that began before must not cover it
@@ -471,7 +546,90 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
             }
         }
 
+        /** A small write copied into the window, which is moved (and zeros written ahead of it) first when needed. */
+        private void writeMapped(ByteBuffer src, long position) throws IOException {
+            int length = src.remaining();
+            FileMaps.Mapping current = window;
+            if (current == null || position < current.position() || position + length > current.end()) {
+                current = moveWindow(position, length);
+            }
+            try {
+                current.buffer().put((int) (position - current.position()), src, src.position(), length);
+            } catch (InternalError | IllegalStateException e) {
+                // The JVM turns a fault in the copy (SIGBUS: the file was cut behind the store's
+                // back, or a copy-on-write filesystem found no space for a page) into an error.
+                throw new IOException("writing " + length + " bytes at " + position + " through the memory map of "
+                        + path() + " failed (" + e + "): the file was cut behind the store's back, or the filesystem "
+                        + "found no space for a page it had to copy", e);
+            } finally {
+                writes.incrementAndGet();
+            }
+            src.position(src.limit());
+        }
+
+        /**
+         * Maps a window from {@code position}'s page that holds {@code length} bytes, after
+         * extending the file over it with real zeros. The window grows with the segment (a
+         * quiet partition reserves little), from 64 KiB to 4 MiB.
+         */
+        private FileMaps.Mapping moveWindow(long position, int length) throws IOException {
+            unmapWindow();
+            long start = position & -PAGE;
+            long wanted = Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Long.highestOneBit(Math.max(1, position))));
+            int size = (int) Math.max(wanted, roundUpToPage(position + length - start));
+            long end = start + size;
+            try {
+                FileChannel channel = useWriter();
+                try {
+                    if (reservedEnd < end) {
+                        writeZeros(channel, reservedEnd, end);
+                        reservedEnd = end;
+                    }
+                    window = FileMaps.map(channel, start, size);
+                } finally {
+                    writes.incrementAndGet();
+                }
+            } finally {
+                use.readLock().unlock();
+            }
+            return window;
+        }
+
+        private void unmapWindow() {
+            FileMaps.Mapping current = window;
+            if (current != null) {
+                window = null;
+                current.close();
+            }
+        }
+
+        void releaseReserved(long end) throws IOException {
+            if (!mapped) {
+                return;
+            }
+            synchronized (mapLock) {
+                unmapWindow();
+                if (reservedEnd > end) {
+                    try {
+                        FileChannel channel = useWriter();
+                        channel.truncate(end);
+                        writes.incrementAndGet(); // the cut is forced by the next force
+                    } finally {
+                        use.readLock().unlock();
+                    }
+                    reservedEnd = end;
+                }
+            }
+        }
+
         void force() throws IOException {
+            if (mapped && !FSYNC_COVERS_MAPS) {
+                synchronized (mapLock) { // before the write channel's lock, as writes take them
+                    if (window != null) {
+                        window.force();
+                    }
+                }
+            }
             try {
                 FileChannel channel = useWriter();
                 forceLock.lock();
@@ -529,16 +687,27 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
         }
 
         void truncate(long size) throws IOException {
-            try {
-                FileChannel channel = useWriter();
-                channel.truncate(size);
-                channel.force(true);
-            } finally {
-                use.readLock().unlock();
+            synchronized (mapLock) {
+                unmapWindow(); // nothing stays mapped past the end: a store into it would fault
+                try {
+                    FileChannel channel = useWriter();
+                    channel.truncate(size);
+                    channel.force(true);
+                    reservedEnd = Math.min(reservedEnd, size);
+                } finally {
+                    use.readLock().unlock();
+                }
             }
         }
 
         void close() throws IOException {
+            synchronized (mapLock) { // before the write channel's lock, as writes take them
+                unmapWindow();
+                closeChannel();
+            }
+        }
+
+        private void closeChannel() throws IOException {
             use.writeLock().lock();
             try {
                 synchronized (this) {
@@ -608,6 +777,21 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
         } catch (IOException e) {
             // nothing was pending on it: writes are forced before a segment is closed
         }
+    }
+
+    /** Writes zeros over {@code [from, to)}: the space a window is mapped over exists before any store into it. */
+    private static void writeZeros(FileChannel channel, long from, long to) throws IOException {
+        ByteBuffer zeros = ZEROS.duplicate();
+        for (long p = from; p < to; ) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), to - p));
+            while (zeros.hasRemaining()) {
+                p += channel.write(zeros, p);
+            }
+        }
+    }
+
+    private static long roundUpToPage(long bytes) {
+        return (bytes + PAGE - 1) & -PAGE;
     }
 
     private static void closeQuietly(FileChannel channel) {

@@ -33,12 +33,25 @@ public final class SegmentScanner {
      * @param torn        true when the scan stopped at a batch the file holds only part of (as a
      *                    crash, or a write still in progress, leaves it) rather than at bytes that
      *                    are there but wrong
+     * @param reserved    true when the scan stopped at zeros where a batch header would be: the
+     *                    space a writer with mapped appends reserves past its data (see
+     *                    {@code SegmentFile}), or a page a crash left unwritten. A live writer's
+     *                    end; after a crash, the end unless an intact batch follows
      */
-    public record Result(long validEnd, long nextOffset, long maxTimestamp, String problem, boolean torn) {
+    public record Result(long validEnd, long nextOffset, long maxTimestamp, String problem, boolean torn,
+                         boolean reserved) {
+        Result(long validEnd, long nextOffset, long maxTimestamp, String problem, boolean torn) {
+            this(validEnd, nextOffset, maxTimestamp, problem, torn, false);
+        }
+
         public boolean clean() {
             return problem == null;
         }
     }
+
+    /** The problem a scan names when it stops at zeros (see {@link Result#reserved}). */
+    public static final String ZEROS = "zeros where the next batch would start (space reserved for appends, or never "
+            + "written)";
 
     private static final int CHUNK = 1 << 20;
 
@@ -69,6 +82,9 @@ public final class SegmentScanner {
                 chunkStart = position;
                 inChunk = 0;
                 fill(file, chunk, chunkStart, end);
+            }
+            if (zeros(chunk, inChunk, (int) Math.min(MIN_HEADER_SIZE, left))) {
+                return new Result(position, nextOffset, maxTimestamp, ZEROS, false, true);
             }
             BatchHeader header = BatchHeader.readIfComplete(chunk, inChunk, left);
             if (header == null) {
@@ -149,6 +165,34 @@ public final class SegmentScanner {
             }
         }
         return -1;
+    }
+
+    private static boolean zeros(ByteBuffer chunk, int from, int length) {
+        for (int i = from; i < from + length; i++) {
+            if (chunk.get(i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * True when nothing was written at {@code position} yet, as far as one small read tells: the
+     * file holds zeros where a batch header would start (space a writer reserved), or no longer
+     * reaches that far (the writer cut its reserved space since {@code end} was its size).
+     */
+    public static boolean nothingWrittenAt(PositionalReader file, long position, long end) throws IOException {
+        int length = (int) Math.min(MIN_HEADER_SIZE, end - position);
+        if (length < MIN_HEADER_SIZE) {
+            return false;
+        }
+        ByteBuffer header = ByteBuffer.allocate(length);
+        try {
+            file.readFully(header, position);
+        } catch (java.io.EOFException cut) {
+            return true;
+        }
+        return zeros(header.flip(), 0, length);
     }
 
     private static void fill(PositionalReader file, ByteBuffer chunk, long from, long end) throws IOException {

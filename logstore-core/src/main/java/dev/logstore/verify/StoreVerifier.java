@@ -128,7 +128,7 @@ public final class StoreVerifier {
                 progress.accept(done[0]);
             }
             if (!result.clean()) {
-                boolean tailOfLive = last && !recorded && result.torn();
+                boolean tailOfLive = last && !recorded && (result.torn() || result.reserved());
                 String lost = "";
                 if (!tailOfLive) {
                     // Reads stop at the damage: say which offsets that takes away.

@@ -40,7 +40,7 @@ class SegmentFileForceTest {
         boolean[] written = {false};
         FileOpener opener = (file, options) -> new Hooked(FileChannel.open(file, options), writing, finishWrite,
                 forcesAfterWrite, written);
-        SegmentFile file = SegmentFile.create(opener, new OpenFiles(8), dir, 0);
+        SegmentFile file = SegmentFile.create(opener, new OpenFiles(8), dir, 0, false);
         Thread appender = new Thread(() -> {
             try {
                 file.write(ByteBuffer.wrap(new byte[100]), 0);
@@ -64,7 +64,7 @@ class SegmentFileForceTest {
     @Test
     void aSealedFileRefusesWritesAndStaysReadable() throws Exception {
         OpenFiles pool = new OpenFiles(8);
-        SegmentFile file = SegmentFile.create(FileOpener.DEFAULT, pool, dir, 42);
+        SegmentFile file = SegmentFile.create(FileOpener.DEFAULT, pool, dir, 42, false);
         assertEquals(dir.resolve("00000000000000000042.log"), file.path());
         file.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 0);
         file.force();

@@ -1,0 +1,326 @@
+package dev.logstore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.record.LogRecord;
+import dev.logstore.record.Record;
+import dev.logstore.verify.StoreVerifier;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Appends copied into a memory map of the active segment ({@link LogStore.Builder#mappedAppends}):
+ * what readers in this process and in another see while it runs, the zeros reserved past the data
+ * and who cuts them, a failed zero write, damage hidden behind zeros, and the unmapping on newer
+ * Javas. The kill -9 runs are in {@link CrashTest}, the real full disk in {@link DiskFullTest}, a
+ * stress run with a history checker in {@link StressTest}.
+ */
+class MappedAppendsTest {
+
+    @TempDir
+    Path dir;
+
+    private static Record record(long n, int valueBytes) {
+        byte[] value = new byte[valueBytes];
+        new Random(n).nextBytes(value);
+        return new Record(TestRecords.bytes("k" + n), value, List.of(), 1_000 + n);
+    }
+
+    /** Value sizes: mostly small (the map), now and then 40 KiB (past the map's limit, a pwrite in between). */
+    private static int valueBytes(long n) {
+        return n % 997 == 0 ? 40 * 1024 : (int) (n * 31 % 300);
+    }
+
+    private static List<Path> logFiles(Path store) throws IOException {
+        try (Stream<Path> files = Files.list(store.resolve("partition-0"))) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted(Comparator.naturalOrder())
+                    .toList();
+        }
+    }
+
+    @Test
+    void aTailingReaderSeesEveryBatchInOrderAndSealedSegmentsEndAtTheirData() throws Exception {
+        int total = 30_000;
+        AtomicReference<String> problem = new AtomicReference<>();
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(512 * 1024)
+                .durability(Durability.onFlush()).mappedAppends(true).open()) {
+            Thread tail = new Thread(() -> {
+                try (LogReader reader = store.reader(0)) {
+                    long expected = 0;
+                    while (expected < total) {
+                        for (LogRecord read : reader.poll(100, 64 * 1024)) {
+                            if (read.offset() != expected || !record(expected, valueBytes(expected)).equals(read.record())) {
+                                problem.compareAndSet(null, "expected record " + expected + ", read " + read.offset());
+                                return;
+                            }
+                            expected++;
+                        }
+                        reader.awaitData(java.time.Duration.ofMillis(100));
+                    }
+                } catch (RuntimeException | InterruptedException e) {
+                    problem.compareAndSet(null, e.toString());
+                }
+            });
+            tail.start();
+            for (long n = 0; n < total; ) {
+                int count = 1 + (int) (n % 4);
+                List<Record> batch = new ArrayList<>();
+                for (int i = 0; i < count && n + i < total; i++) {
+                    batch.add(record(n + i, valueBytes(n + i)));
+                }
+                store.append(0, batch);
+                n += batch.size();
+            }
+            tail.join(60_000);
+            assertEquals(null, problem.get());
+            assertTrue(!tail.isAlive(), "the tailing reader read all " + total + " records");
+
+            List<Path> files = logFiles(dir);
+            assertTrue(files.size() > 3, "the appends rolled: " + files);
+            Path active = files.get(files.size() - 1);
+            long data = store.partitionInfo(0).sizeInBytes();
+            long sealed = 0;
+            for (Path file : files.subList(0, files.size() - 1)) {
+                sealed += Files.size(file);
+            }
+            assertTrue(Files.size(active) > data - sealed, "the active segment holds zeros reserved past its "
+                    + (data - sealed) + " bytes of data: " + Files.size(active));
+            assertEquals(0, lastByte(active), "what lies past the data is zeros");
+        }
+        long data;
+        try (LogStore reopened = LogStore.builder(dir).readOnly().open()) {
+            data = reopened.partitionInfo(0).sizeInBytes();
+            assertEquals(total, TestRecords.readAll(reopened, 0).size());
+        }
+        assertEquals(data, StoreVerifier.logBytes(dir), "sealed segments and the cleanly closed one end at their data");
+        assertEquals(List.of(), new StoreVerifier(done -> { }).verify(dir));
+    }
+
+    private static int lastByte(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer last = ByteBuffer.allocate(1);
+            channel.read(last, channel.size() - 1);
+            return last.get(0);
+        }
+    }
+
+    /**
+     * A writer in a child JVM appends with mapped appends, then idles with its reserved zeros in
+     * place; this process follows read-only and reads every record, and takes the zeros for the
+     * end of the data, not for damage, however long the writer idles.
+     */
+    @Test
+    void aFollowerInAnotherProcessReadsWhatAMappedWriterAppendsAndTakesItsZerosForTheEnd() throws Exception {
+        try (ChildProcess writer = new ChildProcess(MappedWriter.class, dir.toString(), "2000")) {
+            assertEquals("appended 2000", writer.readLineStartingWith("appended"));
+            try (LogStore follower = LogStore.builder(dir).readOnly().open()) {
+                List<LogRecord> read = TestRecords.readAll(follower, 0);
+                assertEquals(2000, read.size());
+                for (LogRecord r : read) {
+                    assertEquals(MappedWriter.record(r.offset()), r.record());
+                }
+                // Past the grace period in which bad bytes at the end may still be a write in progress.
+                Thread.sleep(2_500);
+                assertEquals(2000, follower.nextOffset(0));
+                try (LogReader reader = follower.reader(0)) {
+                    reader.seek(2000);
+                    assertEquals(List.of(), reader.poll(10, 4096), "nothing past the data, and no damage reported");
+                }
+                writer.send("more 500");
+                assertEquals("appended 2500", writer.readLineStartingWith("appended"));
+                assertEquals(2500, TestRecords.readAll(follower, 0).size());
+            }
+        }
+    }
+
+    /** Child process: appends numbered records with mapped appends when told, and holds the store open. */
+    public static final class MappedWriter {
+        static Record record(long n) {
+            return TestRecords.numbered(n, 1_000 + n);
+        }
+
+        public static void main(String[] args) throws IOException {
+            try (LogStore store = LogStore.builder(Path.of(args[0])).partitions(1).mappedAppends(true)
+                    .durability(Durability.onFlush()).open()) {
+                appendUpTo(store, Long.parseLong(args[1]));
+                java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                        StandardCharsets.UTF_8));
+                String line;
+                while ((line = in.readLine()) != null) {
+                    appendUpTo(store, store.nextOffset(0) + Long.parseLong(line.substring("more ".length())));
+                }
+            }
+        }
+
+        private static void appendUpTo(LogStore store, long end) {
+            for (long n = store.nextOffset(0); n < end; n++) {
+                store.append(0, List.of(record(n)));
+            }
+            System.out.println("appended " + store.nextOffset(0));
+            System.out.flush();
+        }
+    }
+
+    /**
+     * The zeros written ahead of the map are where a full or failing disk shows: that write fails,
+     * the partition stops with its error, and every record appended before is kept.
+     */
+    @Test
+    void aFailedWriteOfTheReservedZerosStopsThePartitionAndLosesNothingAppended() {
+        FaultyFiles files = new FaultyFiles();
+        List<Record> appended = new ArrayList<>();
+        try (LogStore store = LogStore.builder(dir).partitions(1).durability(Durability.onFlush()).mappedAppends(true)
+                .fileOpener(files).open()) {
+            for (long n = 0; n < 10; n++) {
+                store.append(0, List.of(record(n, 100)));
+                appended.add(record(n, 100));
+            }
+            files.failWrites = FaultyFiles.named(".log");
+            PartitionFailedException failed = null;
+            // Appends within the mapped window write nothing through the channel; the next window's zeros do.
+            for (long n = 10; failed == null; n++) {
+                try {
+                    store.append(0, List.of(record(n, 100)));
+                    appended.add(record(n, 100));
+                } catch (PartitionFailedException e) {
+                    failed = e;
+                }
+                assertTrue(n < 10_000, "a new window is needed within 64 KiB or so");
+            }
+            assertTrue(failed.getMessage().contains("Input/output error"), failed.getMessage());
+            assertTrue(appended.size() > 100, "the window took appends without a system call: " + appended.size());
+            files.heal();
+            assertEquals(appended.size(), TestRecords.readAll(store, 0).size(), "readers read what was published");
+        }
+        try (LogStore reopened = LogStore.open(dir, 1)) {
+            List<LogRecord> records = TestRecords.readAll(reopened, 0);
+            assertEquals(appended.size(), records.size(), "every appended record, and nothing after");
+            for (int i = 0; i < records.size(); i++) {
+                assertEquals(appended.get(i), records.get(i).record());
+            }
+        }
+    }
+
+    /**
+     * Zeros are the end of the data only when nothing intact follows them: a page of zeros in the
+     * middle of an unclean active segment is damage, and the open refuses rather than cut the
+     * batches after it.
+     */
+    @Test
+    void zerosWithIntactBatchesAfterThemAreDamageNotTheEnd() throws Exception {
+        try (LogStore store = LogStore.builder(dir).partitions(1).mappedAppends(true).durability(Durability.onFlush())
+                .open()) {
+            for (long n = 0; n < 200; n++) {
+                store.append(0, List.of(record(n, 100)));
+            }
+        }
+        dev.logstore.log.Crashes.forgetCleanClose(dir.resolve("partition-0"));
+        List<Path> files = logFiles(dir);
+        Path active = files.get(files.size() - 1);
+        try (FileChannel channel = FileChannel.open(active, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            List<Long> starts = new ArrayList<>();
+            dev.logstore.segment.SegmentScanner.scan((dst, at) -> dev.logstore.io.Directories.readFully(channel, dst, at),
+                    0, channel.size(), 0, dev.logstore.segment.SegmentScanner.ANY_EPOCH, (at, header) -> starts.add(at));
+            assertEquals(200, starts.size());
+            // Batches 50 to 59 turned to zeros, from one batch's start to another's.
+            channel.write(ByteBuffer.allocate((int) (starts.get(60) - starts.get(50))), starts.get(50));
+        }
+        CorruptLogException refused = assertThrows(CorruptLogException.class, () -> LogStore.open(dir, 1));
+        assertTrue(refused.getMessage().contains(dev.logstore.segment.SegmentScanner.ZEROS), refused.getMessage());
+        assertTrue(refused.getMessage().contains("an intact batch follows"), refused.getMessage());
+    }
+
+    /**
+     * On Java 22 and later the map is unmapped by closing an arena, without the deprecated
+     * {@code sun.misc.Unsafe} call that Java 24 and later warn about: a child JVM of the newest
+     * Java installed appends across many windows and segments and reads everything back.
+     */
+    @Test
+    void onJava22AndLaterTheMapIsUnmappedWithoutUnsafe() throws Exception {
+        Path java = newerJava();
+        Assumptions.assumeTrue(java != null, "no Java 22 or later installed beside this one (set "
+                + "-Dlogstore.test.java22=/path/to/jdk to run it)");
+        try (ChildProcess child = ChildProcess.withJava(java, true, NewerJavaWriter.class, dir.toString())) {
+            List<String> output = new ArrayList<>();
+            String line;
+            while ((line = child.readLine()) != null) {
+                output.add(line);
+            }
+            assertEquals(0, child.waitFor(60), String.join("\n", output));
+            assertTrue(output.contains("read 20000 records, unmapped by closing a java.lang.foreign.Arena"),
+                    String.join("\n", output));
+            assertTrue(output.stream().noneMatch(l -> l.contains("WARNING")), "no warning: " + output);
+        }
+    }
+
+    /** Child process for {@link #onJava22AndLaterTheMapIsUnmappedWithoutUnsafe}. */
+    public static final class NewerJavaWriter {
+        public static void main(String[] args) {
+            Path store = Path.of(args[0]);
+            try (LogStore writing = LogStore.builder(store).partitions(1).segmentBytes(256 * 1024).mappedAppends(true)
+                    .durability(Durability.onFlush()).open()) {
+                for (long n = 0; n < 20_000; n++) {
+                    writing.append(0, List.of(record(n, valueBytes(n))));
+                }
+            }
+            try (LogStore reading = LogStore.builder(store).readOnly().open()) {
+                List<LogRecord> records = TestRecords.readAll(reading, 0);
+                for (LogRecord r : records) {
+                    if (!record(r.offset(), valueBytes(r.offset())).equals(r.record())) {
+                        throw new AssertionError("record " + r.offset() + " is not what was written");
+                    }
+                }
+                System.out.println("read " + records.size() + " records, unmapped by "
+                        + dev.logstore.io.FileMaps.unmapping());
+            }
+        }
+    }
+
+    private static Path newerJava() {
+        String given = System.getProperty("logstore.test.java22");
+        List<Path> candidates = new ArrayList<>();
+        if (given != null) {
+            candidates.add(Path.of(given));
+        }
+        try (Stream<Path> installed = Files.list(Path.of("/usr/lib/jvm"))) {
+            installed.sorted(Comparator.reverseOrder()).forEach(candidates::add);
+        } catch (IOException e) {
+            // none there
+        }
+        for (Path home : candidates) {
+            Path java = home.resolve("bin").resolve("java");
+            Path release = home.resolve("release");
+            if (Files.isExecutable(java) && Files.isReadable(release)) {
+                try {
+                    String text = Files.readString(release);
+                    Matcher version = Pattern.compile("JAVA_VERSION=\"(\\d+)")
+                            .matcher(text);
+                    if (version.find() && Integer.parseInt(version.group(1)) >= 22) {
+                        return java;
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // not a JDK we can tell
+                }
+            }
+        }
+        return null;
+    }
+}
