@@ -307,9 +307,11 @@ public final class EngineBench {
      */
     private void groupCommit() throws Exception {
         Workload workload = new Workload(1024, 1);
-        double one = median(() -> groupRun(workload, 1, 1));
-        double fourOnOne = median(() -> groupRun(workload, 4, 1));
-        double fourOnFour = median(() -> groupRun(workload, 4, 4));
+        double one = median(() -> groupRun(workload, 1, 1, false));
+        double fourOnOne = median(() -> groupRun(workload, 4, 1, false));
+        double fourOnFour = median(() -> groupRun(workload, 4, 4, false));
+        double mappedOne = median(() -> groupRun(workload, 1, 1, true));
+        double mappedFourOnOne = median(() -> groupRun(workload, 4, 1, true));
         double rawOne = median(() -> rawGroupRun(1));
         double rawFour = median(() -> rawGroupRun(4));
         List<String> rows = new ArrayList<>();
@@ -317,6 +319,9 @@ public final class EngineBench {
                 fourOnOne, one, Report.ratio(fourOnOne, one)));
         rows.add(String.format(Locale.ROOT, "| 4 threads, a partition each | %.0f | 1 thread, one partition | %.0f | %s |",
                 fourOnFour, one, Report.ratio(fourOnFour, one)));
+        rows.add(String.format(Locale.ROOT, "| 4 threads, one partition, mapped appends | %.0f | 1 thread, one "
+                + "partition, mapped appends | %.0f | %s |", mappedFourOnOne, mappedOne,
+                Report.ratio(mappedFourOnOne, mappedOne)));
         rows.add(String.format(Locale.ROOT, "| (the disk) raw FileChannel, 4 appends per fdatasync | %.0f | raw "
                 + "FileChannel, 1 append per fdatasync | %.0f | %s |", rawFour, rawOne, Report.ratio(rawFour, rawOne)));
         report.section("Group commit: appends of one 1 KiB record, each durable before it returns",
@@ -327,10 +332,11 @@ public final class EngineBench {
                         + "instead of one (an fdatasync costs more the more pages it writes), the most sharing can give.");
     }
 
-    private double groupRun(Workload workload, int threads, int partitions) throws Exception {
+    private double groupRun(Workload workload, int threads, int partitions, boolean mapped) throws Exception {
         Path where = Files.createDirectories(dir.resolve("group-" + System.nanoTime()));
         ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try (LogStore store = LogStore.builder(where).partitions(partitions).durability(Durability.always()).open()) {
+        try (LogStore store = LogStore.builder(where).partitions(partitions).durability(Durability.always())
+                .mappedAppends(mapped).open()) {
             long seconds = Math.min(maxNanos, 3_000_000_000L);
             long start = System.nanoTime();
             List<Future<Long>> futures = new ArrayList<>();

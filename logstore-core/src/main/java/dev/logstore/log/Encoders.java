@@ -30,8 +30,23 @@ public final class Encoders {
         }
     }
 
+    /** The newest thread to ask, with its encoder: most appends come from one thread, and skip the lookup. */
+    private volatile Owner last;
+
+    private record Owner(Thread thread, BatchEncoder encoder) {
+    }
+
     /** The calling thread's encoder; use it only within one append. */
     BatchEncoder get() {
-        return perThread.get();
+        Thread current = Thread.currentThread();
+        Owner owner = last;
+        if (owner != null && owner.thread == current) {
+            return owner.encoder;
+        }
+        // A thread-local lookup costs more than it seems: the thread's map is shared with every
+        // other library's thread locals, and a probe past stale entries shows in a profile.
+        BatchEncoder encoder = perThread.get();
+        last = new Owner(current, encoder);
+        return encoder;
     }
 }

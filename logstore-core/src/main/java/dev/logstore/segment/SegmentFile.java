@@ -745,9 +745,12 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
                 if (forceFailure != null) {
                     evictionFailure = forceFailure; // a force after a failed one proves nothing
                 } else if (writes.get() != forcedWrites.get()) {
+                    // Counted before the force: a mapped write takes no channel lock and may land
+                    // during it, and then this force must not count it.
+                    long covered = writes.get();
                     try {
                         channel.force(false);
-                        forcedWrites.set(writes.get());
+                        forcedWrites.accumulateAndGet(covered, Math::max);
                     } catch (IOException e) {
                         forceFailure = e;
                         evictionFailure = e;

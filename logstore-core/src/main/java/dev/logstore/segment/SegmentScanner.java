@@ -54,6 +54,7 @@ public final class SegmentScanner {
             + "written)";
 
     private static final int CHUNK = 1 << 20;
+    private static final int MIN_ZERO_RUN = 16;
 
     private SegmentScanner() {
     }
@@ -93,15 +94,15 @@ public final class SegmentScanner {
             }
             String problem = header.problem();
             if (problem != null) {
-                return new Result(position, nextOffset, maxTimestamp, problem, false);
+                return badBytes(file, position, end, null, nextOffset, maxTimestamp, problem);
             }
             if (header.baseOffset() < nextOffset) {
-                return new Result(position, nextOffset, maxTimestamp, "base offset " + header.baseOffset()
-                        + " is below the expected next offset " + nextOffset, false);
+                return badBytes(file, position, end, header, nextOffset, maxTimestamp, "base offset "
+                        + header.baseOffset() + " is below the expected next offset " + nextOffset);
             }
             if (epoch != ANY_EPOCH && header.magic() == BatchFormat.MAGIC && header.writerEpoch() != epoch) {
-                return new Result(position, nextOffset, maxTimestamp, "the batch was written by writer epoch "
-                        + header.writerEpoch() + " into a segment of writer epoch " + epoch, false);
+                return badBytes(file, position, end, header, nextOffset, maxTimestamp, "the batch was written by "
+                        + "writer epoch " + header.writerEpoch() + " into a segment of writer epoch " + epoch);
             }
             int size = header.sizeInBytes();
             if (position + size > end) {
@@ -124,7 +125,7 @@ public final class SegmentScanner {
                 index = 0;
             }
             if (BatchHeader.computeCrc(whole, index, size) != header.crc()) {
-                return new Result(position, nextOffset, maxTimestamp, "CRC-32C mismatch", false);
+                return badBytes(file, position, end, header, nextOffset, maxTimestamp, "CRC-32C mismatch");
             }
             visitor.batch(position, header);
             position += size;
@@ -165,6 +166,49 @@ public final class SegmentScanner {
             }
         }
         return -1;
+    }
+
+    /**
+     * The result for bad bytes at {@code position}. They are a torn batch, not damage, when
+     * zeros run from inside the batch to the end of the scanned range: a copy into a memory
+     * map (see {@code SegmentFile}) cut short by a crash, or still under way, leaves the batch's
+     * first bytes followed by the zeros the writer reserved, all within the file.
+     *
+     * @param header the batch's header when it reads as one (its size bounds where the zeros
+     *               must start), or null
+     */
+    private static Result badBytes(PositionalReader file, long position, long end, BatchHeader header,
+                                   long nextOffset, long maxTimestamp, String problem) throws IOException {
+        long extent = header != null && header.sizeInBytes() >= MIN_HEADER_SIZE
+                && header.sizeInBytes() <= end - position ? header.sizeInBytes() : MAX_HEADER_SIZE;
+        long zerosFrom = zerosFrom(file, position, end);
+        // At least a few zeros: a batch whose own last bytes are zero is not taken for a cut copy.
+        if (end - zerosFrom >= MIN_ZERO_RUN && zerosFrom <= position + extent) {
+            return new Result(position, nextOffset, maxTimestamp, problem + ", and only zeros follow from byte "
+                    + zerosFrom + ": a batch copied in part (a write under way, or cut short by a crash)", true);
+        }
+        return new Result(position, nextOffset, maxTimestamp, problem, false);
+    }
+
+    /** Where the run of zeros that ends {@code [from, end)} starts ({@code end} when its last byte is not zero). */
+    private static long zerosFrom(PositionalReader file, long from, long end) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(64 * 1024, Math.max(1, end - from)));
+        for (long chunkEnd = end; chunkEnd > from; ) {
+            long chunkStart = Math.max(from, chunkEnd - chunk.capacity());
+            chunk.clear().limit((int) (chunkEnd - chunkStart));
+            try {
+                file.readFully(chunk, chunkStart);
+            } catch (java.io.EOFException cut) {
+                return end; // the file shrank under the scan: not a reserved tail
+            }
+            for (int i = chunk.limit() - 1; i >= 0; i--) {
+                if (chunk.get(i) != 0) {
+                    return chunkStart + i + 1;
+                }
+            }
+            chunkEnd = chunkStart;
+        }
+        return from;
     }
 
     private static boolean zeros(ByteBuffer chunk, int from, int length) {
