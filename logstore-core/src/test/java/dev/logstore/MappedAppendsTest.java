@@ -452,14 +452,14 @@ class MappedAppendsTest {
 
     /**
      * The same with real kills: a child JVM appends 30 KiB batches (each copied into the map)
-     * and is killed at a random moment, ten times; {@link StoreVerifier} never reports
+     * and is killed at a random moment, five times; {@link StoreVerifier} never reports
      * corruption for what it leaves.
      */
     @Test
     void killingAMappedWriterMidCopyNeverLeavesWhatVerifyCallsCorruption() throws Exception {
         Random random = new Random();
         List<String> corrupt = new ArrayList<>();
-        for (int attempt = 0; attempt < 10; attempt++) {
+        for (int attempt = 0; attempt < 5; attempt++) {
             Path store = dir.resolve("kill-" + attempt);
             try (ChildProcess child = new ChildProcess(BigBatchWriter.class, store.toString())) {
                 assertEquals("appending", child.readLineStartingWith("appending"));
