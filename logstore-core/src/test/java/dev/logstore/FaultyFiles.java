@@ -28,6 +28,8 @@ final class FaultyFiles implements FileOpener {
     volatile Predicate<Path> failForces = path -> false;
     /** Interrupts the writing thread as it writes to matching files, as a cancelled task would be. */
     volatile Predicate<Path> interruptWrites = path -> false;
+    /** Refuses memory maps of matching files, as a process at its {@code vm.max_map_count} is refused. */
+    volatile Predicate<Path> failMaps = path -> false;
     /** Fails opening matching files, as "Too many open files" does. */
     volatile Predicate<Path> failOpens = path -> false;
     final AtomicLong bytesRead = new AtomicLong();
@@ -48,6 +50,7 @@ final class FaultyFiles implements FileOpener {
         failWrites = path -> false;
         failForces = path -> false;
         failOpens = path -> false;
+        failMaps = path -> false;
         interruptWrites = path -> false;
     }
 
@@ -201,6 +204,9 @@ final class FaultyFiles implements FileOpener {
 
         @Override
         public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            if (failMaps.test(path)) {
+                throw new IOException("Map failed (injected)", new OutOfMemoryError("Map failed"));
+            }
             return delegate.map(mode, position, size);
         }
 

@@ -226,6 +226,38 @@ class MappedAppendsTest {
     }
 
     /**
+     * A map the system refuses (a process at its {@code vm.max_map_count}, as thousands of
+     * partitions written at once can reach) is no failure: the segment is written without maps,
+     * every record reads back, and the files end at their data after the close.
+     */
+    @Test
+    void aRefusedMapFallsBackToWritesAndLosesNothing() throws Exception {
+        FaultyFiles files = new FaultyFiles();
+        files.failMaps = FaultyFiles.named(".log");
+        List<Record> appended = new ArrayList<>();
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(256 * 1024)
+                .durability(Durability.onFlush()).mappedAppends(true).fileOpener(files).open()) {
+            for (long n = 0; n < 3_000; n++) {
+                store.append(0, List.of(record(n, 200)));
+                appended.add(record(n, 200));
+                if (n == 1_500) {
+                    files.heal(); // maps are given again; the segment written without keeps writing so
+                }
+            }
+            List<LogRecord> read = TestRecords.readAll(store, 0);
+            assertEquals(appended.size(), read.size());
+            for (int i = 0; i < read.size(); i++) {
+                assertEquals(appended.get(i), read.get(i).record());
+            }
+        }
+        try (LogStore reopened = LogStore.builder(dir).readOnly().open()) {
+            assertEquals(appended.size(), TestRecords.readAll(reopened, 0).size());
+            assertEquals(reopened.partitionInfo(0).sizeInBytes(), StoreVerifier.logBytes(dir));
+        }
+        assertEquals(List.of(), new StoreVerifier(done -> { }).verify(dir));
+    }
+
+    /**
      * Zeros are the end of the data only when nothing intact follows them: a page of zeros in the
      * middle of an unclean active segment is damage, and the open refuses rather than cut the
      * batches after it.

@@ -57,6 +57,9 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
     private static final long PAGE = 4096;
     private static final long MIN_WINDOW = 64 * 1024;
     private static final long MAX_WINDOW = 4 * 1024 * 1024;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SegmentFile.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean MAP_REFUSAL_LOGGED =
+            new java.util.concurrent.atomic.AtomicBoolean();
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
     /**
      * On Linux the page cache is the map, and an fsync of the file writes pages dirtied through a
@@ -472,6 +475,8 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
         private FileMaps.Mapping window;
         /** The file's size as this writer made it: the data, then the zeros written ahead of the window. */
         private long reservedEnd;
+        /** True once the system refused a map: later writes go through the channel. */
+        private boolean mapRefused;
 
         WriteSide(FileChannel writer, boolean mapped) {
             this.writer = writer;
@@ -516,7 +521,7 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
         void write(ByteBuffer src, long position) throws IOException {
             if (mapped) {
                 synchronized (mapLock) {
-                    if (src.remaining() <= MAPPED_WRITE_MAX) {
+                    if (src.remaining() <= MAPPED_WRITE_MAX && !mapRefused) {
                         writeMapped(src, position);
                         return;
                     }
@@ -552,6 +557,10 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
             FileMaps.Mapping current = window;
             if (current == null || position < current.position() || position + length > current.end()) {
                 current = moveWindow(position, length);
+                if (current == null) {
+                    writeThroughChannel(src, position); // no map to be had: written, as without maps
+                    return;
+                }
             }
             try {
                 current.buffer().put((int) (position - current.position()), src, src.position(), length);
@@ -585,7 +594,11 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
                         writeZeros(channel, reservedEnd, end);
                         reservedEnd = end;
                     }
-                    window = FileMaps.map(channel, start, size);
+                    try {
+                        window = FileMaps.map(channel, start, size);
+                    } catch (IOException e) {
+                        refuseMaps(e);
+                    }
                 } finally {
                     writes.incrementAndGet();
                 }
@@ -593,6 +606,20 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
                 use.readLock().unlock();
             }
             return window;
+        }
+
+        /**
+         * A map the system would not give (the process's limit on maps, {@code vm.max_map_count},
+         * reached by many partitions at once, or no address space): this segment is written
+         * without maps from now on, as a store without mapped appends is.
+         */
+        private void refuseMaps(IOException e) {
+            mapRefused = true;
+            if (MAP_REFUSAL_LOGGED.compareAndSet(false, true)) {
+                log.warn("Could not memory-map {} ({}); its appends, and those of any other segment the system "
+                        + "refuses a map, are written without one. Raise vm.max_map_count if many partitions are "
+                        + "written at once", path(), e.toString());
+            }
         }
 
         private void unmapWindow() {
