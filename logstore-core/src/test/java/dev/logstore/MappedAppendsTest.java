@@ -120,6 +120,30 @@ class MappedAppendsTest {
         assertEquals(List.of(), new StoreVerifier(done -> { }).verify(dir));
     }
 
+    /**
+     * Appends {@code count} records with mapped appends, closes, and turns the partition back
+     * into what a crash before the close leaves (see {@code Crashes}); the active segment's file.
+     */
+    private Path crashedWriter(int count, int valueBytes) throws IOException {
+        try (LogStore store = LogStore.builder(dir).partitions(1).mappedAppends(true).durability(Durability.onFlush())
+                .open()) {
+            for (long n = 0; n < count; n++) {
+                store.append(0, List.of(record(n, valueBytes)));
+            }
+        }
+        dev.logstore.log.Crashes.forgetCleanClose(dir.resolve("partition-0"));
+        List<Path> files = logFiles(dir);
+        return files.get(files.size() - 1);
+    }
+
+    /** Where each valid batch of the file starts. */
+    private static List<Long> batchStarts(FileChannel channel) throws IOException {
+        List<Long> starts = new ArrayList<>();
+        SegmentScanner.scan((dst, at) -> dev.logstore.io.Directories.readFully(channel, dst, at), 0, channel.size(), 0,
+                SegmentScanner.ANY_EPOCH, (at, header) -> starts.add(at));
+        return starts;
+    }
+
     private static int lastByte(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer last = ByteBuffer.allocate(1);
@@ -264,19 +288,9 @@ class MappedAppendsTest {
      */
     @Test
     void zerosWithIntactBatchesAfterThemAreDamageNotTheEnd() throws Exception {
-        try (LogStore store = LogStore.builder(dir).partitions(1).mappedAppends(true).durability(Durability.onFlush())
-                .open()) {
-            for (long n = 0; n < 200; n++) {
-                store.append(0, List.of(record(n, 100)));
-            }
-        }
-        dev.logstore.log.Crashes.forgetCleanClose(dir.resolve("partition-0"));
-        List<Path> files = logFiles(dir);
-        Path active = files.get(files.size() - 1);
+        Path active = crashedWriter(200, 100);
         try (FileChannel channel = FileChannel.open(active, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            List<Long> starts = new ArrayList<>();
-            dev.logstore.segment.SegmentScanner.scan((dst, at) -> dev.logstore.io.Directories.readFully(channel, dst, at),
-                    0, channel.size(), 0, dev.logstore.segment.SegmentScanner.ANY_EPOCH, (at, header) -> starts.add(at));
+            List<Long> starts = batchStarts(channel);
             assertEquals(200, starts.size());
             // Batches 50 to 59 turned to zeros, from one batch's start to another's.
             channel.write(ByteBuffer.allocate((int) (starts.get(60) - starts.get(50))), starts.get(50));
@@ -433,21 +447,11 @@ class MappedAppendsTest {
     @Test
     void aBatchHalfCopiedWhenTheWriterDiedIsATornEndNotDamage() throws Exception {
         int count = 50;
-        try (LogStore store = LogStore.builder(dir).partitions(1).mappedAppends(true)
-                .durability(Durability.onFlush()).open()) {
-            for (long n = 0; n < count; n++) {
-                store.append(0, List.of(record(n, 500)));
-            }
-        }
         // As a kill -9 of the writer during the copy of the last batch leaves the files:
         // no clean close, the last batch half copied, the rest of the window still zeros.
-        dev.logstore.log.Crashes.forgetCleanClose(dir.resolve("partition-0"));
-        List<Path> logs = logFiles(dir);
-        Path active = logs.get(logs.size() - 1);
+        Path active = crashedWriter(count, 500);
         try (FileChannel channel = FileChannel.open(active, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            List<Long> starts = new ArrayList<>();
-            SegmentScanner.scan((dst, at) -> dev.logstore.io.Directories.readFully(channel, dst, at), 0,
-                    channel.size(), 0, SegmentScanner.ANY_EPOCH, (at, header) -> starts.add(at));
+            List<Long> starts = batchStarts(channel);
             assertEquals(count, starts.size());
             long last = starts.get(count - 1);
             long copied = last + (channel.size() - last) / 2;
