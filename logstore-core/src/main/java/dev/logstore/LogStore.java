@@ -690,7 +690,8 @@ public final class LogStore implements AutoCloseable {
          * instead of writing each with a system call: single-record appends run several times
          * faster, at the speed of memory-mapped queues. Readers, in this process and others, see
          * each batch as soon as its append returns, and {@link Durability} holds as with plain
-         * writes (on Linux an fsync of the file covers what was written through the map).
+         * writes (an fsync of the file covers what was written through the map). On Linux only,
+         * where the map is the page cache readers read: elsewhere every batch is written.
          *
          * <p>What it costs: the file of each segment being written is extended with zeros ahead of
          * its data (64 KiB at first, growing with the segment to 4 MiB), so that a full disk fails

@@ -6,7 +6,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,13 +60,6 @@ public final class FileMaps {
         /** The region's bytes; not to be used after {@link #close}. */
         public ByteBuffer buffer() {
             return buffer;
-        }
-
-        /** Writes the region's changed pages to disk ({@code msync}); only where fsync does not cover mapped writes. */
-        public void force() {
-            if (buffer instanceof MappedByteBuffer mapped) {
-                mapped.force();
-            }
         }
 
         /** Unmaps the region (once; later calls do nothing). The caller makes sure no thread uses the buffer again. */

@@ -416,15 +416,13 @@ public final class PartitionRecovery {
     }
 
     /**
-     * A crash can only cut the end of the active segment short: its writes were sequential. Bad
-     * bytes with an intact batch after them are damage to data already written, perhaps already
-     * acknowledged as durable; cutting there would throw the intact batches away.
+     * A crash leaves the end of the active segment short, or bad. Bad bytes with an intact batch
+     * after them are damage to data already written, perhaps already acknowledged as durable;
+     * cutting there would throw the intact batches away. Looked for after a torn batch too: a
+     * batch looks torn by the length its header declares, and that length may be the damage.
      */
     private void checkDamageIsAtTheEnd(Segment segment, SegmentScanner.Result result, long fileSize)
             throws IOException {
-        if (result.torn()) {
-            return;
-        }
         long intact = SegmentScanner.findIntactBatch(segment.file(), result.validEnd() + 1, fileSize,
                 result.nextOffset());
         if (intact >= 0) {

@@ -62,10 +62,11 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
             new java.util.concurrent.atomic.AtomicBoolean();
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
     /**
-     * On Linux the page cache is the map, and an fsync of the file writes pages dirtied through a
-     * map too; elsewhere the window is also {@code msync}ed before the fsync.
+     * Mapped appends are made on Linux only: there the page cache is the map, so readers through
+     * channels see mapped writes at once and an fsync of the file writes pages dirtied through a
+     * map too. Elsewhere the store writes every batch, as without mapped appends.
      */
-    private static final boolean FSYNC_COVERS_MAPS = System.getProperty("os.name", "").startsWith("Linux");
+    private static final boolean LINUX = System.getProperty("os.name", "").startsWith("Linux");
     private static final VarHandle READS_IN_FLIGHT;
 
     static {
@@ -480,7 +481,7 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
 
         WriteSide(FileChannel writer, boolean mapped) {
             this.writer = writer;
-            this.mapped = mapped;
+            this.mapped = mapped && LINUX;
         }
 
         /**
@@ -650,13 +651,6 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
         }
 
         void force() throws IOException {
-            if (mapped && !FSYNC_COVERS_MAPS) {
-                synchronized (mapLock) { // before the write channel's lock, as writes take them
-                    if (window != null) {
-                        window.force();
-                    }
-                }
-            }
             try {
                 FileChannel channel = useWriter();
                 forceLock.lock();

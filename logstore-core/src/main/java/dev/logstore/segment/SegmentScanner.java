@@ -66,6 +66,12 @@ public final class SegmentScanner {
      */
     public static Result scan(PositionalReader file, long from, long end, long minOffset, int epoch, Visitor visitor)
             throws IOException {
+        return scan(file, from, end, minOffset, epoch, visitor, true);
+    }
+
+    /** As above; {@code tornCopies} false skips telling a batch copied in part from damage (see {@link #badBytes}). */
+    private static Result scan(PositionalReader file, long from, long end, long minOffset, int epoch, Visitor visitor,
+                               boolean tornCopies) throws IOException {
         ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(MAX_HEADER_SIZE, end - from)));
         long chunkStart = from;
         chunk.limit(0);
@@ -94,15 +100,16 @@ public final class SegmentScanner {
             }
             String problem = header.problem();
             if (problem != null) {
-                return badBytes(file, position, end, null, nextOffset, maxTimestamp, problem);
+                return badBytes(file, position, end, null, nextOffset, maxTimestamp, problem, tornCopies);
             }
             if (header.baseOffset() < nextOffset) {
                 return badBytes(file, position, end, header, nextOffset, maxTimestamp, "base offset "
-                        + header.baseOffset() + " is below the expected next offset " + nextOffset);
+                        + header.baseOffset() + " is below the expected next offset " + nextOffset, tornCopies);
             }
             if (epoch != ANY_EPOCH && header.magic() == BatchFormat.MAGIC && header.writerEpoch() != epoch) {
                 return badBytes(file, position, end, header, nextOffset, maxTimestamp, "the batch was written by "
-                        + "writer epoch " + header.writerEpoch() + " into a segment of writer epoch " + epoch);
+                        + "writer epoch " + header.writerEpoch() + " into a segment of writer epoch " + epoch,
+                        tornCopies);
             }
             int size = header.sizeInBytes();
             if (position + size > end) {
@@ -125,7 +132,7 @@ public final class SegmentScanner {
                 index = 0;
             }
             if (BatchHeader.computeCrc(whole, index, size) != header.crc()) {
-                return badBytes(file, position, end, header, nextOffset, maxTimestamp, "CRC-32C mismatch");
+                return badBytes(file, position, end, header, nextOffset, maxTimestamp, "CRC-32C mismatch", tornCopies);
             }
             visitor.batch(position, header);
             position += size;
@@ -157,7 +164,7 @@ public final class SegmentScanner {
                 if (header != null && header.problem() == null && header.baseOffset() >= minOffset
                         && position + header.sizeInBytes() <= end
                         && scan(file, position, position + header.sizeInBytes(), minOffset, ANY_EPOCH,
-                                (p, h) -> { }).clean()) {
+                                (p, h) -> { }, false).clean()) {
                     return position;
                 }
             }
@@ -169,23 +176,29 @@ public final class SegmentScanner {
     }
 
     /**
-     * The result for bad bytes at {@code position}. They are a torn batch, not damage, when
-     * zeros run from inside the batch to the end of the scanned range: a copy into a memory
-     * map (see {@code SegmentFile}) cut short by a crash, or still under way, leaves the batch's
-     * first bytes followed by the zeros the writer reserved, all within the file.
+     * The result for bad bytes at {@code position}. They are a torn batch, not damage, when a
+     * run of zeros starts inside the batch and goes to the end of the scanned range, with no
+     * intact batch before it: a copy into a memory map (see {@code SegmentFile}) cut short by a
+     * crash, or still under way, leaves the batch's first bytes followed by the zeros the writer
+     * reserved, all within the file. The batch's declared size only bounds where the zeros may
+     * start; intact batches are looked for all the same, since that size may be the damage.
      *
-     * @param header the batch's header when it reads as one (its size bounds where the zeros
-     *               must start), or null
+     * @param header the batch's header when it reads as one, or null
      */
     private static Result badBytes(PositionalReader file, long position, long end, BatchHeader header,
-                                   long nextOffset, long maxTimestamp, String problem) throws IOException {
+                                   long nextOffset, long maxTimestamp, String problem, boolean tornCopies)
+            throws IOException {
+        if (!tornCopies) {
+            return new Result(position, nextOffset, maxTimestamp, problem, false);
+        }
         long extent = header != null && header.sizeInBytes() >= MIN_HEADER_SIZE
                 && header.sizeInBytes() <= end - position ? header.sizeInBytes() : MAX_HEADER_SIZE;
         long zerosFrom = zerosFrom(file, position, end);
-        // At least a few zeros: a batch whose own last bytes are zero is not taken for a cut copy.
-        if (end - zerosFrom >= MIN_ZERO_RUN && zerosFrom <= position + extent) {
+        // A run of at least a few zeros: a shorter one may be the batch's own last bytes.
+        if (end - zerosFrom >= MIN_ZERO_RUN && zerosFrom <= position + extent
+                && findIntactBatch(file, position + 1, zerosFrom, nextOffset) < 0) {
             return new Result(position, nextOffset, maxTimestamp, problem + ", and only zeros follow from byte "
-                    + zerosFrom + ": a batch copied in part (a write under way, or cut short by a crash)", true);
+                    + zerosFrom + " (at the end of a segment being written: a batch copied in part)", true);
         }
         return new Result(position, nextOffset, maxTimestamp, problem, false);
     }
