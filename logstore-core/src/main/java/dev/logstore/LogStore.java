@@ -694,7 +694,7 @@ public final class LogStore implements AutoCloseable {
          * where the map is the page cache readers read: elsewhere every batch is written.
          *
          * <p>What it costs: the file of each segment being written is extended with zeros ahead of
-         * its data (64 KiB at first, growing with the segment to 4 MiB), so that a full disk fails
+         * its data (16 KiB at first, growing with the segment to 4 MiB), so that a full disk fails
          * that write, as a plain append would, rather than a store into the map. A seal or clean
          * close cuts the zeros off, and recovery after a crash cuts what is left. On a
          * copy-on-write filesystem (btrfs, ZFS), where overwriting zeros needs new space, a full

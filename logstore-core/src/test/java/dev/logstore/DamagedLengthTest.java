@@ -126,7 +126,7 @@ class DamagedLengthTest {
 
     /**
      * With mapped appends the zeros a writer reserved are there after any crash, so a flipped
-     * length bit in any batch of the active segment (here bit 13: +8 KiB, inside the 64 KiB
+     * length bit in any batch of the active segment (here bit 13: +8 KiB, inside the 16 KiB
      * window) stretches it into zeros; the intact batches after it still stop the open. The
      * reserved zeros a clean close cut are put back, as a killed mapped writer leaves them.
      */
@@ -144,7 +144,7 @@ class DamagedLengthTest {
         Crashes.forgetCleanClose(partition0());
         Path log = activeLog();
         try (RandomAccessFile raf = new RandomAccessFile(log.toFile(), "rw")) {
-            raf.setLength(64 * 1024); // the reserved zeros a killed mapped writer leaves
+            raf.setLength(16 * 1024); // the reserved zeros a killed mapped writer leaves (its first window)
         }
         int flipped = flipLengthBit(log, at[0], 13);
         assertTrue(at[0] + BatchFormat.LOG_OVERHEAD + flipped > at[3]);

@@ -233,10 +233,10 @@ class MappedAppendsTest {
                 } catch (PartitionFailedException e) {
                     failed = e;
                 }
-                assertTrue(n < 10_000, "a new window is needed within 64 KiB or so");
+                assertTrue(n < 10_000, "a new window is needed within 16 KiB or so");
             }
             assertTrue(failed.getMessage().contains("Input/output error"), failed.getMessage());
-            assertTrue(appended.size() > 100, "the window took appends without a system call: " + appended.size());
+            assertTrue(appended.size() > 50, "the window took appends without a system call: " + appended.size());
             files.heal();
             assertEquals(appended.size(), TestRecords.readAll(store, 0).size(), "readers read what was published");
         }

@@ -55,7 +55,7 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
     /** Writes up to this size are copied into the memory map when appends are mapped; larger ones are worth their pwrite. */
     static final int MAPPED_WRITE_MAX = 32 * 1024;
     private static final long PAGE = 4096;
-    private static final long MIN_WINDOW = 64 * 1024;
+    private static final long MIN_WINDOW = 16 * 1024;
     private static final long MAX_WINDOW = 4 * 1024 * 1024;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SegmentFile.class);
     private static final java.util.concurrent.atomic.AtomicBoolean MAP_REFUSAL_LOGGED =
@@ -580,7 +580,7 @@ public final class SegmentFile extends OpenFiles.Slot implements PositionalReade
         /**
          * Maps a window from {@code position}'s page that holds {@code length} bytes, after
          * extending the file over it with real zeros. The window grows with the segment (a
-         * quiet partition reserves little), from 64 KiB to 4 MiB.
+         * quiet partition reserves little), from 16 KiB to 4 MiB.
          */
         private FileMaps.Mapping moveWindow(long position, int length) throws IOException {
             unmapWindow();
