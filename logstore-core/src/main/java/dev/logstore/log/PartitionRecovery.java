@@ -423,8 +423,12 @@ public final class PartitionRecovery {
      */
     private void checkDamageIsAtTheEnd(Segment segment, SegmentScanner.Result result, long fileSize)
             throws IOException {
-        long intact = SegmentScanner.findIntactBatch(segment.file(), result.validEnd() + 1, fileSize,
-                result.nextOffset());
+        // After a torn batch, only a batch of later offsets counts: batch-shaped bytes inside
+        // its payload (a record holding a copy of a batch) are not data after it.
+        long minOffset = result.torn()
+                ? SegmentScanner.offsetsAfter(segment.file(), result.validEnd(), fileSize, result.nextOffset())
+                : result.nextOffset();
+        long intact = SegmentScanner.findIntactBatch(segment.file(), result.validEnd() + 1, fileSize, minOffset);
         if (intact >= 0) {
             throw new CorruptLogException(segment.path(), result.validEnd(), result.problem() + ", and an intact batch "
                     + "follows at byte " + intact + ": the data was damaged after it was written, a crash does not "

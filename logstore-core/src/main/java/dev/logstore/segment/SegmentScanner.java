@@ -195,12 +195,35 @@ public final class SegmentScanner {
                 && header.sizeInBytes() <= end - position ? header.sizeInBytes() : MAX_HEADER_SIZE;
         long zerosFrom = zerosFrom(file, position, end);
         // A run of at least a few zeros: a shorter one may be the batch's own last bytes.
+        long after = header != null && header.baseOffset() >= nextOffset && header.baseOffset() < Long.MAX_VALUE
+                ? header.baseOffset() + 1 : nextOffset;
         if (end - zerosFrom >= MIN_ZERO_RUN && zerosFrom <= position + extent
-                && findIntactBatch(file, position + 1, zerosFrom, nextOffset) < 0) {
+                && findIntactBatch(file, position + 1, zerosFrom, after) < 0) {
             return new Result(position, nextOffset, maxTimestamp, problem + ", and only zeros follow from byte "
                     + zerosFrom + " (at the end of a segment being written: a batch copied in part)", true);
         }
         return new Result(position, nextOffset, maxTimestamp, problem, false);
+    }
+
+    /**
+     * The smallest base offset a batch after the torn batch at {@code position} can have: one
+     * past the torn batch's own base offset when its header reads, else {@code nextOffset}.
+     */
+    public static long offsetsAfter(PositionalReader file, long position, long end, long nextOffset)
+            throws IOException {
+        int length = (int) Math.min(MAX_HEADER_SIZE, end - position);
+        if (length < MIN_HEADER_SIZE) {
+            return nextOffset;
+        }
+        ByteBuffer bytes = ByteBuffer.allocate(length);
+        try {
+            file.readFully(bytes, position);
+        } catch (java.io.EOFException cut) {
+            return nextOffset;
+        }
+        BatchHeader header = BatchHeader.readIfComplete(bytes.flip(), 0, length);
+        return header != null && header.baseOffset() >= nextOffset && header.baseOffset() < Long.MAX_VALUE
+                ? header.baseOffset() + 1 : nextOffset;
     }
 
     /** Where the run of zeros that ends {@code [from, end)} starts ({@code end} when its last byte is not zero). */
