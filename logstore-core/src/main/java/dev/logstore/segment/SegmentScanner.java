@@ -195,8 +195,7 @@ public final class SegmentScanner {
                 && header.sizeInBytes() <= end - position ? header.sizeInBytes() : MAX_HEADER_SIZE;
         long zerosFrom = zerosFrom(file, position, end);
         // A run of at least a few zeros: a shorter one may be the batch's own last bytes.
-        long after = header != null && header.baseOffset() >= nextOffset && header.baseOffset() < Long.MAX_VALUE
-                ? header.baseOffset() + 1 : nextOffset;
+        long after = offsetsAfter(header, nextOffset);
         if (end - zerosFrom >= MIN_ZERO_RUN && zerosFrom <= position + extent
                 && findIntactBatch(file, position + 1, zerosFrom, after) < 0) {
             return new Result(position, nextOffset, maxTimestamp, problem + ", and only zeros follow from byte "
@@ -212,18 +211,25 @@ public final class SegmentScanner {
     public static long offsetsAfter(PositionalReader file, long position, long end, long nextOffset)
             throws IOException {
         int length = (int) Math.min(MAX_HEADER_SIZE, end - position);
-        if (length < MIN_HEADER_SIZE) {
-            return nextOffset;
-        }
+        ByteBuffer bytes = length < MIN_HEADER_SIZE ? null : readAt(file, position, length);
+        return offsetsAfter(bytes == null ? null : BatchHeader.readIfComplete(bytes, 0, length), nextOffset);
+    }
+
+    /** One past {@code header}'s base offset when it reads as a batch at or after {@code nextOffset}, else {@code nextOffset}. */
+    private static long offsetsAfter(BatchHeader header, long nextOffset) {
+        return header != null && header.baseOffset() >= nextOffset && header.baseOffset() < Long.MAX_VALUE
+                ? header.baseOffset() + 1 : nextOffset;
+    }
+
+    /** {@code length} bytes from {@code position}, flipped; null when the file no longer reaches that far. */
+    private static ByteBuffer readAt(PositionalReader file, long position, int length) throws IOException {
         ByteBuffer bytes = ByteBuffer.allocate(length);
         try {
             file.readFully(bytes, position);
         } catch (java.io.EOFException cut) {
-            return nextOffset;
+            return null;
         }
-        BatchHeader header = BatchHeader.readIfComplete(bytes.flip(), 0, length);
-        return header != null && header.baseOffset() >= nextOffset && header.baseOffset() < Long.MAX_VALUE
-                ? header.baseOffset() + 1 : nextOffset;
+        return bytes.flip();
     }
 
     /** Where the run of zeros that ends {@code [from, end)} starts ({@code end} when its last byte is not zero). */
@@ -266,13 +272,8 @@ public final class SegmentScanner {
         if (length < MIN_HEADER_SIZE) {
             return false;
         }
-        ByteBuffer header = ByteBuffer.allocate(length);
-        try {
-            file.readFully(header, position);
-        } catch (java.io.EOFException cut) {
-            return true;
-        }
-        return zeros(header.flip(), 0, length);
+        ByteBuffer header = readAt(file, position, length);
+        return header == null || zeros(header, 0, length);
     }
 
     private static void fill(PositionalReader file, ByteBuffer chunk, long from, long end) throws IOException {
