@@ -507,9 +507,34 @@ public final class LogStore implements AutoCloseable {
         if (work != null) {
             work.close();
         }
-        // Each writer forces its segment and commits a manifest: in parallel, not one after another.
-        Parallel.forEach("logstore-close-" + dir.getFileName(), open.size(), i -> open.get(i).close());
-        config.encoders().close(); // the codecs' native contexts
+        // Each writer forces its segment, in parallel rather than one after another; where each
+        // active segment ended then goes into one clean-close record for them all.
+        dev.logstore.log.CleanCloses.Entry[] ends = new dev.logstore.log.CleanCloses.Entry[open.size()];
+        try {
+            Parallel.forEach("logstore-close-" + dir.getFileName(), open.size(), i -> {
+                if (open.get(i) instanceof PartitionWriter writer) {
+                    ends[i] = writer.closeForRecord();
+                } else {
+                    open.get(i).close();
+                }
+            });
+        } finally {
+            // Also after a failed partition: the others closed cleanly.
+            List<dev.logstore.log.CleanCloses.Entry> closed = new ArrayList<>();
+            for (dev.logstore.log.CleanCloses.Entry end : ends) {
+                if (end != null) {
+                    closed.add(end);
+                }
+            }
+            try {
+                config.cleanCloses().record(closed);
+            } catch (IOException | RuntimeException e) {
+                log.warn("Store {}: cannot write {} ({}); its partitions are durable, and the next open scans their "
+                        + "active segments as after a crash", name, dir.resolve(dev.logstore.log.CleanCloses.FILE_NAME),
+                        e.getMessage());
+            }
+            config.encoders().close(); // the codecs' native contexts
+        }
     }
 
     @Override
@@ -821,7 +846,7 @@ public final class LogStore implements AutoCloseable {
                     : dev.logstore.segment.OpenFiles.shared(),
                     indexMemory != null ? indexMemory : maxIndexMemory >= 0
                     ? new dev.logstore.segment.IndexMemory(maxIndexMemory) : dev.logstore.segment.IndexMemory.shared(),
-                    mappedAppends);
+                    mappedAppends, new dev.logstore.log.CleanCloses(dir, opener));
             StoreMetadata metadata = resolveMetadata();
             if (owned != null) {
                 for (int p : owned) {

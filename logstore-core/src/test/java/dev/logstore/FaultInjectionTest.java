@@ -212,14 +212,17 @@ class FaultInjectionTest {
     }
 
     @Test
-    void aCloseThatCannotWriteItsManifestSaysSoAndTheReopenRecovers() {
+    void aPartitionCloseThatCannotWriteItsManifestSaysSoAndTheReopenRecovers() {
         List<Record> acknowledged;
         LogStore store = open(1 << 20, Durability.always());
         acknowledged = append(store, 0, 5);
         files.failWrites = FaultyFiles.named(".tmp");
-        LogStoreException failed = assertThrows(LogStoreException.class, store::close);
+        // Closing one partition writes its clean manifest (a store's close writes one record for all;
+        // CleanCloseRecordTest fails that one).
+        LogStoreException failed = assertThrows(LogStoreException.class, () -> store.disown(0));
         assertTrue(failed.getMessage().contains("manifest"), failed.getMessage());
         files.heal();
+        store.close();
         assertReopenHolds(acknowledged);
     }
 }

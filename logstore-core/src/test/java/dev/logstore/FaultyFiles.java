@@ -33,6 +33,8 @@ final class FaultyFiles implements FileOpener {
     /** Fails opening matching files, as "Too many open files" does. */
     volatile Predicate<Path> failOpens = path -> false;
     final AtomicLong bytesRead = new AtomicLong();
+    /** The part of {@link #bytesRead} read from segment ({@code .log}) files. */
+    final AtomicLong segmentBytesRead = new AtomicLong();
     /** Counts positional reads (preads). */
     final AtomicLong preads = new AtomicLong();
     /** Counts fsyncs of files and directories alike. */
@@ -71,6 +73,13 @@ final class FaultyFiles implements FileOpener {
             this.delegate = delegate;
         }
 
+        private void counted(long n) {
+            bytesRead.addAndGet(Math.max(0, n));
+            if (path.getFileName().toString().endsWith(".log")) {
+                segmentBytesRead.addAndGet(Math.max(0, n));
+            }
+        }
+
         /** A delegate closed under us (an interrupt) closes this wrapper too, so isOpen() tells the truth. */
         private <T extends Exception> T closing(T e) {
             if (e instanceof ClosedChannelException) {
@@ -96,7 +105,7 @@ final class FaultyFiles implements FileOpener {
         public int read(ByteBuffer dst) throws IOException {
             try {
                 int n = delegate.read(dst);
-                bytesRead.addAndGet(Math.max(0, n));
+                counted(n);
                 return n;
             } catch (ClosedChannelException e) {
                 throw closing(e);
@@ -106,7 +115,7 @@ final class FaultyFiles implements FileOpener {
         @Override
         public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
             long n = delegate.read(dsts, offset, length);
-            bytesRead.addAndGet(Math.max(0, n));
+            counted(n);
             return n;
         }
 
@@ -180,7 +189,7 @@ final class FaultyFiles implements FileOpener {
             preads.incrementAndGet();
             try {
                 int n = delegate.read(dst, position);
-                bytesRead.addAndGet(Math.max(0, n));
+                counted(n);
                 return n;
             } catch (ClosedChannelException e) {
                 throw closing(e);

@@ -78,8 +78,8 @@ class LimitsTest {
         }
         // Within one open, a segment rolls once it is older than the segment age.
         try (LogStore store = LogStore.builder(dir).partitions(1).segmentAge(Duration.ofMillis(300)).open()) {
-            int before = store.partitionInfo(0).segments();
             store.append(0, List.of(Record.of(null, null, 1)));
+            int before = store.partitionInfo(0).segments();
             Thread.sleep(350);
             store.append(0, List.of(Record.of(null, null, 1)));
             assertEquals(before + 1, store.partitionInfo(0).segments());

@@ -85,15 +85,18 @@ final class ScaleBench {
         start = System.nanoTime();
         created.close();
         created = null; // a closed store still referenced would count in the heap measured next
-        rows.add(row("close (every partition forced, manifest marked clean)", seconds(start),
+        rows.add(row("close (every partition forced, one clean-close record)", seconds(start),
                 Footprint.now().minus(base)));
 
         start = System.nanoTime();
         LogStore reopened = builder(store).open();
         rows.add(row("reopen for writing after a clean close", seconds(start), Footprint.now().minus(base)));
+        start = System.nanoTime();
         for (int p = 0; p < partitions; p++) {
             reopened.append(p, one);
         }
+        rows.add(row("append one record to every partition (each first append claims a writer epoch)",
+                seconds(start), Footprint.now().minus(base)));
         start = System.nanoTime();
         reopened.flush();
         rows.add(row("flush every partition (one record each)", seconds(start), Footprint.now().minus(base)));

@@ -27,11 +27,12 @@ import java.nio.file.Path;
  * @param indexMemory        the cap on sealed segments' index memory this store counts against
  * @param mappedAppends      copy small batches into a memory map of the active segment rather
  *                           than writing each with a system call (see {@code SegmentFile})
+ * @param cleanCloses        the store's record of where a close left each active segment
  */
 public record LogConfig(long segmentBytes, long segmentMillis, int indexIntervalBytes, Durability durability,
                         long retentionMillis, long retentionBytes, CorruptionPolicy corruptionPolicy,
                         FileOpener opener, Encoders encoders, KeyProvider keys, OpenFiles openFiles,
-                        IndexMemory indexMemory, boolean mappedAppends) {
+                        IndexMemory indexMemory, boolean mappedAppends, CleanCloses cleanCloses) {
 
     /** An existing segment of this log, to read; see {@link Segment#open}. */
     Segment openSegment(Path dir, long baseOffset, int epoch, long createdMillis, boolean maintainsIndexFiles) {

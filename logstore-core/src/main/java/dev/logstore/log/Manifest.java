@@ -65,6 +65,12 @@ public record Manifest(int epoch, long sequence, boolean clean, long startOffset
         return segments.get(segments.size() - 1);
     }
 
+    /** The CRC-32C its file ends with. */
+    int checksum() {
+        ByteBuffer bytes = encode();
+        return bytes.getInt(bytes.limit() - Integer.BYTES);
+    }
+
     ByteBuffer encode() {
         ByteBuffer bytes = ByteBuffer.allocate(HEADER + ENTRY * segments.size() + Integer.BYTES);
         bytes.putInt(MAGIC).putShort(VERSION).putShort((short) (clean ? 1 : 0)).putInt(epoch).putLong(sequence)

@@ -141,7 +141,9 @@ public final class PartitionFollower extends PartitionLog {
 
     /** The newest complete manifest; null when only claims exist. */
     private Manifest readNewest(int newest) throws IOException {
-        return manifests.newestComplete(newest);
+        // A writer's store close records the active segment's end in the store's clean-close
+        // record rather than in a clean manifest: completed here, the segment is read as sealed.
+        return config.cleanCloses().complete(partition, manifests.newestComplete(newest), dir);
     }
 
     /** Makes the follower's segments those of {@code next}, reusing the ones it already has. */

@@ -73,13 +73,15 @@ public final class PartitionRecovery {
     private static final Logger log = LoggerFactory.getLogger(PartitionRecovery.class);
 
     private final String description;
+    private final int partition;
     private final Path dir;
     private final LogConfig config;
     private final Manifests manifests;
     private final List<Segment> opened = new ArrayList<>();
     private int claimed;
 
-    private PartitionRecovery(String description, Path dir, LogConfig config) {
+    private PartitionRecovery(String description, int partition, Path dir, LogConfig config) {
+        this.partition = partition;
         this.description = description;
         this.dir = dir;
         this.config = config;
@@ -107,7 +109,7 @@ public final class PartitionRecovery {
             throw new LogStoreException("Cannot open " + description + " in " + dir + ": " + e.getMessage()
                     + ". Check that the directory exists and is writable", e);
         }
-        PartitionRecovery recovery = new PartitionRecovery(description, dir, config);
+        PartitionRecovery recovery = new PartitionRecovery(description, partition, dir, config);
         try {
             refuseLegacyWriter(description, dir, config);
             return recovery.recover(lock);
@@ -169,6 +171,10 @@ public final class PartitionRecovery {
                     + "LogStore wrote in the ordinary course: if it is a stray file, remove it");
         }
         int epoch = previous + 1;
+        RecoveredPartition untouched = openQuietly(lock, previous);
+        if (untouched != null) {
+            return untouched;
+        }
         try {
             manifests.claim(epoch);
             claimed = epoch;
@@ -177,7 +183,7 @@ public final class PartitionRecovery {
                     + dir + " at the same moment, although this one holds the partition's lock: the filesystem's locks "
                     + "do not work between these two writers. Make sure one writer at a time opens the partition");
         }
-        Manifest manifest = manifests.newestComplete(previous);
+        Manifest manifest = newest(manifests.newestComplete(previous));
         boolean legacy = manifest == null;
         Listing listing = list();
         if (legacy) {
@@ -257,7 +263,7 @@ public final class PartitionRecovery {
         }
         if (quiet) {
             claimed = 0;
-            return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, true);
+            return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, true, -1, -1, null);
         }
         written.add(new Manifest.Entry(active.baseOffset(), epoch, -1, -1, -1, Long.MIN_VALUE));
         Manifest fresh = new Manifest(epoch, 0, false, startOffset, written);
@@ -273,7 +279,79 @@ public final class PartitionRecovery {
             log.info("{}: upgraded to format version 2 (a manifest and writer epochs); it can no longer be opened "
                     + "by LogStore 0.1", description);
         }
-        return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, false);
+        return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, false, -1, -1, fresh);
+    }
+
+    /**
+     * The open after a clean close that left nothing to repair, which writes nothing: no epoch
+     * claim, no new segment file. The newest claim holds a clean manifest, and the directory holds
+     * exactly the segments it names (each sealed one with its index files, no temporary files); the
+     * last segment has exactly the size the manifest recorded. The writer claims its epoch and
+     * creates its segment (or takes over the last one, when that is empty) at its first write,
+     * checking then that this manifest is still the newest. Null when any of this does not hold
+     * (nothing was changed): then the partition is opened the ordinary way, claim first.
+     */
+    private RecoveredPartition openQuietly(FileLocks.Held lock, int previous) throws IOException {
+        Manifest manifest = previous > 0 ? newest(manifests.read(previous)) : null;
+        if (manifest == null || !manifest.clean()) {
+            return null;
+        }
+        Listing listing = list();
+        List<Manifest.Entry> entries = manifest.segments();
+        if (!listing.leftovers().isEmpty() || listing.segments().size() != entries.size()) {
+            return null;
+        }
+        List<Segment> sealed = new ArrayList<>(entries.size());
+        long nextOffset = manifest.startOffset();
+        long reusable = -1;
+        boolean whole = false;
+        try {
+            for (int i = 0; i < entries.size(); i++) {
+                Manifest.Entry entry = entries.get(i);
+                boolean last = i == entries.size() - 1;
+                if (listing.segments().get(i) != entry.baseOffset()) {
+                    return null;
+                }
+                if (last && entry.size() == 0) {
+                    if (Files.size(dir.resolve(Segment.fileName(entry.baseOffset(), Segment.LOG_SUFFIX))) != 0) {
+                        return null;
+                    }
+                    reusable = Math.max(nextOffset, entry.baseOffset()); // taken over at the first write
+                    nextOffset = reusable;
+                    break;
+                }
+                if (!listing.indexed().contains(entry.baseOffset())) {
+                    return null;
+                }
+                Segment segment = config.openSegment(dir, entry.baseOffset(), entry.epoch(), entry.createdMillis(), true);
+                opened.add(segment);
+                long fileSize = fileSize(segment);
+                if (last ? fileSize != entry.size() : fileSize < entry.size()) {
+                    return null;
+                }
+                segment.seal(new SegmentSummary(entry.size(), entry.nextOffset(), entry.maxTimestamp()));
+                sealed.add(segment);
+                nextOffset = entry.nextOffset();
+            }
+            whole = true;
+        } catch (CorruptLogException | NoSuchFileException e) {
+            return null;
+        } finally {
+            if (!whole) {
+                for (Segment segment : opened) {
+                    segment.retire(false);
+                }
+                opened.clear();
+            }
+        }
+        long startOffset = sealed.isEmpty() ? Math.max(manifest.startOffset(), nextOffset) : manifest.startOffset();
+        return new RecoveredPartition(lock, previous + 1, manifests, sealed, null, startOffset, nextOffset, true,
+                manifest.sequence(), reusable, null);
+    }
+
+    /** The newest manifest, completed by the store's clean-close record where that still applies. */
+    private Manifest newest(Manifest manifest) {
+        return config.cleanCloses().complete(partition, manifest, dir);
     }
 
     /** What the partition directory holds, by kind. */

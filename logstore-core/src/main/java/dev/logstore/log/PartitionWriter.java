@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,6 +77,7 @@ public final class PartitionWriter extends PartitionLog {
 
     // Owned by writeLock.
     private Segment[] segments;
+    /** Null until the first write after a quiet open (see {@link RecoveredPartition#active}). */
     private Segment active;
     private long activeSize;
     private long activeMaxTimestamp = Long.MIN_VALUE;
@@ -100,6 +102,12 @@ public final class PartitionWriter extends PartitionLog {
      * epochs' manifests removed.
      */
     private boolean manifestUndurable;
+    /** After a quiet open, the sequence of the previous epoch's manifest, checked at the claim; see {@link #startEpoch}. */
+    private final long previousSequence;
+    /** The newest manifest this epoch committed; null before the first. Owned by writeLock. */
+    private Manifest lastManifest;
+    /** After a quiet open, the empty segment the first write takes over, or -1; see {@link #startEpoch}. */
+    private final long reusable;
 
     private volatile PartitionFailedException failure;
 
@@ -110,8 +118,13 @@ public final class PartitionWriter extends PartitionLog {
         this.manifests = recovered.manifests();
         this.retention = new Retention(config.retentionMillis(), config.retentionBytes());
         List<Segment> all = new ArrayList<>(recovered.sealed());
-        all.add(recovered.active());
+        if (recovered.active() != null) {
+            all.add(recovered.active());
+        }
         this.segments = all.toArray(Segment[]::new);
+        this.previousSequence = recovered.previousSequence();
+        this.reusable = recovered.reusable();
+        this.lastManifest = recovered.manifest();
         this.active = recovered.active();
         this.nextOffset = recovered.nextOffset();
         this.startOffset = recovered.startOffset();
@@ -133,7 +146,9 @@ public final class PartitionWriter extends PartitionLog {
             return new PartitionWriter(description, partition, dir, config, recovered);
         } catch (RuntimeException | Error e) {
             recovered.sealed().forEach(segment -> segment.retire(false));
-            recovered.active().retire(false);
+            if (recovered.active() != null) {
+                recovered.active().retire(false);
+            }
             try {
                 recovered.lock().close();
             } catch (IOException suppressed) {
@@ -164,7 +179,7 @@ public final class PartitionWriter extends PartitionLog {
     }
 
     private void publish() {
-        state = new LogState(segments, startOffset, nextOffset, activeSize, activeMaxTimestamp, false, null);
+        state = new LogState(segments, startOffset, nextOffset, activeSize, activeMaxTimestamp, active == null, null);
     }
 
     // ---------------------------------------------------------------- appends
@@ -215,7 +230,8 @@ public final class PartitionWriter extends PartitionLog {
             int size = batch.remaining();
             if (manifestUnwritten) {
                 // Followers and recovery learn of this epoch's segment before it holds a record.
-                commitManifest(startOffset, List.of(segments), false, null, false);
+                Segment created = active == null ? startEpoch(base) : null;
+                commitManifest(startOffset, List.of(segments), false, created, false);
             }
             maybeRoll(base, last, size);
             Segment segment = active;
@@ -315,6 +331,50 @@ public final class PartitionWriter extends PartitionLog {
         }
         String message = e.getMessage();
         return message == null ? e.toString() : message;
+    }
+
+    /**
+     * The first write after a quiet open: claims the epoch, checks that the partition is still what
+     * the open read (the previous epoch's manifest unchanged, no newer claim), and creates the
+     * active segment at {@code base} (or takes over the empty last segment the previous writer
+     * closed, which a roll replaces when {@code base} is not its offset). Returns the segment if it
+     * was created: the caller commits the epoch's first manifest, which removes that file if it fails. A failure stops the partition; a claim made
+     * is left, as after a crash (the next open finds a claim above a clean manifest).
+     */
+    private Segment startEpoch(long base) {
+        try {
+            manifests.claim(epoch);
+        } catch (FileAlreadyExistsException e) {
+            throw failStop("fenced", new WriterFencedException(description + ": another writer opened the partition "
+                    + "and claimed writer epoch " + epoch + " in " + dir + " while this one had it open, before this "
+                    + "one wrote anything; this one writes nothing. Its OS lock did not hold (a shared filesystem "
+                    + "without working locks, or a removed lock file). Close this handle"));
+        } catch (IOException e) {
+            throw failStop("cannot claim writer epoch " + epoch + " in " + dir, e);
+        }
+        try {
+            if (manifests.sequence(epoch - 1) != previousSequence || manifests.claimed(epoch + 1)) {
+                throw failStop("fenced", new WriterFencedException(description + ": the partition's manifest changed in "
+                        + dir + " after this writer opened it and before it wrote anything (another writer came and "
+                        + "went); this one writes nothing. Its OS lock did not hold (a shared filesystem without "
+                        + "working locks, or a removed lock file). Close this handle and open the store again"));
+            }
+        } catch (IOException e) {
+            throw failStop("cannot read the manifest " + manifests.file(epoch - 1), e);
+        }
+        long at = reusable >= 0 ? reusable : base;
+        Segment fresh;
+        try {
+            fresh = reusable >= 0 ? config.takeOverSegment(dir, at, epoch) : config.createSegment(dir, at, epoch);
+        } catch (IOException e) {
+            throw failStop("cannot " + (reusable >= 0 ? "open" : "create") + " segment "
+                    + Segment.fileName(at, Segment.LOG_SUFFIX) + " in " + dir, e);
+        }
+        Segment[] next = java.util.Arrays.copyOf(segments, segments.length + 1);
+        next[segments.length] = fresh;
+        segments = next;
+        active = fresh;
+        return reusable >= 0 ? null : fresh;
     }
 
     /** Throws when a newer writer claimed the partition; see the class comment. */
@@ -421,6 +481,9 @@ public final class PartitionWriter extends PartitionLog {
             unflushedRecords = 0;
         } finally {
             writeLock.unlock();
+        }
+        if (segment == null) {
+            return; // nothing written since a quiet open: everything is durable
         }
         if (Thread.currentThread().isInterrupted()) {
             throw new LogStoreInterruptedException(description + ": the flushing thread is interrupted, so "
@@ -634,6 +697,7 @@ public final class PartitionWriter extends PartitionLog {
             manifests.prepare(manifest);
             manifests.commit(epoch);
             committed = true;
+            lastManifest = manifest;
             if (manifestUnwritten) {
                 // The epoch's first manifest, whoever writes it (an append, a roll, retention): the
                 // check after the rename fences this writer if a newer one claimed meanwhile, since
@@ -687,15 +751,20 @@ public final class PartitionWriter extends PartitionLog {
         writeLock.lock();
         try {
             checkWritable();
-            List<Segment> sealed = new ArrayList<>(List.of(segments).subList(0, segments.length - 1));
+            List<Segment> sealed = new ArrayList<>(List.of(segments).subList(0, segments.length
+                    - (active == null ? 0 : 1)));
             expired = retention.expired(sealed, activeSize, nowMillis);
             if (expired.isEmpty()) {
                 return 0;
             }
+            Segment created = null;
+            if (active == null) {
+                created = startEpoch(nextOffset); // the manifest below is the epoch's first
+            }
             List<Segment> next = new ArrayList<>(List.of(segments));
             next.removeAll(expired);
             long newStart = expired.get(expired.size() - 1).summary().nextOffset();
-            commitManifest(newStart, next, false, null);
+            commitManifest(newStart, next, false, created);
             segments = next.toArray(Segment[]::new);
             startOffset = newStart;
             publish();
@@ -743,14 +812,32 @@ public final class PartitionWriter extends PartitionLog {
      */
     @Override
     public void close() {
+        close(false);
+    }
+
+    /**
+     * Closes the partition as {@link #close()} does, but instead of a clean manifest of its own
+     * returns what the store's {@link CleanCloses} record is to say of it: the caller records the
+     * entries of every partition it closed in one write. Null when there is nothing to record (a
+     * failed partition, or one that wrote nothing since a clean close, whose manifest or record
+     * still stands). Without the record, the next open scans the active segment, as after a crash.
+     */
+    public CleanCloses.Entry closeForRecord() {
+        return close(true);
+    }
+
+    private CleanCloses.Entry close(boolean forRecord) {
         LogStoreException error = null;
+        CleanCloses.Entry entry = null;
         writeLock.lock();
         try {
             if (closed) {
-                return;
+                return null;
             }
             closed = true;
-            if (failure == null && manifestUnwritten && activeSize == 0) {
+            if (active == null) {
+                log.debug("{}: closed without a write since a quiet open; nothing to record", description);
+            } else if (failure == null && manifestUnwritten && activeSize == 0) {
                 withdraw();
             } else if (failure == null) {
                 try {
@@ -763,8 +850,16 @@ public final class PartitionWriter extends PartitionLog {
                         log.warn("{}: could not write the index files of {} ({}); the next open rebuilds them",
                                 description, active.path(), e.getMessage());
                     }
-                    // The clean manifest needs forcing only when none of this epoch is durable yet.
-                    commitManifest(startOffset, List.of(segments), true, null, manifestUndurable);
+                    if (!forRecord) {
+                        // The clean manifest needs forcing only when none of this epoch is durable yet.
+                        commitManifest(startOffset, List.of(segments), true, null, manifestUndurable);
+                    } else {
+                        // The record completes this epoch's newest manifest, which must be on disk first.
+                        makeManifestDurableForClose();
+                        entry = new CleanCloses.Entry(partition, epoch, lastManifest.sequence(),
+                                lastManifest.checksum(), active.baseOffset(), activeSize, nextOffset,
+                                activeMaxTimestamp);
+                    }
                 } catch (IOException | LogStoreException e) {
                     error = e instanceof LogStoreException lse ? lse : new LogStoreException(description + ": clean "
                             + "shutdown failed: " + e.getMessage() + ". The next open recovers the partition from its "
@@ -787,6 +882,15 @@ public final class PartitionWriter extends PartitionLog {
         }
         if (error != null) {
             throw error;
+        }
+        return entry;
+    }
+
+    /** At close, under the append lock: forces the rename of the epoch's manifest if it is not yet durable. */
+    private void makeManifestDurableForClose() throws IOException {
+        if (manifestUndurable) {
+            manifests.sync();
+            manifestDurable();
         }
     }
 }

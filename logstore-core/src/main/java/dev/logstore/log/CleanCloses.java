@@ -1,0 +1,227 @@
+package dev.logstore.log;
+
+import dev.logstore.io.Directories;
+import dev.logstore.io.FileLocks;
+import dev.logstore.io.FileOpener;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where each partition's active segment ended when a store was closed: the store's
+ * {@code clean-close} file, written once per close for all the partitions it closed, so that a close
+ * of thousands of partitions costs one fsync per partition (its segment) and one for them all,
+ * instead of a clean manifest (a file, an fsync and a rename) in each.
+ *
+ * <p>An entry completes one manifest: the one whose epoch, sequence and checksum it names. The
+ * next open takes the active segment's end from it, as it would from a manifest marked clean, but
+ * only while that manifest is still the partition's newest and the segment file has exactly the
+ * recorded size. Any later writer writes a manifest of its own, and a segment that grew or shrank
+ * does not match, so an entry never applies to anything but the files it was written for; one that
+ * does not apply costs a scan of the active segment, as after a crash. The file may be lost or
+ * damaged for the same price: it is read as empty then.
+ *
+ * <pre>
+ *  offset size field      meaning
+ *  ------ ---- ---------- ---------------------------------------------------------------
+ *       0    4 magic      "LSCC" (0x4C534343)
+ *       4    2 version    1
+ *       6    4 count      entries, by ascending partition
+ *      10   52 entry      int32 partition
+ *                         int32 epoch          of the manifest the entry completes
+ *                         int64 sequence       of that manifest
+ *                         int32 manifestCrc    the CRC-32C stored at the end of that manifest file
+ *                         int64 baseOffset     of its last (active) segment
+ *                         int64 size           bytes of whole batches in that segment, forced
+ *                         int64 nextOffset     offset after its last record
+ *                         int64 maxTimestamp   greatest record timestamp, Long.MIN_VALUE when empty
+ *  10+52n    4 crc        CRC-32C of every byte before it
+ * </pre>
+ *
+ * Closes of different handles on the same store (other partitions, other processes) take turns
+ * through the lock on {@code .clean-close.lock} and keep each other's entries.
+ */
+public final class CleanCloses {
+
+    public static final String FILE_NAME = "clean-close";
+    static final String LOCK_FILE = ".clean-close.lock";
+    private static final int MAGIC = 0x4C534343;
+    private static final short VERSION = 1;
+    private static final int HEADER = 10;
+    private static final int ENTRY = 52;
+
+    private static final Logger log = LoggerFactory.getLogger(CleanCloses.class);
+
+    /** One partition's active segment as a close left it. */
+    public record Entry(int partition, int epoch, long sequence, int manifestCrc, long baseOffset, long size,
+                        long nextOffset, long maxTimestamp) {
+    }
+
+    private final Path storeDir;
+    private final FileOpener opener;
+    private final Object lock = new Object();
+    /** What the file held when last read, and the file's identity then (null: not read yet). */
+    private Map<Integer, Entry> entries = Map.of();
+    private Object readAs;
+
+    public CleanCloses(Path storeDir, FileOpener opener) {
+        this.storeDir = storeDir;
+        this.opener = opener;
+    }
+
+    private Path file() {
+        return storeDir.resolve(FILE_NAME);
+    }
+
+    /**
+     * {@code manifest}, completed by this partition's entry when the entry still applies: the
+     * manifest is the one it names, not already clean, and the active segment's file has exactly
+     * the recorded size. Otherwise {@code manifest} itself.
+     */
+    Manifest complete(int partition, Manifest manifest, Path partitionDir) {
+        if (manifest == null || manifest.clean() || manifest.epoch() == 0) {
+            return manifest;
+        }
+        Entry entry = current().get(partition);
+        Manifest.Entry last = manifest.last();
+        if (entry == null || entry.epoch() != manifest.epoch() || entry.sequence() != manifest.sequence()
+                || entry.manifestCrc() != manifest.checksum() || entry.baseOffset() != last.baseOffset()
+                || entry.nextOffset() < last.baseOffset()) {
+            return manifest;
+        }
+        try {
+            Path segment = partitionDir.resolve(dev.logstore.segment.Segment.fileName(last.baseOffset(),
+                    dev.logstore.segment.Segment.LOG_SUFFIX));
+            if (Files.size(segment) != entry.size()) {
+                return manifest;
+            }
+        } catch (IOException e) {
+            return manifest;
+        }
+        List<Manifest.Entry> segments = new java.util.ArrayList<>(manifest.segments());
+        segments.set(segments.size() - 1, new Manifest.Entry(last.baseOffset(), last.epoch(), last.createdMillis(),
+                entry.size(), entry.nextOffset(), entry.maxTimestamp()));
+        return new Manifest(manifest.epoch(), manifest.sequence(), true, manifest.startOffset(), segments);
+    }
+
+    /** The entries as the file holds them now: read again when the file changed since the last look. */
+    private Map<Integer, Entry> current() {
+        synchronized (lock) {
+            Object identity;
+            try {
+                BasicFileAttributes attributes = Files.readAttributes(file(), BasicFileAttributes.class);
+                identity = List.of(String.valueOf(attributes.fileKey()), attributes.lastModifiedTime(),
+                        attributes.size());
+            } catch (IOException e) {
+                identity = "missing";
+            }
+            if (!identity.equals(readAs)) {
+                entries = read();
+                readAs = identity;
+            }
+            return entries;
+        }
+    }
+
+    /** The file's entries; empty when it is missing or not a whole, intact record (then every partition is scanned). */
+    private Map<Integer, Entry> read() {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file());
+        } catch (NoSuchFileException e) {
+            return Map.of();
+        } catch (IOException e) {
+            log.warn("Cannot read {} ({}); partitions closed cleanly are scanned on open instead", file(),
+                    e.getMessage());
+            return Map.of();
+        }
+        Map<Integer, Entry> decoded = decode(ByteBuffer.wrap(bytes));
+        if (decoded == null) {
+            log.warn("{} is not a whole clean-close record (damaged, or cut short); it is ignored, and the partitions "
+                    + "it named are scanned on open as after a crash", file());
+            return Map.of();
+        }
+        return decoded;
+    }
+
+    static Map<Integer, Entry> decode(ByteBuffer bytes) {
+        int size = bytes.remaining();
+        if (size < HEADER + Integer.BYTES || (size - HEADER - Integer.BYTES) % ENTRY != 0) {
+            return null;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.duplicate().limit(size - Integer.BYTES));
+        if ((int) crc.getValue() != bytes.getInt(size - Integer.BYTES) || bytes.getInt(0) != MAGIC
+                || bytes.getShort(4) != VERSION) {
+            return null;
+        }
+        int count = bytes.getInt(6);
+        if (count != (size - HEADER - Integer.BYTES) / ENTRY) {
+            return null;
+        }
+        Map<Integer, Entry> decoded = new HashMap<>(count * 2);
+        bytes.position(HEADER);
+        for (int i = 0; i < count; i++) {
+            Entry e = new Entry(bytes.getInt(), bytes.getInt(), bytes.getLong(), bytes.getInt(), bytes.getLong(),
+                    bytes.getLong(), bytes.getLong(), bytes.getLong());
+            decoded.put(e.partition(), e);
+        }
+        return decoded;
+    }
+
+    static ByteBuffer encode(Collection<Entry> entries) {
+        ByteBuffer bytes = ByteBuffer.allocate(HEADER + ENTRY * entries.size() + Integer.BYTES);
+        bytes.putInt(MAGIC).putShort(VERSION).putInt(entries.size());
+        for (Entry e : entries) {
+            bytes.putInt(e.partition()).putInt(e.epoch()).putLong(e.sequence()).putInt(e.manifestCrc())
+                    .putLong(e.baseOffset()).putLong(e.size()).putLong(e.nextOffset()).putLong(e.maxTimestamp());
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.array(), 0, bytes.position());
+        bytes.putInt((int) crc.getValue());
+        return bytes.flip();
+    }
+
+    /**
+     * Adds {@code closed} to the file, replacing older entries of the same partitions and keeping
+     * the others: written to a temporary file, forced, renamed over the file, and the directory
+     * forced. The caller forced every segment and manifest the entries name before.
+     */
+    public void record(Collection<Entry> closed) throws IOException {
+        if (closed.isEmpty()) {
+            return;
+        }
+        try (FileLocks.Held held = FileLocks.lock(opener, storeDir.resolve(LOCK_FILE))) {
+            Map<Integer, Entry> merged;
+            synchronized (lock) {
+                readAs = null; // read it again under the lock: another close may have just replaced it
+            }
+            merged = new TreeMap<>(current());
+            removeLeftovers(); // temporary files of closes that died mid-write: none runs now
+            for (Entry entry : closed) {
+                merged.put(entry.partition(), entry);
+            }
+            Directories.replaceAtomically(opener, file(), true, encode(merged.values()));
+            Directories.fsync(opener, storeDir);
+        }
+    }
+
+    private void removeLeftovers() throws IOException {
+        try (java.nio.file.DirectoryStream<Path> tmps = Files.newDirectoryStream(storeDir, FILE_NAME + ".*.tmp")) {
+            for (Path tmp : tmps) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+}
