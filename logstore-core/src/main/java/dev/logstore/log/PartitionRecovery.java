@@ -292,7 +292,10 @@ public final class PartitionRecovery {
      * (nothing was changed): then the partition is opened the ordinary way, claim first.
      */
     private RecoveredPartition openQuietly(FileLocks.Held lock, int previous) throws IOException {
-        Manifest manifest = previous > 0 ? newest(manifests.read(previous)) : null;
+        if (previous == 0) {
+            return openNew(lock);
+        }
+        Manifest manifest = newest(manifests.read(previous));
         if (manifest == null || !manifest.clean()) {
             return null;
         }
@@ -347,6 +350,20 @@ public final class PartitionRecovery {
         long startOffset = sealed.isEmpty() ? Math.max(manifest.startOffset(), nextOffset) : manifest.startOffset();
         return new RecoveredPartition(lock, previous + 1, manifests, sealed, null, startOffset, nextOffset, true,
                 manifest.sequence(), reusable, null);
+    }
+
+    /**
+     * A partition no writer ever wrote (no manifest, no segment, no file of LogStore 0.1), opened
+     * without writing anything either: its first write claims epoch 1 and creates its first
+     * segment. Null when the directory holds anything of a partition.
+     */
+    private RecoveredPartition openNew(FileLocks.Held lock) throws IOException {
+        Listing listing = list();
+        if (!listing.segments().isEmpty() || !listing.leftovers().isEmpty()
+                || Files.exists(dir.resolve(LegacyLayout.CLEAN_MARKER))) {
+            return null;
+        }
+        return new RecoveredPartition(lock, 1, manifests, List.of(), null, 0, 0, true, -1, -1, null);
     }
 
     /** The newest manifest, completed by the store's clean-close record where that still applies. */

@@ -370,6 +370,9 @@ public final class PartitionWriter extends PartitionLog {
             throw failStop("cannot " + (reusable >= 0 ? "open" : "create") + " segment "
                     + Segment.fileName(at, Segment.LOG_SUFFIX) + " in " + dir, e);
         }
+        if (segments.length == 0) {
+            startOffset = at; // a partition's first segment: the offsets below its first are not part of it
+        }
         Segment[] next = java.util.Arrays.copyOf(segments, segments.length + 1);
         next[segments.length] = fresh;
         segments = next;
