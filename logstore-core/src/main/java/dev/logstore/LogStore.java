@@ -519,7 +519,8 @@ public final class LogStore implements AutoCloseable {
                 }
             });
         } finally {
-            // Also after a failed partition: the others closed cleanly.
+            // Also after a failed partition: the others closed cleanly. Written while the writers
+            // still hold their locks, so no writer, and no move of the store, comes in between.
             List<dev.logstore.log.CleanCloses.Entry> closed = new ArrayList<>();
             for (dev.logstore.log.CleanCloses.Entry end : ends) {
                 if (end != null) {
@@ -532,8 +533,14 @@ public final class LogStore implements AutoCloseable {
                 log.warn("Store {}: cannot write {} ({}); its partitions are durable, and the next open scans their "
                         + "active segments as after a crash", name, dir.resolve(dev.logstore.log.CleanCloses.FILE_NAME),
                         e.getMessage());
+            } finally {
+                for (PartitionLog partitionLog : open) {
+                    if (partitionLog instanceof PartitionWriter writer) {
+                        writer.releaseLock();
+                    }
+                }
+                config.encoders().close(); // the codecs' native contexts
             }
-            config.encoders().close(); // the codecs' native contexts
         }
     }
 

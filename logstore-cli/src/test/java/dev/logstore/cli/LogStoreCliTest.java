@@ -51,7 +51,7 @@ class LogStoreCliTest {
         assertEquals(0, run.code(), run.err());
         String[] lines = run.out().split("\n");
         assertEquals(5, lines.length, run.out());
-        assertTrue(lines[1].trim().matches("audit\\s+0\\s+0\\s+0\\s+0\\s+0\\s+-\\s+1\\s+-\\s+-"), lines[1]);
+        assertTrue(lines[1].trim().matches("audit\\s+0\\s+0\\s+0\\s+0\\s+0\\s+-\\s+0\\s+-\\s+-"), lines[1]); // never written: no segment
         assertTrue(lines[2].trim().matches("orders\\s+0\\s+0\\s+31\\s+\\d+\\s+\\d+\\s+\\d+\\.\\dx\\s+\\d+\\s+"
                 + "2023-11-14T22:13:20Z\\s+2023-11-14T22:13:21Z"), lines[2]);
         assertTrue(lines[4].startsWith("total "), lines[4]);

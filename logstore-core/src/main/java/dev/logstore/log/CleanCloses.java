@@ -24,13 +24,16 @@ import org.slf4j.LoggerFactory;
  * of thousands of partitions costs one fsync per partition (its segment) and one for them all,
  * instead of a clean manifest (a file, an fsync and a rename) in each.
  *
- * <p>An entry completes one manifest: the one whose epoch, sequence and checksum it names. The
+ * <p>An entry completes one manifest file: the one whose epoch, sequence and checksum it names, and
+ * whose modification time and file key (inode) it recorded, as it recorded the segment file's. The
  * next open takes the active segment's end from it, as it would from a manifest marked clean, but
- * only while that manifest is still the partition's newest and the segment file has exactly the
- * recorded size. Any later writer writes a manifest of its own, and a segment that grew or shrank
- * does not match, so an entry never applies to anything but the files it was written for; one that
- * does not apply costs a scan of the active segment, as after a crash. The file may be lost or
- * damaged for the same price: it is read as empty then.
+ * only while that manifest file is still the partition's newest and both files are the very files
+ * the entry saw, the segment with exactly the recorded size. Any later writer writes a manifest of
+ * its own, and a partition directory removed and made again holds new files even where their bytes
+ * are the same (a partition's first manifest is the same in every new partition), so an entry never
+ * applies to anything but the files it was written for. One that does not apply costs a scan of
+ * the active segment, as after a crash. The file may be lost or damaged for the same price: it is
+ * read as empty then.
  *
  * <pre>
  *  offset size field      meaning
@@ -38,15 +41,19 @@ import org.slf4j.LoggerFactory;
  *       0    4 magic      "LSCC" (0x4C534343)
  *       4    2 version    1
  *       6    4 count      entries, by ascending partition
- *      10   52 entry      int32 partition
- *                         int32 epoch          of the manifest the entry completes
- *                         int64 sequence       of that manifest
- *                         int32 manifestCrc    the CRC-32C stored at the end of that manifest file
- *                         int64 baseOffset     of its last (active) segment
- *                         int64 size           bytes of whole batches in that segment, forced
- *                         int64 nextOffset     offset after its last record
- *                         int64 maxTimestamp   greatest record timestamp, Long.MIN_VALUE when empty
- *  10+52n    4 crc        CRC-32C of every byte before it
+ *      10   84 entry      int32 partition
+ *                         int32 epoch            of the manifest the entry completes
+ *                         int64 sequence         of that manifest
+ *                         int32 manifestCrc      the CRC-32C stored at the end of that manifest file
+ *                         int64 manifestModified that file's modification time, in nanoseconds
+ *                         int64 manifestKey      a hash of that file's key (device and inode)
+ *                         int64 baseOffset       of its last (active) segment
+ *                         int64 segmentModified  the segment file's modification time, in nanoseconds
+ *                         int64 segmentKey       a hash of the segment file's key
+ *                         int64 size             bytes of whole batches in that segment, forced
+ *                         int64 nextOffset       offset after its last record
+ *                         int64 maxTimestamp     greatest record timestamp, Long.MIN_VALUE when empty
+ *  10+84n    4 crc        CRC-32C of every byte before it
  * </pre>
  *
  * Closes of different handles on the same store (other partitions, other processes) take turns
@@ -59,13 +66,39 @@ public final class CleanCloses {
     private static final int MAGIC = 0x4C534343;
     private static final short VERSION = 1;
     private static final int HEADER = 10;
-    private static final int ENTRY = 52;
+    private static final int ENTRY = 84;
+    /** How long a close waits for another close of the store to finish its record before it writes none. */
+    private static final long LOCK_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     private static final Logger log = LoggerFactory.getLogger(CleanCloses.class);
 
     /** One partition's active segment as a close left it. */
-    public record Entry(int partition, int epoch, long sequence, int manifestCrc, long baseOffset, long size,
+    public record Entry(int partition, int epoch, long sequence, int manifestCrc, long manifestModified,
+                        long manifestKey, long baseOffset, long segmentModified, long segmentKey, long size,
                         long nextOffset, long maxTimestamp) {
+    }
+
+    /** A file's modification time (nanoseconds) and a hash of its key; what tells one file from a later one of the same name. */
+    private record Stamp(long modified, long key) {
+        static Stamp of(Path file) throws IOException {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            Object key = attributes.fileKey();
+            return new Stamp(attributes.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS),
+                    key == null ? 0 : String.valueOf(key).hashCode());
+        }
+    }
+
+    /**
+     * The entry for a partition closed with {@code manifest} (in {@code manifestFile}) its newest,
+     * and {@code segmentFile} its active segment, forced at {@code size} bytes.
+     */
+    static Entry entry(int partition, Manifest manifest, Path manifestFile, Path segmentFile, long size,
+                       long nextOffset, long maxTimestamp) throws IOException {
+        Stamp manifestStamp = Stamp.of(manifestFile);
+        Stamp segmentStamp = Stamp.of(segmentFile);
+        return new Entry(partition, manifest.epoch(), manifest.sequence(), manifest.checksum(),
+                manifestStamp.modified(), manifestStamp.key(), manifest.last().baseOffset(), segmentStamp.modified(),
+                segmentStamp.key(), size, nextOffset, maxTimestamp);
     }
 
     private final Path storeDir;
@@ -103,7 +136,11 @@ public final class CleanCloses {
         try {
             Path segment = partitionDir.resolve(dev.logstore.segment.Segment.fileName(last.baseOffset(),
                     dev.logstore.segment.Segment.LOG_SUFFIX));
-            if (Files.size(segment) != entry.size()) {
+            Stamp manifestStamp = Stamp.of(partitionDir.resolve(Manifests.fileName(manifest.epoch())));
+            Stamp segmentStamp = Stamp.of(segment);
+            if (Files.size(segment) != entry.size() || manifestStamp.modified() != entry.manifestModified()
+                    || manifestStamp.key() != entry.manifestKey() || segmentStamp.modified() != entry.segmentModified()
+                    || segmentStamp.key() != entry.segmentKey()) {
                 return manifest;
             }
         } catch (IOException e) {
@@ -127,14 +164,18 @@ public final class CleanCloses {
                 identity = "missing";
             }
             if (!identity.equals(readAs)) {
-                entries = read();
-                readAs = identity;
+                Map<Integer, Entry> read = read();
+                entries = read == null ? Map.of() : read;
+                readAs = read == null ? null : identity; // a failed read (an interrupt) is tried again next time
             }
             return entries;
         }
     }
 
-    /** The file's entries; empty when it is missing or not a whole, intact record (then every partition is scanned). */
+    /**
+     * The file's entries; empty when it is missing or not a whole, intact record (then every
+     * partition is scanned); null when it could not be read.
+     */
     private Map<Integer, Entry> read() {
         byte[] bytes;
         try {
@@ -144,7 +185,7 @@ public final class CleanCloses {
         } catch (IOException e) {
             log.warn("Cannot read {} ({}); partitions closed cleanly are scanned on open instead", file(),
                     e.getMessage());
-            return Map.of();
+            return null;
         }
         Map<Integer, Entry> decoded = decode(ByteBuffer.wrap(bytes));
         if (decoded == null) {
@@ -174,7 +215,8 @@ public final class CleanCloses {
         bytes.position(HEADER);
         for (int i = 0; i < count; i++) {
             Entry e = new Entry(bytes.getInt(), bytes.getInt(), bytes.getLong(), bytes.getInt(), bytes.getLong(),
-                    bytes.getLong(), bytes.getLong(), bytes.getLong());
+                    bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(),
+                    bytes.getLong());
             decoded.put(e.partition(), e);
         }
         return decoded;
@@ -185,7 +227,9 @@ public final class CleanCloses {
         bytes.putInt(MAGIC).putShort(VERSION).putInt(entries.size());
         for (Entry e : entries) {
             bytes.putInt(e.partition()).putInt(e.epoch()).putLong(e.sequence()).putInt(e.manifestCrc())
-                    .putLong(e.baseOffset()).putLong(e.size()).putLong(e.nextOffset()).putLong(e.maxTimestamp());
+                    .putLong(e.manifestModified()).putLong(e.manifestKey()).putLong(e.baseOffset())
+                    .putLong(e.segmentModified()).putLong(e.segmentKey()).putLong(e.size()).putLong(e.nextOffset())
+                    .putLong(e.maxTimestamp());
         }
         CRC32C crc = new CRC32C();
         crc.update(bytes.array(), 0, bytes.position());
@@ -196,13 +240,16 @@ public final class CleanCloses {
     /**
      * Adds {@code closed} to the file, replacing older entries of the same partitions and keeping
      * the others: written to a temporary file, forced, renamed over the file, and the directory
-     * forced. The caller forced every segment and manifest the entries name before.
+     * forced. The caller forced every segment and manifest the entries name before, and still
+     * holds their partitions' locks. Waits up to 10 s for another close of the store to finish its
+     * record, then gives up (a process stopped while it held the lock would block every close).
      */
     public void record(Collection<Entry> closed) throws IOException {
         if (closed.isEmpty()) {
             return;
         }
-        try (FileLocks.Held held = FileLocks.lock(opener, storeDir.resolve(LOCK_FILE))) {
+        try (FileLocks.Held held = FileLocks.lock(opener, storeDir.resolve(LOCK_FILE),
+                System.nanoTime() + LOCK_WAIT_NANOS)) {
             Map<Integer, Entry> merged;
             synchronized (lock) {
                 readAs = null; // read it again under the lock: another close may have just replaced it

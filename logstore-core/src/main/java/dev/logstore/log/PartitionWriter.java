@@ -820,13 +820,24 @@ public final class PartitionWriter extends PartitionLog {
 
     /**
      * Closes the partition as {@link #close()} does, but instead of a clean manifest of its own
-     * returns what the store's {@link CleanCloses} record is to say of it: the caller records the
-     * entries of every partition it closed in one write. Null when there is nothing to record (a
-     * failed partition, or one that wrote nothing since a clean close, whose manifest or record
-     * still stands). Without the record, the next open scans the active segment, as after a crash.
+     * returns what the store's {@link CleanCloses} record is to say of it, and keeps the
+     * partition's lock: the caller records the entries of every partition it closed in one write,
+     * then calls {@link #releaseLock()}, so that no other writer, and no move of the store, comes
+     * between the close and its record. Null when there is nothing to record (a failed partition,
+     * or one that wrote nothing since a clean close, whose manifest or record still stands).
+     * Without the record, the next open scans the active segment, as after a crash.
      */
     public CleanCloses.Entry closeForRecord() {
         return close(true);
+    }
+
+    /** Lets go of the partition's lock after {@link #closeForRecord()}; does nothing if it is released. */
+    public void releaseLock() {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            log.debug("{}: releasing the lock: {}", description, e.getMessage());
+        }
     }
 
     private CleanCloses.Entry close(boolean forRecord) {
@@ -859,9 +870,8 @@ public final class PartitionWriter extends PartitionLog {
                     } else {
                         // The record completes this epoch's newest manifest, which must be on disk first.
                         makeManifestDurableForClose();
-                        entry = new CleanCloses.Entry(partition, epoch, lastManifest.sequence(),
-                                lastManifest.checksum(), active.baseOffset(), activeSize, nextOffset,
-                                activeMaxTimestamp);
+                        entry = CleanCloses.entry(partition, lastManifest, manifests.file(epoch), active.path(),
+                                activeSize, nextOffset, activeMaxTimestamp);
                     }
                 } catch (IOException | LogStoreException e) {
                     error = e instanceof LogStoreException lse ? lse : new LogStoreException(description + ": clean "
@@ -875,10 +885,8 @@ public final class PartitionWriter extends PartitionLog {
             for (Segment segment : segments) {
                 segment.retire(false);
             }
-            try {
-                lock.close();
-            } catch (IOException e) {
-                log.debug("{}: releasing the lock: {}", description, e.getMessage());
+            if (!forRecord) {
+                releaseLock();
             }
             writeLock.unlock();
             appendSignal.signalAll();
