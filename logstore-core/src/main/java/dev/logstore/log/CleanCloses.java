@@ -25,10 +25,11 @@ import org.slf4j.LoggerFactory;
  * instead of a clean manifest (a file, an fsync and a rename) in each.
  *
  * <p>An entry completes one manifest file: the one whose epoch, sequence and checksum it names, and
- * whose modification time and file key (inode) it recorded, as it recorded the segment file's. The
- * next open takes the active segment's end from it, as it would from a manifest marked clean, but
- * only while that manifest file is still the partition's newest and both files are the very files
- * the entry saw, the segment with exactly the recorded size. Any later writer writes a manifest of
+ * whose modification time and file key (inode) it recorded. The next open takes the active
+ * segment's end from it, as it would from a manifest marked clean, but only while that manifest
+ * file is still the partition's newest and the segment has exactly the recorded size. (A segment is
+ * never replaced while its manifest stands; bytes changed in it behind the store's back are found
+ * by its checksums, as in any sealed segment.) Any later writer writes a manifest of
  * its own, and a partition directory removed and made again holds new files even where their bytes
  * are the same (a partition's first manifest is the same in every new partition), so an entry never
  * applies to anything but the files it was written for. One that does not apply costs a scan of
@@ -41,19 +42,17 @@ import org.slf4j.LoggerFactory;
  *       0    4 magic      "LSCC" (0x4C534343)
  *       4    2 version    1
  *       6    4 count      entries, by ascending partition
- *      10   84 entry      int32 partition
+ *      10   68 entry      int32 partition
  *                         int32 epoch            of the manifest the entry completes
  *                         int64 sequence         of that manifest
  *                         int32 manifestCrc      the CRC-32C stored at the end of that manifest file
  *                         int64 manifestModified that file's modification time, in nanoseconds
  *                         int64 manifestKey      a hash of that file's key (device and inode)
  *                         int64 baseOffset       of its last (active) segment
- *                         int64 segmentModified  the segment file's modification time, in nanoseconds
- *                         int64 segmentKey       a hash of the segment file's key
  *                         int64 size             bytes of whole batches in that segment, forced
  *                         int64 nextOffset       offset after its last record
  *                         int64 maxTimestamp     greatest record timestamp, Long.MIN_VALUE when empty
- *  10+84n    4 crc        CRC-32C of every byte before it
+ *  10+68n    4 crc        CRC-32C of every byte before it
  * </pre>
  *
  * Closes of different handles on the same store (other partitions, other processes) take turns
@@ -66,7 +65,7 @@ public final class CleanCloses {
     private static final int MAGIC = 0x4C534343;
     private static final short VERSION = 1;
     private static final int HEADER = 10;
-    private static final int ENTRY = 84;
+    private static final int ENTRY = 68;
     /** How long a close waits for another close of the store to finish its record before it writes none. */
     private static final long LOCK_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
@@ -74,8 +73,7 @@ public final class CleanCloses {
 
     /** One partition's active segment as a close left it. */
     public record Entry(int partition, int epoch, long sequence, int manifestCrc, long manifestModified,
-                        long manifestKey, long baseOffset, long segmentModified, long segmentKey, long size,
-                        long nextOffset, long maxTimestamp) {
+                        long manifestKey, long baseOffset, long size, long nextOffset, long maxTimestamp) {
     }
 
     /** A file's modification time (nanoseconds) and a hash of its key; what tells one file from a later one of the same name. */
@@ -90,15 +88,14 @@ public final class CleanCloses {
 
     /**
      * The entry for a partition closed with {@code manifest} (in {@code manifestFile}) its newest,
-     * and {@code segmentFile} its active segment, forced at {@code size} bytes.
+     * its active segment forced at {@code size} bytes.
      */
-    static Entry entry(int partition, Manifest manifest, Path manifestFile, Path segmentFile, long size,
+    static Entry entry(int partition, Manifest manifest, Path manifestFile, long size,
                        long nextOffset, long maxTimestamp) throws IOException {
         Stamp manifestStamp = Stamp.of(manifestFile);
-        Stamp segmentStamp = Stamp.of(segmentFile);
         return new Entry(partition, manifest.epoch(), manifest.sequence(), manifest.checksum(),
-                manifestStamp.modified(), manifestStamp.key(), manifest.last().baseOffset(), segmentStamp.modified(),
-                segmentStamp.key(), size, nextOffset, maxTimestamp);
+                manifestStamp.modified(), manifestStamp.key(), manifest.last().baseOffset(), size, nextOffset,
+                maxTimestamp);
     }
 
     private final Path storeDir;
@@ -137,10 +134,8 @@ public final class CleanCloses {
             Path segment = partitionDir.resolve(dev.logstore.segment.Segment.fileName(last.baseOffset(),
                     dev.logstore.segment.Segment.LOG_SUFFIX));
             Stamp manifestStamp = Stamp.of(partitionDir.resolve(Manifests.fileName(manifest.epoch())));
-            Stamp segmentStamp = Stamp.of(segment);
             if (Files.size(segment) != entry.size() || manifestStamp.modified() != entry.manifestModified()
-                    || manifestStamp.key() != entry.manifestKey() || segmentStamp.modified() != entry.segmentModified()
-                    || segmentStamp.key() != entry.segmentKey()) {
+                    || manifestStamp.key() != entry.manifestKey()) {
                 return manifest;
             }
         } catch (IOException e) {
@@ -215,8 +210,7 @@ public final class CleanCloses {
         bytes.position(HEADER);
         for (int i = 0; i < count; i++) {
             Entry e = new Entry(bytes.getInt(), bytes.getInt(), bytes.getLong(), bytes.getInt(), bytes.getLong(),
-                    bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(),
-                    bytes.getLong());
+                    bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong());
             decoded.put(e.partition(), e);
         }
         return decoded;
@@ -227,9 +221,8 @@ public final class CleanCloses {
         bytes.putInt(MAGIC).putShort(VERSION).putInt(entries.size());
         for (Entry e : entries) {
             bytes.putInt(e.partition()).putInt(e.epoch()).putLong(e.sequence()).putInt(e.manifestCrc())
-                    .putLong(e.manifestModified()).putLong(e.manifestKey()).putLong(e.baseOffset())
-                    .putLong(e.segmentModified()).putLong(e.segmentKey()).putLong(e.size()).putLong(e.nextOffset())
-                    .putLong(e.maxTimestamp());
+                    .putLong(e.manifestModified()).putLong(e.manifestKey()).putLong(e.baseOffset()).putLong(e.size())
+                    .putLong(e.nextOffset()).putLong(e.maxTimestamp());
         }
         CRC32C crc = new CRC32C();
         crc.update(bytes.array(), 0, bytes.position());

@@ -870,8 +870,8 @@ public final class PartitionWriter extends PartitionLog {
                     } else {
                         // The record completes this epoch's newest manifest, which must be on disk first.
                         makeManifestDurableForClose();
-                        entry = CleanCloses.entry(partition, lastManifest, manifests.file(epoch), active.path(),
-                                activeSize, nextOffset, activeMaxTimestamp);
+                        entry = CleanCloses.entry(partition, lastManifest, manifests.file(epoch), activeSize,
+                                nextOffset, activeMaxTimestamp);
                     }
                 } catch (IOException | LogStoreException e) {
                     error = e instanceof LogStoreException lse ? lse : new LogStoreException(description + ": clean "
