@@ -28,75 +28,84 @@ final class Parallel {
 
     /**
      * Runs {@code action} for every index below {@code count}, on up to {@link #THREADS} threads
-     * (inline for a handful), and waits for all. Every index runs even when others fail; the first
-     * failure is thrown with the later ones suppressed.
+     * (inline for a handful), and returns only when every index is done: every index runs even when
+     * others fail, and an interrupt of the calling thread does not cut the wait short (the callers
+     * release locks and files once this returns). The first failure is thrown with the later ones
+     * suppressed; an interrupt is thrown as a {@link LogStoreInterruptedException} after the wait,
+     * with the thread's interrupt flag set again.
      */
     static void forEach(String threadName, int count, Action action) {
+        Throwable failure = null;
+        boolean interrupted = false;
         if (count <= 4) {
-            RuntimeException failure = null;
             for (int i = 0; i < count; i++) {
-                try {
-                    action.run(i);
-                } catch (RuntimeException e) {
-                    failure = add(failure, e);
+                failure = runOne(action, i, failure);
+            }
+        } else {
+            int threads = Math.min(THREADS, count);
+            AtomicInteger next = new AtomicInteger();
+            AtomicInteger id = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
+                Thread thread = new Thread(runnable, threadName + "-" + id.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+            List<Future<Throwable>> workers = new ArrayList<>(threads);
+            try {
+                for (int t = 0; t < threads; t++) {
+                    workers.add(pool.submit(() -> {
+                        Throwable failed = null;
+                        for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                            failed = runOne(action, i, failed);
+                        }
+                        return failed;
+                    }));
                 }
-            }
-            if (failure != null) {
-                throw failure;
-            }
-            return;
-        }
-        int threads = Math.min(THREADS, count);
-        AtomicInteger next = new AtomicInteger();
-        AtomicInteger id = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
-            Thread thread = new Thread(runnable, threadName + "-" + id.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        List<Future<RuntimeException>> workers = new ArrayList<>(threads);
-        try {
-            for (int t = 0; t < threads; t++) {
-                workers.add(pool.submit(() -> {
-                    RuntimeException failure = null;
-                    for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                for (Future<Throwable> worker : workers) {
+                    while (true) {
                         try {
-                            action.run(i);
-                        } catch (RuntimeException e) {
-                            failure = add(failure, e);
+                            Throwable e = worker.get();
+                            if (e != null) {
+                                failure = add(failure, e);
+                            }
+                            break;
+                        } catch (InterruptedException e) {
+                            interrupted = true; // wait on: the work under way holds files and locks
+                        } catch (ExecutionException e) {
+                            failure = add(failure, new LogStoreException(threadName + " failed: " + e.getCause(),
+                                    e.getCause()));
+                            break;
                         }
                     }
-                    return failure;
-                }));
-            }
-            RuntimeException failure = null;
-            for (Future<RuntimeException> worker : workers) {
-                try {
-                    RuntimeException e = worker.get();
-                    if (e != null) {
-                        failure = add(failure, e);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    failure = add(failure, new LogStoreInterruptedException("interrupted while waiting for "
-                            + threadName, e));
-                } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof Error error) {
-                        throw error;
-                    }
-                    failure = add(failure, new LogStoreException(threadName + " failed: " + cause, cause));
                 }
+            } finally {
+                pool.shutdown();
             }
-            if (failure != null) {
-                throw failure;
-            }
-        } finally {
-            pool.shutdown();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            failure = add(failure, new LogStoreInterruptedException("interrupted while waiting for " + threadName
+                    + "; the wait went on until all of it was done", null));
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        if (failure != null) {
+            throw (RuntimeException) failure;
         }
     }
 
-    private static RuntimeException add(RuntimeException failure, RuntimeException e) {
+    /** Runs index {@code i}; returns {@code failure} with what it threw added. */
+    private static Throwable runOne(Action action, int i, Throwable failure) {
+        try {
+            action.run(i);
+            return failure;
+        } catch (RuntimeException | Error e) {
+            return add(failure, e);
+        }
+    }
+
+    private static Throwable add(Throwable failure, Throwable e) {
         if (failure == null) {
             return e;
         }

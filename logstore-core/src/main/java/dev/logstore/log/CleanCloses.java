@@ -125,7 +125,11 @@ public final class CleanCloses {
         }
         Entry entry = current().get(partition);
         Manifest.Entry last = manifest.last();
-        if (entry == null || entry.epoch() != manifest.epoch() || entry.sequence() != manifest.sequence()
+        // An empty active segment is not completed: there is nothing to gain, and a writer must not
+        // take the file over on the strength of the record, as it would after a clean manifest,
+        // since its manifest on disk still names the file as the old epoch's active segment.
+        if (entry == null || entry.size() == 0 || entry.epoch() != manifest.epoch()
+                || entry.sequence() != manifest.sequence()
                 || entry.manifestCrc() != manifest.checksum() || entry.baseOffset() != last.baseOffset()
                 || entry.nextOffset() < last.baseOffset()) {
             return manifest;

@@ -844,10 +844,11 @@ public final class PartitionWriter extends PartitionLog {
         LogStoreException error = null;
         CleanCloses.Entry entry = null;
         writeLock.lock();
+        if (closed) {
+            writeLock.unlock(); // closed already (a partition disowned while its store closes): nothing more to let go of
+            return null;
+        }
         try {
-            if (closed) {
-                return null;
-            }
             closed = true;
             if (active == null) {
                 log.debug("{}: closed without a write since a quiet open; nothing to record", description);
