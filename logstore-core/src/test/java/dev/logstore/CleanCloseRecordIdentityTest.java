@@ -194,6 +194,25 @@ class CleanCloseRecordIdentityTest {
         }
     }
 
+    /**
+     * The first manifests of new partitions, which an entry of an earlier life of a partition
+     * could otherwise match byte for byte, carry a random tag of their writer.
+     */
+    @Test
+    void theFirstManifestsOfNewPartitionsDiffer() throws IOException {
+        java.util.Set<String> manifests = new java.util.HashSet<>();
+        for (int store = 0; store < 3; store++) {
+            Path storeDir = dir.resolve("store-" + store);
+            try (LogStore s = LogStore.builder(storeDir).partitions(1).durability(Durability.always()).open()) {
+                s.append(0, List.of(new Record(null, TestRecords.bytes("same"), List.of(), OLD_TIMESTAMP)));
+            }
+            Path manifest = storeDir.resolve(LogStore.partitionDirectoryName(0)).resolve("manifest.0000000001");
+            manifests.add(java.util.HexFormat.of().formatHex(Files.readAllBytes(manifest)));
+        }
+        // The same appends make the same manifest but for the tag: three alike once in 2^30 runs.
+        org.junit.jupiter.api.Assertions.assertTrue(manifests.size() > 1, "three new partitions' manifests " + manifests);
+    }
+
     /** Child: opens the store, appends (acknowledged: Durability.always()), says so, and waits to be killed. */
     public static final class AppendThenHang {
         public static void main(String[] args) throws Exception {

@@ -148,7 +148,8 @@ public final class CleanCloses {
         List<Manifest.Entry> segments = new java.util.ArrayList<>(manifest.segments());
         segments.set(segments.size() - 1, new Manifest.Entry(last.baseOffset(), last.epoch(), last.createdMillis(),
                 entry.size(), entry.nextOffset(), entry.maxTimestamp()));
-        return new Manifest(manifest.epoch(), manifest.sequence(), true, manifest.startOffset(), segments);
+        return new Manifest(manifest.epoch(), manifest.sequence(), true, manifest.startOffset(), segments,
+                manifest.tag());
     }
 
     /** The entries as the file holds them now: read again when the file changed since the last look. */

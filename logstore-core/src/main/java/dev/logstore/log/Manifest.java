@@ -19,7 +19,10 @@ import java.util.zip.CRC32C;
  *  ------ ---- -------------- ---------------------------------------------------------------
  *       0    4 magic          "LSMF" (0x4C534D46)
  *       4    2 version        1
- *       6    2 flags          bit 0: clean shutdown (the last segment's entry is final)
+ *       6    2 flags          bit 0: clean shutdown (the last segment's entry is final);
+ *                              bits 1 to 15: a random tag of the writer (0 when none), which
+ *                              tells apart manifests that are otherwise the same (the first
+ *                              manifest of every new partition is): see {@link CleanCloses}
  *       8    4 epoch          writer epoch that wrote this manifest
  *      12    8 sequence       counts the manifests this epoch wrote: 0 for the first, then 1, 2...
  *      20    8 startOffset    offsets below it were removed (or never written)
@@ -38,7 +41,7 @@ import java.util.zip.CRC32C;
  * the first 20 bytes) knows the manifest is unchanged. Every entry but the last is sealed. The last is the active segment: its size and next offset
  * are -1 unless the clean-shutdown flag is set, when they are its final values.
  */
-public record Manifest(int epoch, long sequence, boolean clean, long startOffset, List<Entry> segments) {
+public record Manifest(int epoch, long sequence, boolean clean, long startOffset, List<Entry> segments, int tag) {
 
     static final int MAGIC = 0x4C534D46;
     static final short VERSION = 1;
@@ -56,8 +59,24 @@ public record Manifest(int epoch, long sequence, boolean clean, long startOffset
         }
     }
 
+    /** The largest tag: 15 bits. */
+    static final int MAX_TAG = 0x7FFF;
+
     public Manifest {
         segments = List.copyOf(segments);
+        if (tag < 0 || tag > MAX_TAG) {
+            throw new IllegalArgumentException("manifest tag " + tag + " is not a 15-bit number");
+        }
+    }
+
+    /** A manifest without a tag. */
+    public Manifest(int epoch, long sequence, boolean clean, long startOffset, List<Entry> segments) {
+        this(epoch, sequence, clean, startOffset, segments, 0);
+    }
+
+    /** A random tag for a writer's manifests. */
+    static int randomTag() {
+        return 1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(MAX_TAG);
     }
 
     /** The last entry: the active segment (or, after a clean close, the one that was). */
@@ -73,7 +92,7 @@ public record Manifest(int epoch, long sequence, boolean clean, long startOffset
 
     ByteBuffer encode() {
         ByteBuffer bytes = ByteBuffer.allocate(HEADER + ENTRY * segments.size() + Integer.BYTES);
-        bytes.putInt(MAGIC).putShort(VERSION).putShort((short) (clean ? 1 : 0)).putInt(epoch).putLong(sequence)
+        bytes.putInt(MAGIC).putShort(VERSION).putShort((short) ((tag << 1) | (clean ? 1 : 0))).putInt(epoch).putLong(sequence)
                 .putLong(startOffset).putInt(segments.size());
         for (Entry e : segments) {
             bytes.putLong(e.baseOffset()).putInt(e.epoch()).putLong(e.createdMillis()).putLong(e.size())
@@ -108,7 +127,8 @@ public record Manifest(int epoch, long sequence, boolean clean, long startOffset
             throw corrupt(file, "manifest version " + version + " is not known to this LogStore (it reads " + VERSION
                     + "); read the store with the LogStore version that wrote it");
         }
-        boolean clean = (bytes.getShort() & 1) != 0;
+        int flags = bytes.getShort() & 0xFFFF;
+        boolean clean = (flags & 1) != 0;
         int epoch = bytes.getInt();
         long sequence = bytes.getLong();
         long startOffset = bytes.getLong();
@@ -129,7 +149,7 @@ public record Manifest(int epoch, long sequence, boolean clean, long startOffset
             previousEnd = e.complete() ? e.nextOffset() : e.baseOffset();
             entries.add(e);
         }
-        return new Manifest(epoch, sequence, clean, startOffset, entries);
+        return new Manifest(epoch, sequence, clean, startOffset, entries, flags >>> 1);
     }
 
     /**

@@ -266,7 +266,7 @@ public final class PartitionRecovery {
             return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, true, -1, -1, null);
         }
         written.add(new Manifest.Entry(active.baseOffset(), epoch, -1, -1, -1, Long.MIN_VALUE));
-        Manifest fresh = new Manifest(epoch, 0, false, startOffset, written);
+        Manifest fresh = new Manifest(epoch, 0, false, startOffset, written, Manifest.randomTag());
         manifests.prepare(fresh);
         manifests.commit(epoch);
         claimed = 0;

@@ -104,6 +104,8 @@ public final class PartitionWriter extends PartitionLog {
     private boolean manifestUndurable;
     /** After a quiet open, the sequence of the previous epoch's manifest, checked at the claim; see {@link #startEpoch}. */
     private final long previousSequence;
+    /** The random tag in this epoch's manifests: see {@link Manifest}. */
+    private final int tag;
     /** The newest manifest this epoch committed; null before the first. Owned by writeLock. */
     private Manifest lastManifest;
     /** After a quiet open, the empty segment the first write takes over, or -1; see {@link #startEpoch}. */
@@ -125,6 +127,7 @@ public final class PartitionWriter extends PartitionLog {
         this.previousSequence = recovered.previousSequence();
         this.reusable = recovered.reusable();
         this.lastManifest = recovered.manifest();
+        this.tag = lastManifest != null ? lastManifest.tag() : Manifest.randomTag();
         this.active = recovered.active();
         this.nextOffset = recovered.nextOffset();
         this.startOffset = recovered.startOffset();
@@ -745,7 +748,7 @@ public final class PartitionWriter extends PartitionLog {
                         summary.size(), summary.nextOffset(), summary.maxTimestamp()));
             }
         }
-        return new Manifest(epoch, ++manifestSequence, clean, start, entries);
+        return new Manifest(epoch, ++manifestSequence, clean, start, entries, tag);
     }
 
     /** Deletes whole sealed segments beyond the retention limits; returns how many. */
