@@ -55,6 +55,20 @@ final class ChildProcess implements AutoCloseable {
         return out.readLine();
     }
 
+    /** True when the child has printed {@code line} by now, among the lines it printed and no one read yet; does not wait. */
+    boolean hasPrinted(String line) throws IOException {
+        while (out.ready()) {
+            String next = out.readLine();
+            if (next == null) {
+                return false;
+            }
+            if (next.equals(line)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The next line the child printed that starts with {@code prefix}, skipping others; null when it ended. */
     String readLineStartingWith(String prefix) throws IOException {
         String line;

@@ -67,12 +67,25 @@ class CleanCloseRecordIdentityTest {
         Files.createDirectory(partition);
     }
 
-    /** A child JVM that appends to the new incarnation with Durability.always() and is then killed. */
+    /** A child JVM that appends to the new life of the partition with Durability.always() and is then killed. */
     private void appendInChildThenKill(String mode) throws Exception {
         try (ChildProcess child = new ChildProcess(AppendThenHang.class, dir.toString(), mode)) {
             assertEquals("acknowledged", child.readLineStartingWith("acknowledged"));
             child.kill();
         }
+    }
+
+    /** The value size that makes a batch of one old record as large as {@link #twoRecords()}. */
+    private int valueBytesOfOneRecordTheSizeOfTwo() throws IOException {
+        long two = batchBytes(twoRecords());
+        int value = 0;
+        while (batchBytes(List.of(valued("o", value, OLD_TIMESTAMP))) != two) {
+            value++;
+            if (value > 64) {
+                throw new IllegalStateException("no single-record batch of " + two + " bytes");
+            }
+        }
+        return value;
     }
 
     static List<Record> twoRecords() {
@@ -84,21 +97,14 @@ class CleanCloseRecordIdentityTest {
     }
 
     /**
-     * Old incarnation: one record, closed cleanly (entry: epoch 1, sequence 0, size S, next offset 1).
-     * New incarnation of the directory: one batch of two records, also S bytes, acknowledged
-     * (Durability.always()), then kill -9. The open takes next offset 1 from the stale entry:
-     * offset 1 is handed out a second time and a reader finds two records at offset 1.
+     * Old life of the directory: one record, closed cleanly (entry: epoch 1, sequence 0, size S,
+     * next offset 1). New life: one batch of two records, also S bytes, acknowledged
+     * (Durability.always()), then kill -9. The stale entry must not apply: the open scans, finds
+     * next offset 2, and hands out no acknowledged offset again.
      */
     @Test
     void aStaleEntryOfARecreatedPartitionDirectoryGivesOutAnAcknowledgedOffsetAgain() throws Exception {
-        long two = batchBytes(twoRecords());
-        int value = 0;
-        while (batchBytes(List.of(valued("o", value, OLD_TIMESTAMP))) != two) {
-            value++;
-            if (value > 64) {
-                throw new IllegalStateException("no single-record batch of " + two + " bytes");
-            }
-        }
+        int value = valueBytesOfOneRecordTheSizeOfTwo();
         try (LogStore store = LogStore.open(dir, 1)) {
             store.append(0, List.of(valued("o", value, OLD_TIMESTAMP)));
         }
@@ -107,7 +113,7 @@ class CleanCloseRecordIdentityTest {
 
         try (LogStore reopened = LogStore.open(dir, 1)) {
             assertEquals(2, reopened.nextOffset(0),
-                    "offsets 0 and 1 were acknowledged in the new incarnation of the partition");
+                    "offsets 0 and 1 were acknowledged in the new life of the partition");
             reopened.append(0, List.of(valued("c", 1, System.currentTimeMillis())));
             List<LogRecord> read = TestRecords.readAll(reopened, 0);
             List<Long> offsets = new ArrayList<>();
@@ -117,9 +123,9 @@ class CleanCloseRecordIdentityTest {
     }
 
     /**
-     * Same sizes, same record count; only the timestamps differ. The stale entry's newest
-     * timestamp (2001) is taken for the segment holding the new incarnation's acknowledged record,
-     * and retention by age deletes it.
+     * Same sizes, same record count; only the timestamps differ. Were the stale entry's newest
+     * timestamp (2001) taken for the segment holding the new life's acknowledged record, retention
+     * by age would delete it.
      */
     @Test
     void aStaleEntryOfARecreatedPartitionDirectoryLetsRetentionDeleteAnAcknowledgedRecord() throws Exception {
@@ -144,14 +150,7 @@ class CleanCloseRecordIdentityTest {
      */
     @Test
     void aStoreMovedAsideWhenItsWritersAreExcludedTakesItsCloseRecordAlong() throws Exception {
-        long two = batchBytes(twoRecords());
-        int value = 0;
-        while (batchBytes(List.of(valued("o", value, OLD_TIMESTAMP))) != two) {
-            value++;
-            if (value > 64) {
-                throw new IllegalStateException("no single-record batch of " + two + " bytes");
-            }
-        }
+        int value = valueBytesOfOneRecordTheSizeOfTwo();
         Path previous = dir.resolveSibling(dir.getFileName() + ".old-generation");
         HookedFiles hooked = new HookedFiles();
         java.util.concurrent.atomic.AtomicBoolean moved = new java.util.concurrent.atomic.AtomicBoolean();
