@@ -76,7 +76,10 @@ public final class CleanCloses {
                         long manifestKey, long baseOffset, long size, long nextOffset, long maxTimestamp) {
     }
 
-    /** A file's modification time (nanoseconds) and a hash of its key; what tells one file from a later one of the same name. */
+    /**
+     * A file's modification time (nanoseconds) and a hash of its key: what tells one file from a
+     * later one of the same name.
+     */
     private record Stamp(long modified, long key) {
         static Stamp of(Path file) throws IOException {
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);

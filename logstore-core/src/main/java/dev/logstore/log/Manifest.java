@@ -92,7 +92,8 @@ public record Manifest(int epoch, long sequence, boolean clean, long startOffset
 
     ByteBuffer encode() {
         ByteBuffer bytes = ByteBuffer.allocate(HEADER + ENTRY * segments.size() + Integer.BYTES);
-        bytes.putInt(MAGIC).putShort(VERSION).putShort((short) ((tag << 1) | (clean ? 1 : 0))).putInt(epoch).putLong(sequence)
+        bytes.putInt(MAGIC).putShort(VERSION).putShort((short) ((tag << 1) | (clean ? 1 : 0))).putInt(epoch)
+                .putLong(sequence)
                 .putLong(startOffset).putInt(segments.size());
         for (Entry e : segments) {
             bytes.putLong(e.baseOffset()).putInt(e.epoch()).putLong(e.createdMillis()).putLong(e.size())

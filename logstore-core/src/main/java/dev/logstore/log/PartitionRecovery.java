@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *       {@link FileLocks}), after checking that no LogStore 0.1 writer holds the partition's own
  *       {@code .lock}.</li>
  *   <li>Claim the next writer epoch ({@link Manifests}). From here on a writer of an older epoch
- *       that still runs (its lock lost) acknowledges nothing more.</li>
+ *       that still runs (its lock lost) acknowledges nothing more. Not when the partition was
+ *       closed cleanly with nothing to repair, or never written ({@link #openQuietly}): that open
+ *       writes nothing, and the writer claims its epoch at its first write.</li>
  *   <li>Read the newest complete manifest, or, for a partition written by LogStore 0.1, list
  *       its segments ({@link LegacyLayout}).</li>
  *   <li>Remove leftovers: temporary files, segment files the manifest does not name (a roll
@@ -263,7 +265,8 @@ public final class PartitionRecovery {
         }
         if (quiet) {
             claimed = 0;
-            return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, true, -1, -1, null);
+            return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, true, -1, -1,
+                    null);
         }
         written.add(new Manifest.Entry(active.baseOffset(), epoch, -1, -1, -1, Long.MIN_VALUE));
         Manifest fresh = new Manifest(epoch, 0, false, startOffset, written, Manifest.randomTag());
@@ -279,7 +282,8 @@ public final class PartitionRecovery {
             log.info("{}: upgraded to format version 2 (a manifest and writer epochs); it can no longer be opened "
                     + "by LogStore 0.1", description);
         }
-        return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, false, -1, -1, fresh);
+        return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, false, -1, -1,
+                fresh);
     }
 
     /**
@@ -326,7 +330,8 @@ public final class PartitionRecovery {
                 if (!listing.indexed().contains(entry.baseOffset())) {
                     return null;
                 }
-                Segment segment = config.openSegment(dir, entry.baseOffset(), entry.epoch(), entry.createdMillis(), true);
+                Segment segment = config.openSegment(dir, entry.baseOffset(), entry.epoch(), entry.createdMillis(),
+                        true);
                 opened.add(segment);
                 long fileSize = fileSize(segment);
                 if (last ? fileSize != entry.size() : fileSize < entry.size()) {

@@ -102,7 +102,7 @@ public final class PartitionWriter extends PartitionLog {
      * epochs' manifests removed.
      */
     private boolean manifestUndurable;
-    /** After a quiet open, the sequence of the previous epoch's manifest, checked at the claim; see {@link #startEpoch}. */
+    /** After a quiet open, the sequence of the previous epoch's manifest, checked at the claim (see {@link #startEpoch}). */
     private final long previousSequence;
     /** The random tag in this epoch's manifests: see {@link Manifest}. */
     private final int tag;
@@ -341,8 +341,9 @@ public final class PartitionWriter extends PartitionLog {
      * the open read (the previous epoch's manifest unchanged, no newer claim), and creates the
      * active segment at {@code base} (or takes over the empty last segment the previous writer
      * closed, which a roll replaces when {@code base} is not its offset). Returns the segment if it
-     * was created: the caller commits the epoch's first manifest, which removes that file if it fails. A failure stops the partition; a claim made
-     * is left, as after a crash (the next open finds a claim above a clean manifest).
+     * was created: the caller commits the epoch's first manifest, which removes that file if it
+     * fails. A failure stops the partition; a claim made is left, as after a crash (the next open
+     * finds a claim above a clean manifest).
      */
     private Segment startEpoch(long base) {
         try {
@@ -848,7 +849,8 @@ public final class PartitionWriter extends PartitionLog {
         CleanCloses.Entry entry = null;
         writeLock.lock();
         if (closed) {
-            writeLock.unlock(); // closed already (a partition disowned while its store closes): nothing more to let go of
+            // Closed already (a partition disowned while its store closes): nothing more to let go of.
+            writeLock.unlock();
             return null;
         }
         try {
