@@ -171,11 +171,11 @@ final class ScaleBench {
             rows.add(row("open read-only, read every partition's oldest record", seconds(start),
                     Footprint.now().minus(base)));
         }
-        Dirs.deleteTree(store);
         report.section("Scale: " + partitions + " partitions of " + segmentsEach + " segments (" + segments
                 + " segments)", "| Operation | Seconds | Descriptors held (+) | Heap MiB (+) | Direct MiB (+) |",
                 rows, "Segments of one 2 KiB record each. Descriptors, heap (after a GC) and direct memory are what "
                         + "the process held after the operation, beyond what it held before the store was opened.");
+        Dirs.deleteTree(store);
     }
 
     /** Writes {@code segmentsEach} one-record segments to every partition from 16 threads, closes; returns the segments. */
