@@ -4,6 +4,7 @@ import dev.logstore.record.Codec;
 import dev.logstore.record.Packing;
 import dev.logstore.io.FileOpener;
 import dev.logstore.log.BatchReads;
+import dev.logstore.log.CleanCloses;
 import dev.logstore.log.LogConfig;
 import dev.logstore.log.LogState;
 import dev.logstore.log.PartitionFollower;
@@ -511,7 +512,7 @@ public final class LogStore implements AutoCloseable {
         }
         // Each writer forces its segment, in parallel rather than one after another; where each
         // active segment ended then goes into one clean-close record for them all.
-        dev.logstore.log.CleanCloses.Entry[] ends = new dev.logstore.log.CleanCloses.Entry[open.size()];
+        CleanCloses.Entry[] ends = new CleanCloses.Entry[open.size()];
         try {
             Parallel.forEach("logstore-close-" + dir.getFileName(), open.size(), i -> {
                 if (open.get(i) instanceof PartitionWriter writer) {
@@ -523,8 +524,8 @@ public final class LogStore implements AutoCloseable {
         } finally {
             // Also after a failed partition: the others closed cleanly. Written while the writers
             // still hold their locks, so no writer, and no move of the store, comes in between.
-            List<dev.logstore.log.CleanCloses.Entry> closed = new ArrayList<>();
-            for (dev.logstore.log.CleanCloses.Entry end : ends) {
+            List<CleanCloses.Entry> closed = new ArrayList<>();
+            for (CleanCloses.Entry end : ends) {
                 if (end != null) {
                     closed.add(end);
                 }
@@ -533,7 +534,7 @@ public final class LogStore implements AutoCloseable {
                 config.cleanCloses().record(closed);
             } catch (IOException | RuntimeException e) {
                 log.warn("Store {}: cannot write {} ({}); its partitions are durable, and the next open scans their "
-                        + "active segments as after a crash", name, dir.resolve(dev.logstore.log.CleanCloses.FILE_NAME),
+                        + "active segments as after a crash", name, dir.resolve(CleanCloses.FILE_NAME),
                         e.getMessage());
             } finally {
                 for (PartitionLog partitionLog : open) {
@@ -855,7 +856,7 @@ public final class LogStore implements AutoCloseable {
                     : dev.logstore.segment.OpenFiles.shared(),
                     indexMemory != null ? indexMemory : maxIndexMemory >= 0
                     ? new dev.logstore.segment.IndexMemory(maxIndexMemory) : dev.logstore.segment.IndexMemory.shared(),
-                    mappedAppends, new dev.logstore.log.CleanCloses(dir, opener));
+                    mappedAppends, new CleanCloses(dir, opener));
             StoreMetadata metadata = resolveMetadata();
             if (owned != null) {
                 for (int p : owned) {

@@ -3,17 +3,21 @@ package dev.logstore.log;
 import dev.logstore.io.Directories;
 import dev.logstore.io.FileLocks;
 import dev.logstore.io.FileOpener;
+import dev.logstore.segment.Segment;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +71,7 @@ public final class CleanCloses {
     private static final int HEADER = 10;
     private static final int ENTRY = 68;
     /** How long a close waits for another close of the store to finish its record before it writes none. */
-    private static final long LOCK_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private static final long LOCK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private static final Logger log = LoggerFactory.getLogger(CleanCloses.class);
 
@@ -84,7 +88,7 @@ public final class CleanCloses {
         static Stamp of(Path file) throws IOException {
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
             Object key = attributes.fileKey();
-            return new Stamp(attributes.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS),
+            return new Stamp(attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS),
                     key == null ? 0 : String.valueOf(key).hashCode());
         }
     }
@@ -119,8 +123,9 @@ public final class CleanCloses {
 
     /**
      * {@code manifest}, completed by this partition's entry when the entry still applies: the
-     * manifest is the one it names, not already clean, and the active segment's file has exactly
-     * the recorded size. Otherwise {@code manifest} itself.
+     * manifest is not already clean and is the one the entry names (epoch, sequence, checksum), in
+     * the very file the entry saw (modification time and file key); the active segment is not
+     * empty and its file has exactly the recorded size. Otherwise {@code manifest} itself.
      */
     Manifest complete(int partition, Manifest manifest, Path partitionDir) {
         if (manifest == null || manifest.clean() || manifest.epoch() == 0) {
@@ -138,8 +143,7 @@ public final class CleanCloses {
             return manifest;
         }
         try {
-            Path segment = partitionDir.resolve(dev.logstore.segment.Segment.fileName(last.baseOffset(),
-                    dev.logstore.segment.Segment.LOG_SUFFIX));
+            Path segment = partitionDir.resolve(Segment.fileName(last.baseOffset(), Segment.LOG_SUFFIX));
             Stamp manifestStamp = Stamp.of(partitionDir.resolve(Manifests.fileName(manifest.epoch())));
             if (Files.size(segment) != entry.size() || manifestStamp.modified() != entry.manifestModified()
                     || manifestStamp.key() != entry.manifestKey()) {
@@ -148,7 +152,7 @@ public final class CleanCloses {
         } catch (IOException e) {
             return manifest;
         }
-        List<Manifest.Entry> segments = new java.util.ArrayList<>(manifest.segments());
+        List<Manifest.Entry> segments = new ArrayList<>(manifest.segments());
         segments.set(segments.size() - 1, new Manifest.Entry(last.baseOffset(), last.epoch(), last.createdMillis(),
                 entry.size(), entry.nextOffset(), entry.maxTimestamp()));
         return new Manifest(manifest.epoch(), manifest.sequence(), true, manifest.startOffset(), segments,
@@ -266,7 +270,7 @@ public final class CleanCloses {
     }
 
     private void removeLeftovers() throws IOException {
-        try (java.nio.file.DirectoryStream<Path> tmps = Files.newDirectoryStream(storeDir, FILE_NAME + ".*.tmp")) {
+        try (DirectoryStream<Path> tmps = Files.newDirectoryStream(storeDir, FILE_NAME + ".*.tmp")) {
             for (Path tmp : tmps) {
                 Files.deleteIfExists(tmp);
             }
