@@ -26,9 +26,25 @@ public final class OffsetIndex {
     public static final int ENTRY_SIZE = 8;
 
     private final long baseOffset;
-    private volatile long[] entries;
+    /**
+     * The entries in memory and the pages moved out of it; replaced whole, so a reader sees a tail
+     * and page list that belong together. Read {@link #size} first, then this.
+     */
+    private volatile Tail tail;
     private volatile int size;
     private long recordedSegmentSize = -1;
+    /** True once pages move out of memory ({@link #pageOut}). */
+    private volatile boolean pagingOut;
+    /** Where moved pages go; null when they are not kept (see {@link #pageOut}). */
+    private volatile PageSpill spill;
+
+    /**
+     * Entries {@code from} onwards in {@code entries} ({@code from} a whole number of pages), and
+     * the first entry of each page before them ({@code pageFirsts}), whose entries are in the
+     * spill file, if anywhere.
+     */
+    private record Tail(long[] entries, int from, long[] pageFirsts) {
+    }
 
     public OffsetIndex(long baseOffset) {
         this(baseOffset, new long[16], 0);
@@ -36,7 +52,7 @@ public final class OffsetIndex {
 
     private OffsetIndex(long baseOffset, long[] entries, int size) {
         this.baseOffset = baseOffset;
-        this.entries = entries;
+        this.tail = new Tail(entries, 0, new long[0]);
         this.size = size;
     }
 
@@ -46,14 +62,53 @@ public final class OffsetIndex {
         if (relative < 0 || relative > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("offset " + offset + " does not fit segment " + baseOffset);
         }
-        long[] current = entries;
+        Tail t = tail;
         int n = size;
-        if (n == current.length) {
-            current = Arrays.copyOf(current, n * 2);
-            entries = current;
+        int i = n - t.from;
+        if (i == t.entries.length) {
+            t = new Tail(Arrays.copyOf(t.entries, i * 2), t.from, t.pageFirsts);
+            tail = t;
         }
-        current[n] = (relative << 32) | (position & 0xffffffffL);
+        t.entries[i] = (relative << 32) | (position & 0xffffffffL);
         size = n + 1;
+    }
+
+    /**
+     * From now on, once two whole pages are in memory, the older one moves to {@code spill} (null:
+     * it is dropped, keeping only its first entry), so an index that grows without end holds at
+     * most two pages. A lookup in a moved page reads it back; when it cannot, it starts from the
+     * page's first entry. {@link #writeTo} needs every moved page back from the spill.
+     */
+    public void pageOut(PageSpill spill) {
+        this.spill = spill;
+        this.pagingOut = true;
+    }
+
+    /** Moves the oldest page out of memory when two whole pages are in it; called by the appending thread. */
+    public void pageOutIfFull() {
+        Tail t = tail;
+        int inMemory = size - t.from;
+        if (!pagingOut || inMemory < 2 * PAGE_ENTRIES) {
+            return;
+        }
+        int page = t.from / PAGE_ENTRIES;
+        if (spill != null) {
+            ByteBuffer bytes = ByteBuffer.allocate(PAGE_ENTRIES * ENTRY_SIZE);
+            for (int i = 0; i < PAGE_ENTRIES; i++) {
+                bytes.putLong(t.entries[i]);
+            }
+            spill.write(page, bytes.flip()); // when it fails, lookups in the page start at its first entry
+        }
+        long[] rest = new long[2 * PAGE_ENTRIES];
+        System.arraycopy(t.entries, PAGE_ENTRIES, rest, 0, inMemory - PAGE_ENTRIES);
+        long[] firsts = Arrays.copyOf(t.pageFirsts, page + 1);
+        firsts[page] = t.entries[0];
+        tail = new Tail(rest, t.from + PAGE_ENTRIES, firsts);
+    }
+
+    /** True when some pages are out of memory: the index is then not whole in memory. */
+    public boolean pagedOut() {
+        return tail.from > 0;
     }
 
     /** Entries per page of an index file; a {@link Directory} keeps the first entry of each page. */
@@ -80,10 +135,12 @@ public final class OffsetIndex {
     /** The directory of this index's pages, as {@link #writeTo} lays them out in its file. */
     public Directory directory() {
         int n = size;
-        long[] e = entries;
+        Tail t = tail;
         long[] firsts = new long[(n + PAGE_ENTRIES - 1) / PAGE_ENTRIES];
-        for (int page = 0; page < firsts.length; page++) {
-            firsts[page] = e[page * PAGE_ENTRIES];
+        int moved = Math.min(t.pageFirsts.length, firsts.length);
+        System.arraycopy(t.pageFirsts, 0, firsts, 0, moved);
+        for (int page = moved; page < firsts.length; page++) {
+            firsts[page] = t.entries[page * PAGE_ENTRIES - t.from];
         }
         return new Directory(firsts, n);
     }
@@ -141,9 +198,10 @@ public final class OffsetIndex {
         return page.getLong(a * ENTRY_SIZE);
     }
 
-    /** Heap the entries hold: their array, allocated capacity included. */
+    /** Heap the entries hold: their arrays, allocated capacity included. */
     public long memoryBytes() {
-        return 16 + 8L * entries.length;
+        Tail t = tail;
+        return 48 + 8L * t.entries.length + 8L * t.pageFirsts.length;
     }
 
     /** Number of entries. */
@@ -156,64 +214,100 @@ public final class OffsetIndex {
      * is at or below it, or 0 when there is none.
      */
     public int lookup(long target) {
-        int n = size;
-        long[] e = entries;
         long relative = target - baseOffset;
-        if (n == 0 || relative < relativeOffset(e[0])) {
-            return 0;
-        }
-        if (relative > Integer.MAX_VALUE) {
-            return position(e[n - 1]);
-        }
-        int lo = 0;
-        int hi = n - 1;
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >>> 1;
-            if (relativeOffset(e[mid]) <= relative) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return position(e[lo]);
+        return position(floorEntry(e -> relativeOffset(e) <= relative, relative < 0));
     }
 
     /** The greatest indexed batch position at or below {@code maxPosition}, or 0 when there is none. */
     public int floorPosition(long maxPosition) {
+        return position(floorEntry(e -> (position(e) & 0xffffffffL) <= maxPosition, maxPosition < 0));
+    }
+
+    /** Entries ascend in offset and position alike: a test that holds for a prefix of them. */
+    private interface AtOrBelow {
+        boolean test(long entry);
+    }
+
+    /**
+     * The last entry for which {@code below} holds (0, which reads as position 0, when none does),
+     * looked for in memory, else in the moved page where it lies: read back from the spill, or
+     * that page's first entry when it cannot be.
+     */
+    private long floorEntry(AtOrBelow below, boolean none) {
         int n = size;
-        long[] e = entries;
-        int lo = -1;
+        Tail t = tail;
+        if (n == 0 || none) {
+            return 0;
+        }
+        int inMemory = n - t.from;
+        if (inMemory > 0 && below.test(t.entries[0])) {
+            return t.entries[last(t.entries, inMemory, below)];
+        }
+        long[] firsts = t.pageFirsts;
+        if (firsts.length == 0 || !below.test(firsts[0])) {
+            return 0;
+        }
+        int page = last(firsts, firsts.length, below);
+        PageSpill moved = spill;
+        ByteBuffer bytes = moved == null ? null : moved.read(page);
+        if (bytes == null || bytes.getLong(0) != firsts[page]) {
+            return firsts[page];
+        }
+        long[] entries = new long[PAGE_ENTRIES];
+        bytes.asLongBuffer().get(entries);
+        return entries[last(entries, PAGE_ENTRIES, below)];
+    }
+
+    /** Index of the last of the first {@code n} entries for which {@code below} holds; it holds for the first. */
+    private static int last(long[] entries, int n, AtOrBelow below) {
+        int lo = 0;
         int hi = n - 1;
         while (lo < hi) {
             int mid = (lo + hi + 1) >>> 1;
-            if ((position(e[mid]) & 0xffffffffL) <= maxPosition) {
+            if (below.test(entries[mid])) {
                 lo = mid;
             } else {
                 hi = mid - 1;
             }
         }
-        return lo < 0 ? 0 : position(e[lo]);
+        return lo;
     }
 
     /** The last entry's offset, or -1 when the index is empty. */
     public long lastOffset() {
         int n = size;
-        return n == 0 ? -1 : baseOffset + relativeOffset(entries[n - 1]);
+        Tail t = tail;
+        return n == 0 ? -1 : baseOffset + relativeOffset(t.entries[n - 1 - t.from]);
     }
 
     /** The last entry's position, or -1 when the index is empty. */
     public int lastPosition() {
         int n = size;
-        return n == 0 ? -1 : position(entries[n - 1]);
+        Tail t = tail;
+        return n == 0 ? -1 : position(t.entries[n - 1 - t.from]);
     }
 
-    /** Writes the index of a segment of {@code segmentSize} bytes to {@code file} atomically. */
+    /**
+     * Writes the index of a segment of {@code segmentSize} bytes to {@code file} atomically, moved
+     * pages read back from the spill.
+     *
+     * @throws IOException when a moved page cannot be read back (the index is rebuilt from the
+     *                     segment when next needed)
+     */
     public void writeTo(FileOpener opener, Path file, long segmentSize) throws IOException {
         int n = size;
-        long[] e = entries;
+        Tail t = tail;
         ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
-        for (int i = 0; i < n; i++) {
-            bytes.putLong(e[i]);
+        for (int page = 0; page < t.pageFirsts.length; page++) {
+            ByteBuffer moved = spill == null ? null : spill.read(page);
+            if (moved == null || moved.getLong(0) != t.pageFirsts[page]) {
+                throw new IOException("page " + page + " of the offset index, moved out of memory, cannot be read "
+                        + "back from " + (spill == null ? "anywhere (it was not kept)" : spill.file()));
+            }
+            bytes.put(moved);
+        }
+        for (int i = 0; i < n - t.from; i++) {
+            bytes.putLong(t.entries[i]);
         }
         IndexFiles.writeAtomically(opener, file, bytes.flip(), segmentSize);
     }

@@ -26,13 +26,25 @@ public final class TimeIndex {
     /** Bytes of one entry in the file. */
     public static final int ENTRY_SIZE = 12;
 
-    /** Immutable pair of array references, so a reader always sees matching arrays. */
-    private record Entries(long[] timestamps, int[] offsets) {
+    /**
+     * Entries {@code from} onwards in matching arrays ({@code from} a whole number of pages), and
+     * the first entry of each page before them, whose entries are in the spill file, if anywhere.
+     * Replaced whole, so a reader always sees arrays that belong together.
+     */
+    private record Entries(long[] timestamps, int[] offsets, int from, long[] pageTimestamps, int[] pageOffsets) {
+        Entries(long[] timestamps, int[] offsets) {
+            this(timestamps, offsets, 0, new long[0], new int[0]);
+        }
     }
 
+    private static final int PAGE_ENTRIES = OffsetIndex.PAGE_ENTRIES;
+
     private final long baseOffset;
+    /** Read {@link #size} first, then this. */
     private volatile Entries entries;
     private volatile int size;
+    private volatile boolean pagingOut;
+    private volatile PageSpill spill;
 
     public TimeIndex(long baseOffset) {
         this(baseOffset, new Entries(new long[8], new int[8]), 0);
@@ -47,29 +59,70 @@ public final class TimeIndex {
     /** Heap the entries hold: their arrays, allocated capacity included. */
     public long memoryBytes() {
         Entries e = entries;
-        return 48 + 8L * e.timestamps.length + 4L * e.offsets.length;
+        return 80 + 12L * e.timestamps.length + 12L * e.pageTimestamps.length;
     }
 
     /** Adds an entry if {@code maxTimestamp} is greater than the last entry's timestamp. */
     public void maybeAppend(long maxTimestamp, long offset) {
         int n = size;
         Entries e = entries;
-        if (n > 0 && e.timestamps[n - 1] >= maxTimestamp) {
+        int i = n - e.from;
+        if (n > 0 && e.timestamps[i - 1] >= maxTimestamp) {
             return;
         }
-        if (n == e.timestamps.length) {
-            e = new Entries(Arrays.copyOf(e.timestamps, n * 2), Arrays.copyOf(e.offsets, n * 2));
+        if (i == e.timestamps.length) {
+            e = new Entries(Arrays.copyOf(e.timestamps, i * 2), Arrays.copyOf(e.offsets, i * 2), e.from,
+                    e.pageTimestamps, e.pageOffsets);
             entries = e;
         }
-        e.timestamps[n] = maxTimestamp;
-        e.offsets[n] = (int) (offset - baseOffset);
+        e.timestamps[i] = maxTimestamp;
+        e.offsets[i] = (int) (offset - baseOffset);
         size = n + 1;
+    }
+
+    /** Pages move out of memory from now on; see {@link OffsetIndex#pageOut}. */
+    public void pageOut(PageSpill spill) {
+        this.spill = spill;
+        this.pagingOut = true;
+    }
+
+    /** Moves the oldest page out of memory when two whole pages are in it; called by the appending thread. */
+    public void pageOutIfFull() {
+        Entries e = entries;
+        int inMemory = size - e.from;
+        if (!pagingOut || inMemory < 2 * PAGE_ENTRIES) {
+            return;
+        }
+        int page = e.from / PAGE_ENTRIES;
+        PageSpill moved = spill;
+        if (moved != null) {
+            ByteBuffer bytes = ByteBuffer.allocate(PAGE_ENTRIES * ENTRY_SIZE);
+            for (int i = 0; i < PAGE_ENTRIES; i++) {
+                bytes.putLong(e.timestamps[i]).putInt(e.offsets[i]);
+            }
+            moved.write(page, bytes.flip()); // when it fails, lookups in the page start at its first entry
+        }
+        long[] timestamps = new long[2 * PAGE_ENTRIES];
+        int[] offsets = new int[2 * PAGE_ENTRIES];
+        System.arraycopy(e.timestamps, PAGE_ENTRIES, timestamps, 0, inMemory - PAGE_ENTRIES);
+        System.arraycopy(e.offsets, PAGE_ENTRIES, offsets, 0, inMemory - PAGE_ENTRIES);
+        long[] pageTimestamps = Arrays.copyOf(e.pageTimestamps, page + 1);
+        int[] pageOffsets = Arrays.copyOf(e.pageOffsets, page + 1);
+        pageTimestamps[page] = e.timestamps[0];
+        pageOffsets[page] = e.offsets[0];
+        entries = new Entries(timestamps, offsets, e.from + PAGE_ENTRIES, pageTimestamps, pageOffsets);
+    }
+
+    /** True when some pages are out of memory. */
+    public boolean pagedOut() {
+        return entries.from > 0;
     }
 
     /** The greatest timestamp recorded, or {@code Long.MIN_VALUE} when empty. */
     public long maxTimestamp() {
         int n = size;
-        return n == 0 ? Long.MIN_VALUE : entries.timestamps[n - 1];
+        Entries e = entries;
+        return n == 0 ? Long.MIN_VALUE : e.timestamps[n - 1 - e.from];
     }
 
     public int size() {
@@ -79,29 +132,69 @@ public final class TimeIndex {
     /**
      * Offset to start scanning from for the first record with a timestamp at or above
      * {@code target}: that of the greatest entry whose timestamp is below it, or the base offset.
+     * In a page moved out of memory, the entry is read back from the spill; when it cannot be,
+     * the page's first entry answers (its timestamp is below the target too, so nothing before it
+     * qualifies either).
      */
     public long lookup(long target) {
         int n = size;
         Entries e = entries;
-        int lo = -1;
+        int inMemory = n - e.from;
+        if (inMemory > 0 && e.timestamps[0] < target) {
+            return baseOffset + e.offsets[lastBelow(e.timestamps, inMemory, target)];
+        }
+        int pages = e.pageTimestamps.length;
+        if (pages == 0 || e.pageTimestamps[0] >= target) {
+            return baseOffset;
+        }
+        int page = lastBelow(e.pageTimestamps, pages, target);
+        PageSpill moved = spill;
+        ByteBuffer bytes = moved == null ? null : moved.read(page);
+        if (bytes == null || bytes.getLong(0) != e.pageTimestamps[page] || bytes.getInt(8) != e.pageOffsets[page]) {
+            return baseOffset + e.pageOffsets[page];
+        }
+        long[] timestamps = new long[PAGE_ENTRIES];
+        for (int i = 0; i < PAGE_ENTRIES; i++) {
+            timestamps[i] = bytes.getLong(i * ENTRY_SIZE);
+        }
+        return baseOffset + bytes.getInt(lastBelow(timestamps, PAGE_ENTRIES, target) * ENTRY_SIZE + Long.BYTES);
+    }
+
+    /** Index of the last of the first {@code n} (ascending) timestamps below {@code target}; the first is. */
+    private static int lastBelow(long[] timestamps, int n, long target) {
+        int lo = 0;
         int hi = n - 1;
         while (lo < hi) {
             int mid = (lo + hi + 1) >>> 1;
-            if (e.timestamps[mid] < target) {
+            if (timestamps[mid] < target) {
                 lo = mid;
             } else {
                 hi = mid - 1;
             }
         }
-        return lo < 0 ? baseOffset : baseOffset + e.offsets[lo];
+        return lo;
     }
 
-    /** Writes the index of a segment of {@code segmentSize} bytes to {@code file} atomically. */
+    /**
+     * Writes the index of a segment of {@code segmentSize} bytes to {@code file} atomically, moved
+     * pages read back from the spill.
+     *
+     * @throws IOException when a moved page cannot be read back (the index is rebuilt from the
+     *                     segment when next needed)
+     */
     public void writeTo(FileOpener opener, Path file, long segmentSize) throws IOException {
         int n = size;
         Entries e = entries;
         ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
-        for (int i = 0; i < n; i++) {
+        for (int page = 0; page < e.pageTimestamps.length; page++) {
+            ByteBuffer moved = spill == null ? null : spill.read(page);
+            if (moved == null || moved.getLong(0) != e.pageTimestamps[page] || moved.getInt(8) != e.pageOffsets[page]) {
+                throw new IOException("page " + page + " of the time index, moved out of memory, cannot be read "
+                        + "back from " + (spill == null ? "anywhere (it was not kept)" : spill.file()));
+            }
+            bytes.put(moved);
+        }
+        for (int i = 0; i < n - e.from; i++) {
             bytes.putLong(e.timestamps[i]).putInt(e.offsets[i]);
         }
         IndexFiles.writeAtomically(opener, file, bytes.flip(), segmentSize);

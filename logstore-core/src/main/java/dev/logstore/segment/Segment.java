@@ -5,6 +5,7 @@ import static dev.logstore.record.BatchFormat.MIN_HEADER_SIZE;
 
 import dev.logstore.CorruptLogException;
 import dev.logstore.index.OffsetIndex;
+import dev.logstore.index.PageSpill;
 import dev.logstore.index.TimeIndex;
 import dev.logstore.io.FileOpener;
 import dev.logstore.record.BatchHeader;
@@ -110,14 +111,28 @@ public final class Segment extends IndexMemory.Holder {
 
     /** Base offset encoded in a segment file name, or -1 when the name is not one. */
     public static long parseBaseOffset(String fileName) {
-        if (!fileName.endsWith(LOG_SUFFIX) || fileName.length() != 20 + LOG_SUFFIX.length()) {
+        return parseBaseOffset(fileName, LOG_SUFFIX);
+    }
+
+    /**
+     * Base offset encoded in the name of one of a segment's files ({@code suffix} is
+     * {@link #LOG_SUFFIX}, {@link #INDEX_SUFFIX} or {@link #TIME_INDEX_SUFFIX}), or -1 when the
+     * name is not one: twenty decimal digits, then the suffix. Parsed in place, without a
+     * substring: a partition directory of a million segments lists three million names.
+     */
+    public static long parseBaseOffset(String fileName, String suffix) {
+        if (fileName.length() != 20 + suffix.length() || !fileName.endsWith(suffix)) {
             return -1;
         }
-        try {
-            return Long.parseLong(fileName.substring(0, 20));
-        } catch (NumberFormatException e) {
-            return -1;
+        long value = 0;
+        for (int i = 0; i < 20; i++) {
+            int digit = fileName.charAt(i) - '0';
+            if (digit < 0 || digit > 9 || value > (Long.MAX_VALUE - digit) / 10) {
+                return -1;
+            }
+            value = value * 10 + digit;
         }
+        return value;
     }
 
     /**
@@ -128,7 +143,7 @@ public final class Segment extends IndexMemory.Holder {
                                  int epoch, int indexIntervalBytes, boolean mappedAppends) throws IOException {
         SegmentFile file = SegmentFile.create(opener, pool, dir, baseOffset, mappedAppends);
         Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes, true, -1);
-        segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
+        segment.indexes = segment.activeIndexes();
         return segment;
     }
 
@@ -144,7 +159,7 @@ public final class Segment extends IndexMemory.Holder {
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)));
         SegmentFile file = SegmentFile.takeOver(opener, pool, dir, baseOffset, mappedAppends);
         Segment segment = new Segment(baseOffset, epoch, file, opener, indexMemory, indexIntervalBytes, true, -1);
-        segment.indexes = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
+        segment.indexes = segment.activeIndexes();
         return segment;
     }
 
@@ -216,6 +231,11 @@ public final class Segment extends IndexMemory.Holder {
             indexUsed = true; // just sealed, likely read soon: a second chance
             // The writer wrote the index files just before; a page lookup checks what it finds.
             directory = sealedAs != null && indexes != null ? indexes.offsetDirectory() : null;
+            if (sealedAs != null && indexes != null && indexes.pagedOut()) {
+                // Part of them is out of memory, in spill files the writer removes now: the
+                // sealed segment's come from its index files when next needed.
+                indexes = null;
+            }
         });
     }
 
@@ -232,9 +252,32 @@ public final class Segment extends IndexMemory.Holder {
 
     /** Starts empty indexes for an active segment whose batches are added as they are found or written. */
     public SegmentIndexes startIndexes() {
-        SegmentIndexes fresh = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
+        SegmentIndexes fresh = activeIndexes();
         replaceIndexes(fresh);
         return fresh;
+    }
+
+    /**
+     * Empty indexes for the segment while it is active, which keep at most two pages of each index
+     * in memory however large the segment grows. The writer's move older pages to spill files
+     * beside the segment, from which its index files are written when it is sealed; a read-only
+     * view's keep only each moved page's first entry (a lookup there scans at most a page's worth
+     * of batch headers more), since it writes nothing and loads the writer's index files once the
+     * segment is sealed.
+     */
+    private SegmentIndexes activeIndexes() {
+        SegmentIndexes fresh = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
+        if (maintainsIndexFiles) {
+            fresh.pageOut(new PageSpill(opener, spillFile(INDEX_SUFFIX), OffsetIndex.ENTRY_SIZE),
+                    new PageSpill(opener, spillFile(TIME_INDEX_SUFFIX), TimeIndex.ENTRY_SIZE));
+        } else {
+            fresh.pageOut(null, null);
+        }
+        return fresh;
+    }
+
+    private Path spillFile(String suffix) {
+        return sibling(suffix + PageSpill.SUFFIX);
     }
 
     /** Replaces the indexes with ones built by a scan of the segment (recovery). */
@@ -423,7 +466,16 @@ public final class Segment extends IndexMemory.Holder {
 
     /** Writes the index files for a segment of {@code size} bytes (not forced: they are rebuilt if lost). */
     public void writeIndexFiles(long size) throws IOException {
-        indexes(size).writeTo(opener, indexFile(), timeIndexFile(), size);
+        SegmentIndexes current = indexes(size);
+        try {
+            current.writeTo(opener, indexFile(), timeIndexFile(), size);
+        } finally {
+            if (current.pagedOut()) {
+                // Whether or not the index files were written: the spill served only while active.
+                Files.deleteIfExists(spillFile(INDEX_SUFFIX));
+                Files.deleteIfExists(spillFile(TIME_INDEX_SUFFIX));
+            }
+        }
     }
 
     // ---------------------------------------------------------------- reads

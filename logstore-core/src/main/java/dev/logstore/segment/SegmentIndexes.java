@@ -1,6 +1,7 @@
 package dev.logstore.segment;
 
 import dev.logstore.index.OffsetIndex;
+import dev.logstore.index.PageSpill;
 import dev.logstore.index.TimeIndex;
 import dev.logstore.io.FileOpener;
 import java.io.IOException;
@@ -70,6 +71,23 @@ public final class SegmentIndexes {
         }
         maxTimestamp = runningMax;
         nextOffset = batchNextOffset;
+        offsets.pageOutIfFull();
+        times.pageOutIfFull();
+    }
+
+    /**
+     * From now on both indexes keep at most two pages in memory, moving older ones to
+     * {@code offsetPages} and {@code timePages} (null: dropped, keeping each page's first entry);
+     * see {@link OffsetIndex#pageOut}. For an active segment, whose indexes grow with it.
+     */
+    void pageOut(PageSpill offsetPages, PageSpill timePages) {
+        offsets.pageOut(offsetPages);
+        times.pageOut(timePages);
+    }
+
+    /** True when pages of either index are out of memory. */
+    boolean pagedOut() {
+        return offsets.pagedOut() || times.pagedOut();
     }
 
     /** The offset after the last batch added (the base offset when none was). */
