@@ -710,7 +710,8 @@ public final class LogStore implements AutoCloseable {
          * offset and time indexes take about 5 MiB per GiB of log at the default index interval,
          * so without a cap an archive read end to end would keep them all. By default every store
          * of the process shares one cap of 32 MiB; 0 keeps no sealed segment's indexes between
-         * reads. Active segments' indexes are not counted.
+         * reads. Active segments' indexes are not counted: each keeps at most two pages of each
+         * index in memory (about 20 KiB), however large the segment grows.
          */
         public Builder maxIndexMemory(long bytes) {
             if (bytes < 0) {

@@ -118,6 +118,7 @@ public final class EngineBench {
                 scale.run();
                 scale.manySegments(segmentsEach);
                 scale.indexMemory();
+                scale.activeIndexMemory();
             }
         } finally {
             Dirs.deleteTree(dir);

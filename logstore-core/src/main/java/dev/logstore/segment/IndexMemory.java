@@ -11,8 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * sweep gets a second chance), and loaded again when next needed. Dropping is always safe: a
  * reader that holds an index keeps it for as long as it uses it, and the index files stay.
  *
- * <p>Active segments' indexes are not counted: they grow with appends and are needed by every
- * append; they join the count when their segment is sealed.
+ * <p>Active segments' indexes are not counted: every append adds to them, and each holds at most
+ * two pages of each index in memory, moving older ones out (see
+ * {@link dev.logstore.index.PageSpill}). They join the count when their segment is sealed, unless
+ * pages moved out: then the sealed segment's indexes are loaded from its files when next needed.
  *
  * <p>{@link #shared()} is the cap every store uses unless its builder gives it one of its own.
  */

@@ -228,11 +228,8 @@ class PagedLookupTest {
         }
     }
 
-    private static long pageFirstOffset(OffsetIndex index, int entry) throws Exception {
-        // The offset of entry number `entry`: the page boundaries the directory keeps.
-        java.lang.reflect.Field f = OffsetIndex.class.getDeclaredField("entries");
-        f.setAccessible(true);
-        long[] entries = (long[]) f.get(index);
-        return entries[entry] >>> 32;
+    private static long pageFirstOffset(OffsetIndex index, int entry) {
+        // The offset of entry number `entry`, a page's first: the page boundaries the directory keeps.
+        return index.directory().firsts()[entry / OffsetIndex.PAGE_ENTRIES] >>> 32;
     }
 }
