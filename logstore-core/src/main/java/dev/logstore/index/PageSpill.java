@@ -11,7 +11,8 @@ import java.util.zip.CRC32C;
 
 /**
  * Where an active segment's index keeps the pages it moved out of memory: a file of whole pages
- * ({@link OffsetIndex#PAGE_ENTRIES} entries each), every page followed by a CRC-32C of its bytes.
+ * ({@link OffsetIndex#PAGE_ENTRIES} entries each), every page followed by a CRC-32C of its bytes
+ * and of a random number of this spill's own.
  * So an active segment of any size holds at most two pages of each index in memory, plus the
  * first entry of every page. A lookup that lands in a moved page reads that one page back; when
  * it cannot (the file is gone, damaged, or was never written), it starts from the page's first
@@ -31,6 +32,11 @@ public final class PageSpill {
     private final FileOpener opener;
     private final Path file;
     private final int pageBytes;
+    /**
+     * Mixed into every page's checksum: a page some other spill left at this name (a writer that
+     * died, an earlier life of the segment) never checks out as one of this spill's.
+     */
+    private final long salt = java.util.concurrent.ThreadLocalRandom.current().nextLong();
 
     /** Pages of {@code entrySize}-byte entries, in {@code file}. */
     public PageSpill(FileOpener opener, Path file, int entrySize) {
@@ -53,11 +59,17 @@ public final class PageSpill {
         if (entries.remaining() != pageBytes) {
             throw new IllegalArgumentException("a page is " + pageBytes + " bytes, not " + entries.remaining());
         }
-        CRC32C crc = new CRC32C();
+        CRC32C crc = salted();
         crc.update(entries.duplicate());
         ByteBuffer checksum = ByteBuffer.allocate(Integer.BYTES).putInt(0, (int) crc.getValue());
         long at = (long) page * (pageBytes + Integer.BYTES);
-        try (FileChannel channel = opener.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        // The first page starts the file afresh: nothing of a file left at this name (by a writer
+        // that died) may ever be read back as a page of this segment.
+        StandardOpenOption[] options = page == 0
+                ? new StandardOpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                                            StandardOpenOption.TRUNCATE_EXISTING}
+                : new StandardOpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.WRITE};
+        try (FileChannel channel = opener.open(file, options)) {
             writeFully(channel, entries.duplicate(), at);
             writeFully(channel, checksum, at + pageBytes);
             return true;
@@ -86,12 +98,18 @@ public final class PageSpill {
         } catch (IOException | RuntimeException e) {
             return null; // gone (the segment was sealed meanwhile), or unreadable: the caller does without
         }
-        CRC32C crc = new CRC32C();
+        CRC32C crc = salted();
         crc.update(bytes.duplicate().position(0).limit(pageBytes));
         if ((int) crc.getValue() != bytes.getInt(pageBytes)) {
             return null;
         }
         return bytes.position(0).limit(pageBytes).slice();
+    }
+
+    private CRC32C salted() {
+        CRC32C crc = new CRC32C();
+        crc.update(ByteBuffer.allocate(Long.BYTES).putLong(0, salt));
+        return crc;
     }
 
     /** Removes the file, if it is there. */

@@ -162,6 +162,21 @@ class PagedIndexTest {
     }
 
     @Test
+    void pagesAnotherSpillLeftAtTheSameNameNeverCheckOut() {
+        Path file = dir.resolve("7.index" + PageSpill.SUFFIX);
+        PageSpill earlier = new PageSpill(FILES, file, OffsetIndex.ENTRY_SIZE);
+        ByteBuffer page = ByteBuffer.allocate(OffsetIndex.PAGE_ENTRIES * OffsetIndex.ENTRY_SIZE);
+        assertTrue(earlier.write(0, page.duplicate()));
+        assertTrue(earlier.write(1, page.duplicate()));
+        assertTrue(earlier.read(1) != null);
+        PageSpill later = new PageSpill(FILES, file, OffsetIndex.ENTRY_SIZE);
+        assertEquals(null, later.read(1), "a page of the earlier spill is not one of the later's");
+        assertTrue(later.write(0, page.duplicate()));
+        assertEquals(null, later.read(1), "the later spill's first page started the file afresh");
+        assertTrue(later.read(0) != null);
+    }
+
+    @Test
     void aReadOnlyViewsIndexKeepsOnlyEachMovedPagesFirstEntry() {
         OffsetIndex whole = offsets(new OffsetIndex(BASE), ENTRIES);
         OffsetIndex paged = new OffsetIndex(BASE);
