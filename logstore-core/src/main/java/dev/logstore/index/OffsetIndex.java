@@ -275,16 +275,29 @@ public final class OffsetIndex {
 
     /** The last entry's offset, or -1 when the index is empty. */
     public long lastOffset() {
-        int n = size;
-        Tail t = tail;
-        return n == 0 ? -1 : baseOffset + relativeOffset(t.entries[n - 1 - t.from]);
+        long entry = lastEntry();
+        return entry == -1 ? -1 : baseOffset + relativeOffset(entry);
     }
 
     /** The last entry's position, or -1 when the index is empty. */
     public int lastPosition() {
-        int n = size;
-        Tail t = tail;
-        return n == 0 ? -1 : position(t.entries[n - 1 - t.from]);
+        long entry = lastEntry();
+        return entry == -1 ? -1 : position(entry);
+    }
+
+    /** The last entry, -1 when there is none (no entry is -1: offsets are below 2^31). */
+    private long lastEntry() {
+        while (true) {
+            int n = size;
+            Tail t = tail;
+            if (n == 0) {
+                return -1;
+            }
+            if (n > t.from) {
+                return t.entries[n - 1 - t.from];
+            }
+            // Pages moved out between the two reads: read both again (the size now covers them).
+        }
     }
 
     /**

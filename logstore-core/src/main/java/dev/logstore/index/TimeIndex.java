@@ -120,9 +120,17 @@ public final class TimeIndex {
 
     /** The greatest timestamp recorded, or {@code Long.MIN_VALUE} when empty. */
     public long maxTimestamp() {
-        int n = size;
-        Entries e = entries;
-        return n == 0 ? Long.MIN_VALUE : e.timestamps[n - 1 - e.from];
+        while (true) {
+            int n = size;
+            Entries e = entries;
+            if (n == 0) {
+                return Long.MIN_VALUE;
+            }
+            if (n > e.from) {
+                return e.timestamps[n - 1 - e.from];
+            }
+            // Pages moved out between the two reads: read both again (the size now covers them).
+        }
     }
 
     public int size() {

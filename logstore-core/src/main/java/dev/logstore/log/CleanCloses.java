@@ -159,6 +159,16 @@ public final class CleanCloses {
                 manifest.tag());
     }
 
+    /**
+     * The writer epoch this partition's entry names, or 0 when there is none: where a look for the
+     * partition's newest claim may start without listing its directory (see
+     * {@link Manifests#newestClaimed(int)}, which lists anyway when that epoch's file is gone).
+     */
+    int epochHint(int partition) {
+        Entry entry = current().get(partition);
+        return entry == null ? 0 : entry.epoch();
+    }
+
     /** The entries as the file holds them now: read again when the file changed since the last look. */
     private Map<Integer, Entry> current() {
         synchronized (lock) {

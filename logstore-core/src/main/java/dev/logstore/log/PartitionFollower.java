@@ -112,7 +112,15 @@ public final class PartitionFollower extends PartitionLog {
     }
 
     private void follow() throws IOException {
-        int newest = claimedEpoch < 0 ? manifests.newestClaimed() : manifests.newestClaimed(claimedEpoch);
+        int newest;
+        if (claimedEpoch >= 0) {
+            newest = manifests.newestClaimed(claimedEpoch);
+        } else {
+            // The first look: from the epoch the store's clean-close record names for the
+            // partition, if any (two file statuses), else from a listing of the directory.
+            int hint = config.cleanCloses().epochHint(partition);
+            newest = hint > 0 ? manifests.newestClaimed(hint) : manifests.newestClaimed();
+        }
         if (newest == 0) {
             followLegacy();
             return;

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *       that never committed, or segments retention removed before a crash).</li>
  *   <li>Check the sealed segments: each file at least the size recorded for it; a segment whose
  *       index files are missing is read through and its indexes rebuilt. Damage goes to the
- *       {@link CorruptionPolicy}. (The quiet open reads no sealed segment's size: one cut short
- *       behind the store's back is found when a read reaches it.)</li>
+ *       {@link CorruptionPolicy}. (The quiet open under {@code FAIL} reads no sealed segment's
+ *       size: one cut short behind the store's back is found when a read reaches it.)</li>
  *   <li>Seal the previous active segment. After a clean close its size is in the manifest.
  *       Otherwise it is scanned from its start (the <em>recovery point</em>: every earlier
  *       segment was sealed): a torn batch at its end, and anything after, is cut; bad bytes with
@@ -338,10 +338,12 @@ public final class PartitionRecovery {
                 Segment segment = config.openSegment(dir, entry.baseOffset(), entry.epoch(), entry.createdMillis(),
                         true);
                 opened.add(segment);
-                // Only the last segment's size is read: a sealed one cut short behind the store's
-                // back is found when a read reaches it, as in a read-only view (a file status per
-                // segment was a third of the open of a million segments).
-                if (last && fileSize(segment) != entry.size()) {
+                // Under FAIL only the last segment's size is read: a sealed one cut short behind
+                // the store's back is found when a read reaches it, as in a read-only view (a file
+                // status per segment was a third of the open of a million segments). TRUNCATE is
+                // the remedy for such damage, so an open under it checks every size and repairs.
+                if (last ? fileSize(segment) != entry.size()
+                        : config.corruptionPolicy() == CorruptionPolicy.TRUNCATE && fileSize(segment) < entry.size()) {
                     return null;
                 }
                 segment.seal(new SegmentSummary(entry.size(), entry.nextOffset(), entry.maxTimestamp()));
