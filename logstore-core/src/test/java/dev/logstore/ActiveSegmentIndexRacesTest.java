@@ -33,8 +33,7 @@ class ActiveSegmentIndexRacesTest {
     Path dir;
 
     private LogStore.Builder builder() {
-        return LogStore.builder(dir).partitions(1).segmentBytes(64 << 20).indexIntervalBytes(64)
-                .durability(Durability.onFlush());
+        return ActiveSegmentIndexTest.largeActiveSegment(dir);
     }
 
     private List<String> files(String suffix) throws IOException {

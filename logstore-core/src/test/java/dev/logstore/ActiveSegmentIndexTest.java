@@ -34,6 +34,11 @@ class ActiveSegmentIndexTest {
     Path dir;
 
     private LogStore.Builder builder() {
+        return largeActiveSegment(dir);
+    }
+
+    /** One partition of 64 MiB segments with an index entry every 64 bytes: pages move out early. */
+    static LogStore.Builder largeActiveSegment(Path dir) {
         return LogStore.builder(dir).partitions(1).segmentBytes(64 << 20).indexIntervalBytes(64)
                 .durability(Durability.onFlush());
     }
