@@ -315,6 +315,7 @@ public final class EngineBench {
         double mappedFourOnOne = median(() -> groupRun(workload, 4, 1, true));
         double rawOne = median(() -> rawGroupRun(1));
         double rawFour = median(() -> rawGroupRun(4));
+        double rawFourFiles = median(this::rawFourFilesRun);
         List<String> rows = new ArrayList<>();
         rows.add(String.format(Locale.ROOT, "| 4 threads, one partition | %.0f | 1 thread, one partition | %.0f | %s |",
                 fourOnOne, one, Report.ratio(fourOnOne, one)));
@@ -325,6 +326,9 @@ public final class EngineBench {
                 Report.ratio(mappedFourOnOne, mappedOne)));
         rows.add(String.format(Locale.ROOT, "| (the disk) raw FileChannel, 4 appends per fdatasync | %.0f | raw "
                 + "FileChannel, 1 append per fdatasync | %.0f | %s |", rawFour, rawOne, Report.ratio(rawFour, rawOne)));
+        rows.add(String.format(Locale.ROOT, "| (the disk) raw FileChannel, 4 threads, a file each, 1 append per "
+                + "fdatasync | %.0f | raw FileChannel, 1 thread | %.0f | %s |", rawFourFiles, rawOne,
+                Report.ratio(rawFourFiles, rawOne)));
         report.section("Group commit: appends of one 1 KiB record, each durable before it returns",
                 "| LogStore | appends/s | Baseline | appends/s | Ratio |", rows,
                 "Durability.always(): an append returns once its batch is forced to disk. Appends made while a force "
@@ -361,6 +365,48 @@ public final class EngineBench {
         } finally {
             pool.shutdownNow();
             Dirs.deleteTree(where);
+        }
+    }
+
+    /**
+     * Appends/s of four threads, each writing 1 KiB appends to a raw file of its own and forcing it
+     * after every one: the disk's answer for four partitions, each with one appender.
+     */
+    private double rawFourFilesRun() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            long seconds = Math.min(maxNanos, 3_000_000_000L);
+            long start = System.nanoTime();
+            List<Future<Long>> futures = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                Path file = dir.resolve("raw-files-" + t + "-" + System.nanoTime());
+                futures.add(pool.submit(() -> {
+                    ByteBuffer record = ByteBuffer.allocateDirect(1024);
+                    long appends = 0;
+                    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE)) {
+                        long position = 0;
+                        while (System.nanoTime() - start < seconds) {
+                            record.clear();
+                            while (record.hasRemaining()) {
+                                position += channel.write(record, position);
+                            }
+                            channel.force(false);
+                            appends++;
+                        }
+                    } finally {
+                        Files.deleteIfExists(file);
+                    }
+                    return appends;
+                }));
+            }
+            long appends = 0;
+            for (Future<Long> future : futures) {
+                appends += future.get();
+            }
+            return appends / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdownNow();
         }
     }
 
