@@ -151,8 +151,10 @@ public final class PartitionRecovery {
             segment.retire(false); // closes its file and lets go of any indexes it loaded
         }
         try {
-            if (claimed > 0) {
+            if (claimed > 0 && !manifests.claimed(claimed + 1)) {
                 // Nothing was written under the claim; withdrawing it leaves the partition as it was.
+                // (Not under a newer claim, made past a lock that did not hold: epochs stay a chain
+                // without gaps, which a look for the newest from a known one relies on.)
                 Files.deleteIfExists(manifests.file(claimed));
             }
         } catch (IOException e) {
