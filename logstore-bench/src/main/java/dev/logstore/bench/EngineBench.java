@@ -285,11 +285,7 @@ public final class EngineBench {
                     return bytes;
                 }));
             }
-            long bytes = 0;
-            for (Future<Long> future : futures) {
-                bytes += future.get();
-            }
-            return bytes / ((System.nanoTime() - start) / 1e9);
+            return perSecond(futures, start);
         } finally {
             pool.shutdownNow();
             if (store != null) {
@@ -357,11 +353,7 @@ public final class EngineBench {
                     return appends;
                 }));
             }
-            long appends = 0;
-            for (Future<Long> future : futures) {
-                appends += future.get();
-            }
-            return appends / ((System.nanoTime() - start) / 1e9);
+            return perSecond(futures, start);
         } finally {
             pool.shutdownNow();
             Dirs.deleteTree(where);
@@ -400,14 +392,19 @@ public final class EngineBench {
                     return appends;
                 }));
             }
-            long appends = 0;
-            for (Future<Long> future : futures) {
-                appends += future.get();
-            }
-            return appends / ((System.nanoTime() - start) / 1e9);
+            return perSecond(futures, start);
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** The sum of what {@code futures} count, per second since {@code start}. */
+    private static double perSecond(List<Future<Long>> futures, long start) throws Exception {
+        long total = 0;
+        for (Future<Long> future : futures) {
+            total += future.get();
+        }
+        return total / ((System.nanoTime() - start) / 1e9);
     }
 
     /** Appends/s of one thread writing 1 KiB appends to a raw file, forcing it after every {@code perSync}. */
