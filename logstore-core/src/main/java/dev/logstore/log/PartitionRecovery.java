@@ -192,9 +192,11 @@ public final class PartitionRecovery {
         }
         Manifest manifest = newest(manifests.newestComplete(previous));
         boolean legacy = manifest == null;
-        Listing listing = list();
+        // The first listing still holds: the quiet open changed nothing, and this writer's own
+        // claim is all that was made since, unless another claim came in past a broken lock.
+        Listing listing = previous == first.newestEpoch() ? first : list();
         if (legacy) {
-            manifest = LegacyLayout.manifestOf(dir, listing.segments(), Files.exists(dir.resolve(LegacyLayout.CLEAN_MARKER)));
+            manifest = LegacyLayout.manifestOf(dir, listing.segments(), listing.legacyMarker());
         }
         // A writer that reopened after a clean close and closed again without appending leaves the
         // empty segment it would have written at the next offset, named by no manifest: the next
