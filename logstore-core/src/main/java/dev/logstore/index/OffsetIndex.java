@@ -33,9 +33,7 @@ public final class OffsetIndex {
     private volatile Tail tail;
     private volatile int size;
     private long recordedSegmentSize = -1;
-    /** True once pages move out of memory ({@link #pageOut}). */
-    private volatile boolean pagingOut;
-    /** Where moved pages go; null when they are not kept (see {@link #pageOut}). */
+    /** Where moved pages go once pages move out of memory ({@link #pageOut}); null until then. */
     private volatile PageSpill spill;
 
     /**
@@ -74,30 +72,31 @@ public final class OffsetIndex {
     }
 
     /**
-     * From now on, once two whole pages are in memory, the older one moves to {@code spill} (null:
-     * it is dropped, keeping only its first entry), so an index that grows without end holds at
-     * most two pages. A lookup in a moved page reads it back; when it cannot, it starts from the
-     * page's first entry. {@link #writeTo} needs every moved page back from the spill.
+     * From now on, once two whole pages are in memory, the older one moves to {@code spill}
+     * ({@link PageSpill#NONE}: it is dropped), keeping only its first entry, so an index that grows
+     * without end holds at most two pages. A lookup in a moved page reads it back; when it cannot,
+     * it starts from the page's first entry. {@link #writeTo} needs every moved page back from the
+     * spill.
      */
     public void pageOut(PageSpill spill) {
-        this.spill = spill;
-        this.pagingOut = true;
+        this.spill = java.util.Objects.requireNonNull(spill, "spill (PageSpill.NONE keeps no page)");
     }
 
     /** Moves the oldest page out of memory when two whole pages are in it; called by the appending thread. */
     public void pageOutIfFull() {
         Tail t = tail;
         int inMemory = size - t.from;
-        if (!pagingOut || inMemory < 2 * PAGE_ENTRIES) {
+        PageSpill moved = spill;
+        if (moved == null || inMemory < 2 * PAGE_ENTRIES) {
             return;
         }
         int page = t.from / PAGE_ENTRIES;
-        if (spill != null) {
+        if (moved != PageSpill.NONE) {
             ByteBuffer bytes = ByteBuffer.allocate(PAGE_ENTRIES * ENTRY_SIZE);
             for (int i = 0; i < PAGE_ENTRIES; i++) {
                 bytes.putLong(t.entries[i]);
             }
-            spill.write(page, bytes.flip()); // when it fails, lookups in the page start at its first entry
+            moved.write(page, bytes.flip()); // when it fails, lookups in the page start at its first entry
         }
         long[] rest = new long[2 * PAGE_ENTRIES];
         System.arraycopy(t.entries, PAGE_ENTRIES, rest, 0, inMemory - PAGE_ENTRIES);
@@ -248,14 +247,19 @@ public final class OffsetIndex {
             return 0;
         }
         int page = last(firsts, firsts.length, below);
-        PageSpill moved = spill;
-        ByteBuffer bytes = moved == null ? null : moved.read(page);
-        if (bytes == null || bytes.getLong(0) != firsts[page]) {
+        ByteBuffer bytes = movedPage(t, page);
+        if (bytes == null) {
             return firsts[page];
         }
         long[] entries = new long[PAGE_ENTRIES];
         bytes.asLongBuffer().get(entries);
         return entries[last(entries, PAGE_ENTRIES, below)];
+    }
+
+    /** Moved page {@code page} of {@code t}, read back and checked against its first entry; null when it cannot be. */
+    private ByteBuffer movedPage(Tail t, int page) {
+        ByteBuffer bytes = spill.read(page);
+        return bytes != null && bytes.getLong(0) == t.pageFirsts[page] ? bytes : null;
     }
 
     /** Index of the last of the first {@code n} entries for which {@code below} holds; it holds for the first. */
@@ -312,10 +316,10 @@ public final class OffsetIndex {
         Tail t = tail;
         ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
         for (int page = 0; page < t.pageFirsts.length; page++) {
-            ByteBuffer moved = spill == null ? null : spill.read(page);
-            if (moved == null || moved.getLong(0) != t.pageFirsts[page]) {
+            ByteBuffer moved = movedPage(t, page);
+            if (moved == null) {
                 throw new IOException("page " + page + " of the offset index, moved out of memory, cannot be read "
-                        + "back from " + (spill == null ? "anywhere (it was not kept)" : spill.file()));
+                        + "back from " + spill);
             }
             bytes.put(moved);
         }

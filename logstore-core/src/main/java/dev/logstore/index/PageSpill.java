@@ -4,7 +4,6 @@ import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
@@ -38,6 +37,12 @@ public final class PageSpill {
      */
     private final long salt = java.util.concurrent.ThreadLocalRandom.current().nextLong();
 
+    /**
+     * A spill that keeps nothing: a read-only view's, which writes no file. Pages moved to it are
+     * dropped, and a lookup in one starts from its first entry.
+     */
+    public static final PageSpill NONE = new PageSpill(null, null, 0);
+
     /** Pages of {@code entrySize}-byte entries, in {@code file}. */
     public PageSpill(FileOpener opener, Path file, int entrySize) {
         this.opener = opener;
@@ -45,9 +50,10 @@ public final class PageSpill {
         this.pageBytes = OffsetIndex.PAGE_ENTRIES * entrySize;
     }
 
-    /** The file. */
-    public Path file() {
-        return file;
+    /** The file, or what {@link #NONE} is: for messages. */
+    @Override
+    public String toString() {
+        return file == null ? "nowhere (moved pages are not kept)" : file.toString();
     }
 
     /**
@@ -56,6 +62,9 @@ public final class PageSpill {
      * its first entry, and the sealed segment's index files are rebuilt from the segment).
      */
     boolean write(int page, ByteBuffer entries) {
+        if (file == null) {
+            return false;
+        }
         if (entries.remaining() != pageBytes) {
             throw new IllegalArgumentException("a page is " + pageBytes + " bytes, not " + entries.remaining());
         }
@@ -87,6 +96,9 @@ public final class PageSpill {
 
     /** Page {@code page} as written, its checksum checked; null when it cannot be read or does not check out. */
     ByteBuffer read(int page) {
+        if (file == null) {
+            return null;
+        }
         ByteBuffer bytes = ByteBuffer.allocate(pageBytes + Integer.BYTES);
         long at = (long) page * (pageBytes + Integer.BYTES);
         try (FileChannel channel = opener.open(file, StandardOpenOption.READ)) {
@@ -110,10 +122,5 @@ public final class PageSpill {
         CRC32C crc = new CRC32C();
         crc.update(ByteBuffer.allocate(Long.BYTES).putLong(0, salt));
         return crc;
-    }
-
-    /** Removes the file, if it is there. */
-    public void delete() throws IOException {
-        Files.deleteIfExists(file);
     }
 }

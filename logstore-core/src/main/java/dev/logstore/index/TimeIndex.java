@@ -43,7 +43,7 @@ public final class TimeIndex {
     /** Read {@link #size} first, then this. */
     private volatile Entries entries;
     private volatile int size;
-    private volatile boolean pagingOut;
+    /** Where moved pages go once pages move out of memory ({@link #pageOut}); null until then. */
     private volatile PageSpill spill;
 
     public TimeIndex(long baseOffset) {
@@ -82,20 +82,19 @@ public final class TimeIndex {
 
     /** Pages move out of memory from now on; see {@link OffsetIndex#pageOut}. */
     public void pageOut(PageSpill spill) {
-        this.spill = spill;
-        this.pagingOut = true;
+        this.spill = java.util.Objects.requireNonNull(spill, "spill (PageSpill.NONE keeps no page)");
     }
 
     /** Moves the oldest page out of memory when two whole pages are in it; called by the appending thread. */
     public void pageOutIfFull() {
         Entries e = entries;
         int inMemory = size - e.from;
-        if (!pagingOut || inMemory < 2 * PAGE_ENTRIES) {
+        PageSpill moved = spill;
+        if (moved == null || inMemory < 2 * PAGE_ENTRIES) {
             return;
         }
         int page = e.from / PAGE_ENTRIES;
-        PageSpill moved = spill;
-        if (moved != null) {
+        if (moved != PageSpill.NONE) {
             ByteBuffer bytes = ByteBuffer.allocate(PAGE_ENTRIES * ENTRY_SIZE);
             for (int i = 0; i < PAGE_ENTRIES; i++) {
                 bytes.putLong(e.timestamps[i]).putInt(e.offsets[i]);
@@ -156,9 +155,8 @@ public final class TimeIndex {
             return baseOffset;
         }
         int page = lastBelow(e.pageTimestamps, pages, target);
-        PageSpill moved = spill;
-        ByteBuffer bytes = moved == null ? null : moved.read(page);
-        if (bytes == null || bytes.getLong(0) != e.pageTimestamps[page] || bytes.getInt(8) != e.pageOffsets[page]) {
+        ByteBuffer bytes = movedPage(e, page);
+        if (bytes == null) {
             return baseOffset + e.pageOffsets[page];
         }
         long[] timestamps = new long[PAGE_ENTRIES];
@@ -166,6 +164,14 @@ public final class TimeIndex {
             timestamps[i] = bytes.getLong(i * ENTRY_SIZE);
         }
         return baseOffset + bytes.getInt(lastBelow(timestamps, PAGE_ENTRIES, target) * ENTRY_SIZE + Long.BYTES);
+    }
+
+    /** Moved page {@code page} of {@code e}, read back and checked against its first entry; null when it cannot be. */
+    private ByteBuffer movedPage(Entries e, int page) {
+        ByteBuffer bytes = spill.read(page);
+        boolean first = bytes != null && bytes.getLong(0) == e.pageTimestamps[page]
+                && bytes.getInt(Long.BYTES) == e.pageOffsets[page];
+        return first ? bytes : null;
     }
 
     /** Index of the last of the first {@code n} (ascending) timestamps below {@code target}; the first is. */
@@ -195,10 +201,10 @@ public final class TimeIndex {
         Entries e = entries;
         ByteBuffer bytes = ByteBuffer.allocate(n * ENTRY_SIZE);
         for (int page = 0; page < e.pageTimestamps.length; page++) {
-            ByteBuffer moved = spill == null ? null : spill.read(page);
-            if (moved == null || moved.getLong(0) != e.pageTimestamps[page] || moved.getInt(8) != e.pageOffsets[page]) {
+            ByteBuffer moved = movedPage(e, page);
+            if (moved == null) {
                 throw new IOException("page " + page + " of the time index, moved out of memory, cannot be read "
-                        + "back from " + (spill == null ? "anywhere (it was not kept)" : spill.file()));
+                        + "back from " + spill);
             }
             bytes.put(moved);
         }

@@ -271,7 +271,7 @@ public final class Segment extends IndexMemory.Holder {
             fresh.pageOut(new PageSpill(opener, spillFile(INDEX_SUFFIX), OffsetIndex.ENTRY_SIZE),
                     new PageSpill(opener, spillFile(TIME_INDEX_SUFFIX), TimeIndex.ENTRY_SIZE));
         } else {
-            fresh.pageOut(null, null);
+            fresh.pageOut(PageSpill.NONE, PageSpill.NONE);
         }
         return fresh;
     }

@@ -77,7 +77,8 @@ public final class SegmentIndexes {
 
     /**
      * From now on both indexes keep at most two pages in memory, moving older ones to
-     * {@code offsetPages} and {@code timePages} (null: dropped, keeping each page's first entry);
+     * {@code offsetPages} and {@code timePages} ({@link PageSpill#NONE}: dropped, keeping each
+     * page's first entry);
      * see {@link OffsetIndex#pageOut}. For an active segment, whose indexes grow with it.
      */
     void pageOut(PageSpill offsetPages, PageSpill timePages) {

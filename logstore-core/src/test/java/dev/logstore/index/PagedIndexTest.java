@@ -180,7 +180,7 @@ class PagedIndexTest {
     void aReadOnlyViewsIndexKeepsOnlyEachMovedPagesFirstEntry() {
         OffsetIndex whole = offsets(new OffsetIndex(BASE), ENTRIES);
         OffsetIndex paged = new OffsetIndex(BASE);
-        paged.pageOut(null);
+        paged.pageOut(PageSpill.NONE);
         offsets(paged, ENTRIES);
         assertTrue(paged.memoryBytes() <= 2 * OffsetIndex.PAGE_ENTRIES * 8 + 8 * 41 + 64);
         Random random = new Random(10);
