@@ -251,16 +251,7 @@ final class ScaleBench {
                 long lookups = 0;
                 for (int pass = 0; pass < 2; pass++) {
                     long start = System.nanoTime();
-                    lookups = 0;
-                    for (long offset = perSegment / 2 + pass; offset < records; offset += perSegment) {
-                        try (LogReader r = reader.reader(0).seek(offset)) {
-                            List<dev.logstore.record.LogRecord> got = r.poll(1, 4096);
-                            if (got.isEmpty() || got.get(0).offset() != offset) {
-                                throw new IllegalStateException("seek to offset " + offset + " found " + got);
-                            }
-                        }
-                        lookups++;
-                    }
+                    lookups = checkedSeeks(reader, perSegment / 2 + pass, perSegment, records);
                     micros[pass] = (System.nanoTime() - start) / 1e3 / lookups;
                 }
                 Footprint after = Footprint.now();
@@ -334,9 +325,18 @@ final class ScaleBench {
 
     private static double seekMicros(LogStore store, long records) {
         long step = Math.max(1, records / 1000);
-        long lookups = 0;
         long start = System.nanoTime();
-        for (long offset = step / 2; offset < records; offset += step) {
+        long lookups = checkedSeeks(store, step / 2, step, records);
+        return (System.nanoTime() - start) / 1e3 / lookups;
+    }
+
+    /**
+     * Seeks partition 0 to every {@code step}th offset from {@code first} below {@code records},
+     * checking that each lands on its offset; returns how many.
+     */
+    private static long checkedSeeks(LogStore store, long first, long step, long records) {
+        long lookups = 0;
+        for (long offset = first; offset < records; offset += step) {
             try (LogReader r = store.reader(0).seek(offset)) {
                 List<dev.logstore.record.LogRecord> got = r.poll(1, 4096);
                 if (got.isEmpty() || got.get(0).offset() != offset) {
@@ -345,7 +345,7 @@ final class ScaleBench {
             }
             lookups++;
         }
-        return (System.nanoTime() - start) / 1e3 / lookups;
+        return lookups;
     }
 
     private static String activeRow(String handle, long bytes, double micros, long heap) {
