@@ -149,10 +149,14 @@ class RecoveryTest {
         }
     }
 
+    /** Sealed segments larger than the default index interval, so each has its index files. */
+    private static final int SEGMENT_BYTES = 8192;
+    private static final int VALUE_BYTES = 400;
+
     private void fillSealedSegments() {
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(SEGMENT_BYTES).open()) {
             for (int i = 0; i < 100; i++) {
-                store.append(0, List.of(Record.of(null, new byte[150], 1000 + i)));
+                store.append(0, List.of(Record.of(null, new byte[VALUE_BYTES], 1000 + i)));
             }
             assertTrue(store.partitionInfo(0).segments() >= 5);
         }
@@ -162,8 +166,8 @@ class RecoveryTest {
     void aFlippedByteInASealedSegmentIsReportedWithFileAndPositionAndNeverReturned() throws IOException {
         fillSealedSegments();
         Path second = logFiles().get(1);
-        flipByte(second, 300);
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
+        flipByte(second, 1000); // in its third batch
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(SEGMENT_BYTES).open()) {
             List<LogRecord> seen = new ArrayList<>();
             CorruptLogException e = assertThrows(CorruptLogException.class, () -> {
                 try (LogReader reader = store.reader(0)) {
@@ -174,10 +178,10 @@ class RecoveryTest {
                 }
             });
             assertEquals(second, e.file());
-            assertTrue(e.position() <= 300 && e.position() > 0, "position " + e.position());
+            assertTrue(e.position() <= 1000 && e.position() > 0, "position " + e.position());
             assertTrue(e.getMessage().contains(second.toString()), e.getMessage());
             for (LogRecord record : seen) {
-                assertEquals(150, record.value().length, "only intact records were returned");
+                assertEquals(VALUE_BYTES, record.value().length, "only intact records were returned");
             }
             ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
             long corruptOffset = seen.get(seen.size() - 1).offset() + 1;
@@ -188,17 +192,19 @@ class RecoveryTest {
 
     @Test
     void aSeekPastADamagedHeaderReportsTheDamageInsteadOfSkippingRecords() throws IOException {
-        // Ten batches of three records in one segment, indexed only at its start: a seek walks
-        // the batch headers from there.
+        // Ten batches of three records in one segment of 6 KiB, indexed at its start and at its
+        // eighth batch: a seek to an offset below that walks the batch headers from the start.
+        // (A segment no larger than an index interval has no index files: it is read whole
+        // instead, and damage in it fails every lookup in it.)
         long position = 0;
-        try (LogStore store = LogStore.builder(dir).partitions(1).indexIntervalBytes(1 << 20).open()) {
+        try (LogStore store = LogStore.builder(dir).partitions(1).open()) {
             for (int b = 0; b < 10; b++) {
                 if (b == 5) {
                     position = store.partitionInfo(0).sizeInBytes();
                 }
                 List<Record> batch = new ArrayList<>();
                 for (int i = 0; i < 3; i++) {
-                    batch.add(Record.of(null, new byte[20], 1000 + b));
+                    batch.add(Record.of(null, new byte[200], 1000 + b));
                 }
                 store.append(0, batch);
             }
@@ -213,7 +219,7 @@ class RecoveryTest {
             raf.seek(position + BatchFormat.BASE_OFFSET_OFFSET + 7);
             raf.write(low ^ 8);
         }
-        try (LogStore store = LogStore.builder(dir).partitions(1).indexIntervalBytes(1 << 20).open();
+        try (LogStore store = LogStore.builder(dir).partitions(1).open();
              LogReader reader = store.reader(0)) {
             CorruptLogException e = assertThrows(CorruptLogException.class, () -> reader.seek(16).poll(1, 1 << 16));
             assertEquals(log, e.file());
@@ -235,7 +241,7 @@ class RecoveryTest {
         byte[] before = Files.readAllBytes(index);
         Files.delete(index);
         Files.delete(timeIndex);
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open();
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(SEGMENT_BYTES).open();
              LogReader reader = store.reader(0)) {
             assertTrue(Files.exists(index), "index rewritten on open");
             assertEquals(ByteBuffer.wrap(before), ByteBuffer.wrap(Files.readAllBytes(index)));
@@ -252,7 +258,7 @@ class RecoveryTest {
         Path log = logFiles().get(1);
         Path index = log.resolveSibling(log.getFileName().toString().replace(".log", ".index"));
         Files.write(index, new byte[] {0, 0, 0, 9, 0, 0, 0, 5}); // offset 9 at byte 5: no batch starts there
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(SEGMENT_BYTES).open()) {
             assertEquals(100, readAll(store, 0).size());
             try (LogReader reader = store.reader(0)) {
                 long base = Long.parseLong(log.getFileName().toString().substring(0, 20));
@@ -283,7 +289,7 @@ class RecoveryTest {
         Path second = logFiles().get(1);
         flipByte(second, 200);
         Files.delete(second.resolveSibling(second.getFileName().toString().replace(".log", ".index")));
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048)
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(SEGMENT_BYTES)
                 .corruptionPolicy(CorruptionPolicy.TRUNCATE).open()) {
             List<LogRecord> records = readAll(store, 0);
             assertFalse(records.isEmpty());
@@ -304,7 +310,8 @@ class RecoveryTest {
             store.append(0, List.of(TestRecords.numbered(0, 1)));
             size = store.partitionInfo(0).sizeInBytes();
         }
-        assertTrue(Files.exists(partition0().resolve("00000000000000000000.index")), "active index written on close");
+        assertFalse(Files.exists(partition0().resolve("00000000000000000000.index")), "a segment of " + size
+                + " bytes gets no index files: a lookup reads it whole with one read");
         // Bytes past the recorded end (a writer that lost the partition, still writing) are not data.
         Files.write(logFiles().get(0), TestRecords.randomBytes(new java.util.Random(1), 100), StandardOpenOption.APPEND);
         try (LogStore store = LogStore.open(dir, 1)) {

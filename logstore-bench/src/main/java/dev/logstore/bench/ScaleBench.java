@@ -132,7 +132,8 @@ final class ScaleBench {
      */
     void manySegments(int segmentsEach) throws Exception {
         Path store = dir.resolve("segments");
-        int recordBytes = 2048;
+        // Above Segment.UNINDEXED_MAX_BYTES: every sealed segment has its two index files, as large ones do.
+        int recordBytes = 8192;
         LogStore.Builder builder = LogStore.builder(store).partitions(partitions).segmentBytes(recordBytes + 200)
                 .durability(Durability.onFlush());
         List<String> rows = new ArrayList<>();
@@ -173,7 +174,8 @@ final class ScaleBench {
         }
         report.section("Scale: " + partitions + " partitions of " + segmentsEach + " segments (" + segments
                 + " segments)", "| Operation | Seconds | Descriptors held (+) | Heap MiB (+) | Direct MiB (+) |",
-                rows, "Segments of one 2 KiB record each. Descriptors, heap (after a GC) and direct memory are what "
+                rows, "Segments of one 8 KiB record each, so each sealed segment has its two index files (a segment of "
+                        + "at most 4 KiB has none). Descriptors, heap (after a GC) and direct memory are what "
                         + "the process held after the operation, beyond what it held before the store was opened.");
         Dirs.deleteTree(store);
     }

@@ -336,7 +336,8 @@ public final class PartitionRecovery {
                     nextOffset = reusable;
                     break;
                 }
-                if (!listing.indexed().contains(entry.baseOffset())) {
+                if (!listing.indexed().contains(entry.baseOffset()) && Segment.needsIndexFiles(entry.size(),
+                        config.indexIntervalBytes())) {
                     return null;
                 }
                 Segment segment = config.openSegment(dir, entry.baseOffset(), entry.epoch(), entry.createdMillis(),

@@ -154,7 +154,7 @@ public final class Segment extends IndexMemory.Holder {
     public static Segment takeOver(FileOpener opener, OpenFiles pool, IndexMemory indexMemory, Path dir,
                                    long baseOffset, int epoch, int indexIntervalBytes, boolean mappedAppends)
             throws IOException {
-        // The index files written at its clean close describe it empty; they are rewritten at the next.
+        // Index files an earlier version wrote at its clean close describe it empty: stale once it grows.
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, INDEX_SUFFIX)));
         Files.deleteIfExists(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)));
         SegmentFile file = SegmentFile.takeOver(opener, pool, dir, baseOffset, mappedAppends);
@@ -427,13 +427,24 @@ public final class Segment extends IndexMemory.Holder {
                 last.nextOffset());
     }
 
+    /**
+     * False for a segment of {@code size} bytes that gets no index files: one no larger than an
+     * index interval, whose offset index would name only its first batch, so that a lookup in it
+     * reads it from its start either way (with one read). A close of thousands of partitions that
+     * took a few records each then creates no files; the indexes are built in memory from that read
+     * when needed.
+     */
+    public static boolean needsIndexFiles(long size, int indexIntervalBytes) {
+        return size > indexIntervalBytes;
+    }
+
     private SegmentIndexes rebuildIndexes(long size) throws IOException {
         SegmentIndexes fresh = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
         SegmentScanner.Result result = scan(0, size, baseOffset, fresh);
         if (!result.clean()) {
             throw new CorruptLogException(path(), result.validEnd(), result.problem());
         }
-        if (maintainsIndexFiles) {
+        if (maintainsIndexFiles && needsIndexFiles(size, indexIntervalBytes)) {
             try {
                 fresh.writeTo(opener, indexFile(), timeIndexFile(), size);
             } catch (IOException e) {
@@ -464,8 +475,14 @@ public final class Segment extends IndexMemory.Holder {
                 + "recorded (" + e.getMessage() + "): bytes were cut off behind the store's back");
     }
 
-    /** Writes the index files for a segment of {@code size} bytes (not forced: they are rebuilt if lost). */
+    /**
+     * Writes the index files for a segment of {@code size} bytes (not forced: they are rebuilt if
+     * lost); none for one no larger than an index interval (see {@link #needsIndexFiles}).
+     */
     public void writeIndexFiles(long size) throws IOException {
+        if (!needsIndexFiles(size, indexIntervalBytes)) {
+            return; // too small to page out: no spill file either
+        }
         SegmentIndexes current = indexes(size);
         try {
             current.writeTo(opener, indexFile(), timeIndexFile(), size);

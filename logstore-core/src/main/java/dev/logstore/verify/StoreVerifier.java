@@ -32,6 +32,13 @@ import java.util.function.LongConsumer;
  */
 public final class StoreVerifier {
 
+    /**
+     * The default index interval: a segment no larger has no index files when written with it. (A
+     * store written with a larger interval has such segments up to that size too; their missing
+     * index files are reported as a warning, which is all they ever are.)
+     */
+    private static final int DEFAULT_INDEX_INTERVAL = 4096;
+
     private final LongConsumer progress;
 
     /** @param progress told the number of log bytes checked so far, as the check goes */
@@ -158,10 +165,11 @@ public final class StoreVerifier {
             throws IOException {
         Path index = log.resolveSibling(Segment.fileName(base, Segment.INDEX_SUFFIX));
         Path timeIndex = log.resolveSibling(Segment.fileName(base, Segment.TIME_INDEX_SUFFIX));
-        if (size == 0) {
-            return;
+        boolean indexFiles = Files.exists(index) && Files.exists(timeIndex);
+        if (size == 0 || (!indexFiles && !Segment.needsIndexFiles(size, DEFAULT_INDEX_INTERVAL))) {
+            return; // no larger than an index interval: no index files, its one read is its index
         }
-        if (!Files.exists(index) || !Files.exists(timeIndex)) {
+        if (!indexFiles) {
             findings.add(new Finding(Finding.Severity.WARNING, log, -1, "index files missing; they are rebuilt when "
                     + "next needed"));
             return;

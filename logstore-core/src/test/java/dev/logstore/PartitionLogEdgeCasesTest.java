@@ -19,11 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What an outside review of the partition log found, each as it was reproduced: followers,
- * readers racing a close, flushes racing rolls, interrupted followers, stray manifest files and
- * missing directories.
+ * The partition log at its edges: followers of a writer that reopened several times, readers
+ * racing a close, flushes racing rolls, interrupted followers, stray manifest files and missing
+ * directories.
  */
-class ReviewFindingsTest {
+class PartitionLogEdgeCasesTest {
 
     @TempDir
     Path dir;

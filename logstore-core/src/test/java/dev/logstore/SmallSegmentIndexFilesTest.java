@@ -1,0 +1,250 @@
+package dev.logstore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logstore.log.Crashes;
+import dev.logstore.record.LogRecord;
+import dev.logstore.record.Record;
+import dev.logstore.segment.IndexMemory;
+import dev.logstore.verify.Finding;
+import dev.logstore.verify.StoreVerifier;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A segment no larger than one index interval gets no index files: its offset index would name
+ * only its first batch, so a lookup reads it from its start either way. A close of many partitions
+ * that took a few records each then creates no file, and the next open is still the one that
+ * writes nothing. Lookups stay exact, in the writer and in read-only views; damage in such a
+ * segment is found by the read that reaches it and by {@code verify}, and {@code TRUNCATE} still
+ * repairs it.
+ */
+class SmallSegmentIndexFilesTest {
+
+    private static final int PARTITIONS = 12;
+
+    @TempDir
+    Path dir;
+
+    private static Record record(long n) {
+        return TestRecords.numbered(n, 1_000 + n);
+    }
+
+    @Test
+    void aCloseOfPartitionsWithAFewRecordsEachWritesNoIndexFileAndTheReopenWritesNothing() throws IOException {
+        try (LogStore store = LogStore.builder(dir).partitions(PARTITIONS).open()) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                for (int n = 0; n < 5; n++) {
+                    store.append(p, List.of(record(n)));
+                }
+            }
+        }
+        assertEquals(List.of(), indexFiles(), "no index file for segments of a few records");
+        Map<String, Long> before = files();
+        FaultyFiles counting = new FaultyFiles();
+        try (LogStore reopened = LogStore.builder(dir).partitions(PARTITIONS).fileOpener(counting).open()) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                assertEquals(5, reopened.nextOffset(p));
+                assertLookupsExact(reopened, p, 5);
+            }
+        }
+        assertEquals(0, counting.forces.get(), "the open after the clean close forced nothing");
+        assertEquals(before, files(), "an open that only read left every file as it was");
+        try (LogStore view = LogStore.builder(dir).readOnly().open()) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                assertLookupsExact(view, p, 5);
+            }
+        }
+        assertEquals(List.of(), new StoreVerifier(n -> { }).verify(dir), "verify finds nothing amiss");
+
+        // The next writer seals these small segments and starts its own: still no index files,
+        // and still an open that writes nothing after its clean close.
+        try (LogStore store = LogStore.builder(dir).partitions(PARTITIONS).open()) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                store.append(p, List.of(record(5)));
+            }
+        }
+        assertEquals(List.of(), indexFiles());
+        before = files();
+        counting = new FaultyFiles();
+        try (LogStore reopened = LogStore.builder(dir).partitions(PARTITIONS).fileOpener(counting).open()) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                assertEquals(2, reopened.partitionInfo(p).segments());
+                assertLookupsExact(reopened, p, 6);
+            }
+        }
+        assertEquals(0, counting.forces.get());
+        assertEquals(before, files());
+        assertEquals(List.of(), new StoreVerifier(n -> { }).verify(dir));
+    }
+
+    @Test
+    void aSegmentLargerThanAnIndexIntervalGetsItsIndexFilesAtClose() throws IOException {
+        try (LogStore store = LogStore.builder(dir).partitions(2).open()) {
+            store.append(0, List.of(record(0)));
+            for (int n = 0; store.partitionInfo(1).sizeInBytes() <= 4096; n++) {
+                store.append(1, List.of(record(n)));
+            }
+        }
+        assertFalse(Files.exists(dir.resolve("partition-0/00000000000000000000.index")));
+        assertTrue(Files.exists(dir.resolve("partition-1/00000000000000000000.index")));
+        assertTrue(Files.exists(dir.resolve("partition-1/00000000000000000000.timeindex")));
+        assertEquals(List.of(), new StoreVerifier(n -> { }).verify(dir));
+    }
+
+    @Test
+    void sealedSegmentsNoLargerThanAnIntervalAnswerEveryLookupExactlyUnderAnyIndexCap() throws IOException {
+        IndexMemory none = new IndexMemory(0);
+        int records = 400;
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).indexMemory(none).open()) {
+            for (int n = 0; n < records; n++) {
+                store.append(0, List.of(record(n)));
+            }
+            assertTrue(store.partitionInfo(0).segments() > 10, "many small segments");
+            assertLookupsExact(store, 0, records);
+        }
+        assertEquals(List.of(), indexFiles(), "rolls of small segments write no index file");
+        FaultyFiles counting = new FaultyFiles();
+        try (LogStore reopened = LogStore.builder(dir).partitions(1).segmentBytes(2048).indexMemory(none)
+                .fileOpener(counting).open()) {
+            assertLookupsExact(reopened, 0, records);
+            reopened.append(0, List.of(record(records)));
+            assertEquals(records + 1, TestRecords.readAll(reopened, 0).size());
+        }
+        try (LogStore view = LogStore.builder(dir).readOnly().indexMemory(none).open()) {
+            assertLookupsExact(view, 0, records + 1);
+        }
+        assertEquals(List.of(), indexFiles(), "lookups rebuild their indexes in memory, and write none");
+        assertEquals(List.of(), new StoreVerifier(n -> { }).verify(dir));
+    }
+
+    @Test
+    void damageInASmallSealedSegmentIsFoundByTheReadThatReachesItByVerifyAndRepairedByTruncate()
+            throws IOException {
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
+            for (int n = 0; n < 400; n++) {
+                store.append(0, List.of(record(n)));
+            }
+        }
+        List<Path> logs = logFiles();
+        assertTrue(logs.size() > 4);
+        Path damaged = logs.get(2);
+        long damagedBase = baseOffset(damaged);
+        try (RandomAccessFile file = new RandomAccessFile(damaged.toFile(), "rw")) {
+            file.seek(60);
+            int b = file.read();
+            file.seek(60);
+            file.write(b ^ 0x10);
+        }
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
+            CorruptLogException e = assertThrows(CorruptLogException.class, () -> TestRecords.readAll(store, 0));
+            assertEquals(damaged, e.file());
+            assertThrows(CorruptLogException.class, () -> {
+                try (LogReader reader = store.reader(0)) {
+                    reader.seek(damagedBase).poll(1, 1 << 16);
+                }
+            });
+            long after = baseOffset(logs.get(3));
+            try (LogReader reader = store.reader(0)) {
+                assertEquals(after, reader.seek(after).poll(1, 1 << 16).get(0).offset(), "later segments still read");
+            }
+        }
+        List<Finding> findings = new StoreVerifier(n -> { }).verify(dir);
+        assertTrue(findings.stream().anyMatch(f -> f.severity() == Finding.Severity.CORRUPT && f.file().equals(damaged)),
+                findings.toString());
+
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048)
+                .corruptionPolicy(CorruptionPolicy.TRUNCATE).open()) {
+            // The open that writes nothing reads no sealed segment; an ordinary one (after a
+            // crash) reads segments without index files through and repairs what it finds.
+            assertEquals(400, store.nextOffset(0));
+        }
+        Crashes.forgetCleanClose(dir.resolve("partition-0"));
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048)
+                .corruptionPolicy(CorruptionPolicy.TRUNCATE).open()) {
+            List<LogRecord> all = TestRecords.readAll(store, 0);
+            assertTrue(all.size() <= damagedBase, "cut back before the damage: " + all.size());
+            for (int i = 0; i < all.size(); i++) {
+                assertEquals(record(i), all.get(i).record());
+            }
+            assertEquals(all.size(), store.append(0, List.of(record(all.size()))).baseOffset());
+        }
+    }
+
+    @Test
+    void aCrashWithASmallActiveSegmentIsRecoveredWithoutIndexFilesAndTheNextReopenWritesNothing() throws IOException {
+        try (LogStore store = LogStore.builder(dir).partitions(1).open()) {
+            for (int n = 0; n < 7; n++) {
+                store.append(0, List.of(record(n)));
+            }
+        }
+        Crashes.forgetCleanClose(dir.resolve("partition-0"));
+        try (LogStore recovered = LogStore.builder(dir).partitions(1).open()) {
+            assertEquals(7, recovered.nextOffset(0));
+            assertLookupsExact(recovered, 0, 7);
+            recovered.append(0, List.of(record(7))); // a closed empty segment is taken over by an ordinary open
+        }
+        assertEquals(List.of(), indexFiles());
+        Map<String, Long> before = files();
+        FaultyFiles counting = new FaultyFiles();
+        try (LogStore reopened = LogStore.builder(dir).partitions(1).fileOpener(counting).open()) {
+            assertLookupsExact(reopened, 0, 8);
+        }
+        assertEquals(0, counting.forces.get());
+        assertEquals(before, files());
+    }
+
+    /** Every offset below {@code records} reads and seeks exactly, by offset and by timestamp. */
+    private static void assertLookupsExact(LogStore store, int partition, int records) {
+        try (LogReader reader = store.reader(partition)) {
+            for (long offset = records - 1; offset >= 0; offset--) {
+                List<LogRecord> at = reader.seek(offset).poll(1, 1 << 16);
+                assertEquals(offset, at.get(0).offset());
+                assertEquals(record(offset), at.get(0).record());
+                assertEquals(offset, reader.seekToTimestamp(1_000 + offset).position());
+            }
+        }
+    }
+
+    private List<Path> logFiles() throws IOException {
+        try (Stream<Path> files = Files.list(dir.resolve("partition-0"))) {
+            return files.filter(f -> f.toString().endsWith(".log")).sorted().toList();
+        }
+    }
+
+    private static long baseOffset(Path log) {
+        return Long.parseLong(log.getFileName().toString().substring(0, 20));
+    }
+
+    private List<Path> indexFiles() throws IOException {
+        List<Path> found = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.filter(f -> f.toString().endsWith(".index") || f.toString().endsWith(".timeindex"))
+                    .forEach(found::add);
+        }
+        return found;
+    }
+
+    /** Every file, by name and size, with its modification time. */
+    private Map<String, Long> files() throws IOException {
+        Map<String, Long> modified = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                modified.put(dir.relativize(file) + " " + Files.size(file), Files.getLastModifiedTime(file).toMillis());
+            }
+        }
+        return modified;
+    }
+}
