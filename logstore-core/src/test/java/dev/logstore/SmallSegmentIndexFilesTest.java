@@ -206,6 +206,62 @@ class SmallSegmentIndexFilesTest {
         assertEquals(before, files());
     }
 
+    @Test
+    void aStoreOpenedWithAnotherIndexIntervalThanItWasWrittenWithReadsExactlyAndRepairsWhatItNeeds()
+            throws IOException {
+        int records = 300;
+        // Written with a 64-byte interval: its 2 KiB segments have index files.
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).indexIntervalBytes(64).open()) {
+            for (int n = 0; n < records; n++) {
+                store.append(0, List.of(record(n)));
+            }
+        }
+        int segments = logFiles().size();
+        assertEquals(2 * segments, indexFiles().size(), "every segment, larger than 64 bytes, the last one at its close");
+        // Opened with the default 4 KiB: index files it would not have written are still used.
+        FaultyFiles counting = new FaultyFiles();
+        try (LogStore store = LogStore.builder(dir).partitions(1).fileOpener(counting).open()) {
+            assertLookupsExact(store, 0, records);
+        }
+        assertEquals(0, counting.forces.get(), "an open that writes nothing");
+        for (Path index : indexFiles()) {
+            Files.delete(index);
+        }
+        // Opened with 4 KiB again: no index files are needed for 2 KiB segments.
+        counting = new FaultyFiles();
+        try (LogStore store = LogStore.builder(dir).partitions(1).fileOpener(counting).open()) {
+            assertLookupsExact(store, 0, records);
+        }
+        assertEquals(0, counting.forces.get());
+        assertEquals(List.of(), indexFiles());
+        // Opened with 512 bytes: those segments need index files, so the open is an ordinary one,
+        // which reads them through and writes them; the next open with 512 writes nothing.
+        try (LogStore store = LogStore.builder(dir).partitions(1).indexIntervalBytes(512).open()) {
+            assertLookupsExact(store, 0, records);
+        }
+        assertEquals(2 * segments, indexFiles().size(), "written by the open that needed them");
+        counting = new FaultyFiles();
+        try (LogStore store = LogStore.builder(dir).partitions(1).indexIntervalBytes(512).fileOpener(counting)
+                .open()) {
+            assertLookupsExact(store, 0, records);
+        }
+        assertEquals(0, counting.forces.get());
+        try (LogStore view = LogStore.builder(dir).readOnly().indexIntervalBytes(64).open()) {
+            assertLookupsExact(view, 0, records);
+        }
+        // The last open closed without a write and left its empty segment, named by no manifest,
+        // for the next writer to take over: nothing to warn of. A stray segment with bytes is.
+        assertTrue(Files.exists(dir.resolve("partition-0").resolve(dev.logstore.segment.Segment.fileName(records,
+                dev.logstore.segment.Segment.LOG_SUFFIX))));
+        assertEquals(List.of(), new StoreVerifier(n -> { }).verify(dir));
+        Path stray = dir.resolve("partition-0/00000000000000099999.log");
+        Files.write(stray, new byte[] {1, 2, 3});
+        List<Finding> findings = new StoreVerifier(n -> { }).verify(dir);
+        assertEquals(1, findings.size(), findings.toString());
+        assertEquals(Finding.Severity.WARNING, findings.get(0).severity());
+        assertEquals(stray, findings.get(0).file());
+    }
+
     /** Every offset below {@code records} reads and seeks exactly, by offset and by timestamp. */
     private static void assertLookupsExact(LogStore store, int partition, int records) {
         try (LogReader reader = store.reader(partition)) {
