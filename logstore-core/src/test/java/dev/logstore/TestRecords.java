@@ -100,4 +100,23 @@ public final class TestRecords {
         }
         return all;
     }
+
+    /**
+     * Every offset below {@code records} of a partition written with {@code numbered(n, 1000 + n)}
+     * at offset n reads and seeks exactly: by offset, and by timestamp (at and just below each
+     * record's, and past the last); a whole read returns them all.
+     */
+    public static void assertNumberedLookupsExact(LogStore store, int partition, int records) {
+        try (LogReader reader = store.reader(partition)) {
+            for (long offset = records - 1; offset >= 0; offset--) {
+                List<LogRecord> at = reader.seek(offset).poll(1, 1 << 16);
+                assertEquals(offset, at.get(0).offset());
+                assertEquals(numbered(offset, 1_000 + offset), at.get(0).record());
+                assertEquals(offset, reader.seekToTimestamp(1_000 + offset).position());
+                assertEquals(offset, reader.seekToTimestamp(1_000 + offset - 1).position() + (offset == 0 ? 0 : 1));
+            }
+            assertEquals(records, reader.seekToTimestamp(1_000 + records).position());
+        }
+        assertEquals(records, readAll(store, partition).size());
+    }
 }

@@ -132,7 +132,7 @@ final class ScaleBench {
      */
     void manySegments(int segmentsEach) throws Exception {
         Path store = dir.resolve("segments");
-        // Above Segment.UNINDEXED_MAX_BYTES: every sealed segment has its two index files, as large ones do.
+        // Larger than the index interval (4 KiB): every sealed segment has its two index files, as large ones do.
         int recordBytes = 8192;
         LogStore.Builder builder = LogStore.builder(store).partitions(partitions).segmentBytes(recordBytes + 200)
                 .durability(Durability.onFlush());

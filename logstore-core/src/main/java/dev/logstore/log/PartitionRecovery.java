@@ -296,7 +296,8 @@ public final class PartitionRecovery {
     /**
      * The open after a clean close that left nothing to repair, which writes nothing: no epoch
      * claim, no new segment file. The newest claim holds a clean manifest, and the directory holds
-     * exactly the segments it names (each sealed one with its index files, no temporary files); the
+     * exactly the segments it names (each sealed one with its index files, unless it is no larger
+     * than an index interval; no temporary files); the
      * last segment has exactly the size the manifest recorded. The writer claims its epoch and
      * creates its segment (or takes over the last one, when that is empty) at its first write,
      * checking then that this manifest is still the newest. Null when any of this does not hold
@@ -471,7 +472,9 @@ public final class PartitionRecovery {
     /**
      * Checks a sealed segment: its file holds at least the recorded bytes, and one whose index
      * files are missing is read through (its indexes rebuilt), since nothing else would notice
-     * damage in it before a reader reaches it.
+     * damage in it before a reader reaches it. Not one too small to have index files (see
+     * {@link Segment#needsIndexFiles}): damage in it is found by the read that reaches it, as after a
+     * clean close.
      */
     private SegmentSummary checkSealed(Segment segment, Manifest.Entry entry, Listing listing, boolean legacy)
             throws IOException {
@@ -489,7 +492,9 @@ public final class PartitionRecovery {
             }
         }
         SegmentSummary summary = new SegmentSummary(size, entry.nextOffset(), entry.maxTimestamp());
-        if (!listing.indexed().contains(entry.baseOffset()) || legacy) {
+        boolean unindexed = !listing.indexed().contains(entry.baseOffset())
+                && Segment.needsIndexFiles(size, config.indexIntervalBytes());
+        if (unindexed || legacy) {
             SegmentIndexes indexes = segment.indexes(size);
             summary = new SegmentSummary(size, indexes.nextOffset(), indexes.maxTimestamp());
         }

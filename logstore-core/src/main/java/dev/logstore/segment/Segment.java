@@ -229,8 +229,10 @@ public final class Segment extends IndexMemory.Holder {
                 indexes = null;
             }
             indexUsed = true; // just sealed, likely read soon: a second chance
-            // The writer wrote the index files just before; a page lookup checks what it finds.
-            directory = sealedAs != null && indexes != null ? indexes.offsetDirectory() : null;
+            // The writer wrote the index files just before (unless the segment is too small to have
+            // any); a page lookup checks what it finds.
+            directory = sealedAs != null && indexes != null && needsIndexFiles(sealedAs.size(), indexIntervalBytes)
+                    ? indexes.offsetDirectory() : null;
             if (sealedAs != null && indexes != null && indexes.pagedOut()) {
                 // Part of them is out of memory, in spill files the writer removes now: the
                 // sealed segment's come from its index files when next needed.
@@ -374,11 +376,17 @@ public final class Segment extends IndexMemory.Holder {
             // A sealed segment's indexes cover all of it, whatever end the caller's snapshot had.
             SegmentSummary sealed = summary;
             long size = sealed != null ? sealed.size() : end;
-            current = loadIndexFiles(size);
-            if (current == null) {
-                current = rebuildIndexes(size);
-            } else if (sealed != null) {
-                directory = current.offsetDirectory();
+            if (sealed != null && !needsIndexFiles(size, indexIntervalBytes)) {
+                // Its offset index would name only its first batch: lookups start there, and
+                // nothing is read now (damage in it is found by the read that reaches it).
+                current = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
+            } else {
+                current = loadIndexFiles(size);
+                if (current == null) {
+                    current = rebuildIndexes(size);
+                } else if (sealed != null) {
+                    directory = current.offsetDirectory();
+                }
             }
             indexes = current;
             indexUsed = true;
@@ -429,10 +437,11 @@ public final class Segment extends IndexMemory.Holder {
 
     /**
      * False for a segment of {@code size} bytes that gets no index files: one no larger than an
-     * index interval, whose offset index would name only its first batch, so that a lookup in it
-     * reads it from its start either way (with one read). A close of thousands of partitions that
-     * took a few records each then creates no files; the indexes are built in memory from that read
-     * when needed.
+     * index interval, whose offset index would name only its first batch and whose time index no
+     * entry past it, so that a lookup in it walks its batch headers from its start either way (with
+     * one read). A close of thousands of partitions that took a few records each then creates no
+     * files. Such a sealed segment is not read to build indexes: lookups start at its first batch,
+     * and damage in it is found by the read that reaches it, as in any sealed segment.
      */
     public static boolean needsIndexFiles(long size, int indexIntervalBytes) {
         return size > indexIntervalBytes;

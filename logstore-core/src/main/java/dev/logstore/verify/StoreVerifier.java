@@ -32,13 +32,6 @@ import java.util.function.LongConsumer;
  */
 public final class StoreVerifier {
 
-    /**
-     * The default index interval: a segment no larger has no index files when written with it. (A
-     * store written with a larger interval has such segments up to that size too; their missing
-     * index files are reported as a warning, which is all they ever are.)
-     */
-    private static final int DEFAULT_INDEX_INTERVAL = 4096;
-
     private final LongConsumer progress;
 
     /** @param progress told the number of log bytes checked so far, as the check goes */
@@ -178,13 +171,10 @@ public final class StoreVerifier {
             throws IOException {
         Path index = log.resolveSibling(Segment.fileName(base, Segment.INDEX_SUFFIX));
         Path timeIndex = log.resolveSibling(Segment.fileName(base, Segment.TIME_INDEX_SUFFIX));
-        boolean indexFiles = Files.exists(index) && Files.exists(timeIndex);
-        if (size == 0 || (!indexFiles && !Segment.needsIndexFiles(size, DEFAULT_INDEX_INTERVAL))) {
-            return; // no larger than an index interval: no index files, its one read is its index
-        }
-        if (!indexFiles) {
-            findings.add(new Finding(Finding.Severity.WARNING, log, -1, "index files missing; they are rebuilt when "
-                    + "next needed"));
+        if (size == 0 || !Files.exists(index) || !Files.exists(timeIndex)) {
+            // Missing index files are no damage: a cache, rebuilt when next needed, and a segment no
+            // larger than the index interval it was written with (which the store does not record)
+            // has none.
             return;
         }
         OffsetIndex offsets = OffsetIndex.load(index, base);
