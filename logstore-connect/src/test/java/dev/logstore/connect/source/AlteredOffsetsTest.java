@@ -22,8 +22,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.apache.kafka.connect.source.SourceTaskContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LogEvent;
@@ -117,42 +115,7 @@ class AlteredOffsetsTest {
         return map;
     }
 
-    private static SourceTaskContext context(OffsetStorageReader reader) {
-        return new SourceTaskContext() {
-            @Override
-            public Map<String, String> configs() {
-                return Map.of();
-            }
-
-            @Override
-            public OffsetStorageReader offsetStorageReader() {
-                return reader;
-            }
-
-            @Override
-            public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-                return null;
-            }
-        };
-    }
-
-    private List<SourceRecord> replayAll(Map<String, String> props, OffsetStorageReader storage) throws Exception {
-        LogStoreSourceTask task = new LogStoreSourceTask();
-        task.initialize(context(storage));
-        task.start(props);
-        try {
-            List<SourceRecord> replayed = new ArrayList<>();
-            List<SourceRecord> batch;
-            while ((batch = task.poll()) != null) {
-                replayed.addAll(batch);
-            }
-            return replayed;
-        } finally {
-            task.stop();
-        }
-    }
-
-    // ---------------------------------------------------------------- findings
+    // ---------------------------------------------------------------- offsets LogStore 0.1 left, and resets
 
     /**
      * LogStore 0.1 built the source partition with Map.of, whose order changes from one JVM to the
@@ -170,7 +133,7 @@ class AlteredOffsetsTest {
         Map<String, String> props = config(Map.of());
         props.put("name", "replay");
         props.put(LogStoreSourceConfig.TASK_ASSIGNMENT, "orders:0:0:100");
-        List<SourceRecord> replayed = replayAll(props, storage);
+        List<SourceRecord> replayed = storage.replayAll(props);
         assertEquals(20, replayed.size(), "0.1 had replayed up to offset 80; got " + replayed.size()
                 + " records, starting after offset " + (replayed.isEmpty() ? "-" : replayed.get(0).sourceOffset()));
     }
@@ -346,7 +309,7 @@ class AlteredOffsetsTest {
         storage.commit(storeFirst(new StorePartition("orders", 0)), Map.of("offset", 9L)); // 0.1, reset since
         List<Map<String, String>> tasks = taskConfigs(props);
         assertEquals(1, tasks.size());
-        List<SourceRecord> replayed = replayAll(tasks.get(0), storage);
+        List<SourceRecord> replayed = storage.replayAll(tasks.get(0));
         assertEquals(6, replayed.size(), "resumes at the retained partition-first offset 4 up to the plan's end 10");
         assertTrue(Files.exists(AlteredOffsets.file(new LogStoreSourceConfig(props), "replay-orders")));
     }

@@ -3,9 +3,13 @@ package dev.logstore.connect.source;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTaskContext;
 import org.apache.kafka.connect.storage.OffsetStorageReader;
 
 /**
@@ -22,6 +26,44 @@ final class FakeOffsetStorage implements OffsetStorageReader {
     FakeOffsetStorage(String connector) {
         this.connector = connector;
         converter.configure(Map.of("schemas.enable", "false"), true);
+    }
+
+    /** A task's context whose offset reader is this storage. */
+    SourceTaskContext context() {
+        FakeOffsetStorage storage = this;
+        return new SourceTaskContext() {
+            @Override
+            public Map<String, String> configs() {
+                return Map.of();
+            }
+
+            @Override
+            public OffsetStorageReader offsetStorageReader() {
+                return storage;
+            }
+
+            @Override
+            public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
+                return null;
+            }
+        };
+    }
+
+    /** Starts a source task with {@code props} on these offsets, polls it until it ends, and stops it. */
+    List<SourceRecord> replayAll(Map<String, String> props) throws Exception {
+        LogStoreSourceTask task = new LogStoreSourceTask();
+        task.initialize(context());
+        task.start(props);
+        try {
+            List<SourceRecord> replayed = new ArrayList<>();
+            List<SourceRecord> batch;
+            while ((batch = task.poll()) != null) {
+                replayed.addAll(batch);
+            }
+            return replayed;
+        } finally {
+            task.stop();
+        }
     }
 
     /** The key bytes Connect would write for {@code partition}. */

@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.apache.kafka.connect.source.SourceTaskContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,22 +39,7 @@ class SourceTaskLimitsTest {
         props.putAll(extra);
         FakeOffsetStorage storage = new FakeOffsetStorage("replay");
         LogStoreSourceTask task = new LogStoreSourceTask();
-        task.initialize(new SourceTaskContext() {
-            @Override
-            public Map<String, String> configs() {
-                return Map.of();
-            }
-
-            @Override
-            public OffsetStorageReader offsetStorageReader() {
-                return storage;
-            }
-
-            @Override
-            public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-                return null;
-            }
-        });
+        task.initialize(storage.context());
         task.start(props);
         tasks.add(task);
         return task;

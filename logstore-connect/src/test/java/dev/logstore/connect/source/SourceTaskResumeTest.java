@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.logstore.LogStore;
 import dev.logstore.record.Record;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.apache.kafka.connect.source.SourceTaskContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,25 +18,6 @@ class SourceTaskResumeTest {
 
     @TempDir
     Path root;
-
-    private static SourceTaskContext context(OffsetStorageReader reader) {
-        return new SourceTaskContext() {
-            @Override
-            public Map<String, String> configs() {
-                return Map.of();
-            }
-
-            @Override
-            public OffsetStorageReader offsetStorageReader() {
-                return reader;
-            }
-
-            @Override
-            public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-                return null;
-            }
-        };
-    }
 
     @Test
     void aTaskResumesAfterAnOffsetCommittedUnderEitherKeyOrder() throws Exception {
@@ -60,23 +38,12 @@ class SourceTaskResumeTest {
         props.put(LogStoreSourceConfig.TOPIC_FORMAT, "${topic}.replay");
         props.put(LogStoreSourceConfig.END, "snapshot");
         props.put(LogStoreSourceConfig.TASK_ASSIGNMENT, "orders:0:0:100");
-        LogStoreSourceTask task = new LogStoreSourceTask();
-        task.initialize(context(storage));
-        task.start(props);
-        try {
-            List<SourceRecord> replayed = new ArrayList<>();
-            List<SourceRecord> batch;
-            while ((batch = task.poll()) != null) {
-                replayed.addAll(batch);
-            }
-            assertEquals(40, replayed.size(), "offsets 60 to 99, none again");
-            assertEquals(61L, replayed.get(0).sourceOffset().get("offset"));
-            assertEquals(Map.of("store", "orders", "partition", 0), replayed.get(0).sourcePartition());
-            assertEquals("[\"replay\",{\"partition\":0,\"store\":\"orders\"}]",
-                    storage.keyBytes(replayed.get(0).sourcePartition()), "committed from now on under the fixed order");
-        } finally {
-            task.stop();
-        }
+        List<SourceRecord> replayed = storage.replayAll(props);
+        assertEquals(40, replayed.size(), "offsets 60 to 99, none again");
+        assertEquals(61L, replayed.get(0).sourceOffset().get("offset"));
+        assertEquals(Map.of("store", "orders", "partition", 0), replayed.get(0).sourcePartition());
+        assertEquals("[\"replay\",{\"partition\":0,\"store\":\"orders\"}]",
+                storage.keyBytes(replayed.get(0).sourcePartition()), "committed from now on under the fixed order");
     }
 
     @Test
@@ -99,18 +66,6 @@ class SourceTaskResumeTest {
         props.put(LogStoreSourceConfig.END, "snapshot");
         props.put(LogStoreSourceConfig.TASK_ASSIGNMENT, "orders:0:0:10");
         props.put(LogStoreSourceConfig.TASK_OFFSETS_ALTERED, "orders:0");
-        LogStoreSourceTask task = new LogStoreSourceTask();
-        task.initialize(context(storage));
-        task.start(props);
-        try {
-            List<SourceRecord> replayed = new ArrayList<>();
-            List<SourceRecord> batch;
-            while ((batch = task.poll()) != null) {
-                replayed.addAll(batch);
-            }
-            assertEquals(10, replayed.size(), "the reset replays from the planned start");
-        } finally {
-            task.stop();
-        }
+        assertEquals(10, storage.replayAll(props).size(), "the reset replays from the planned start");
     }
 }
