@@ -145,7 +145,11 @@ public final class CleanCloses {
         try {
             Path segment = partitionDir.resolve(Segment.fileName(last.baseOffset(), Segment.LOG_SUFFIX));
             Stamp manifestStamp = Stamp.of(partitionDir.resolve(Manifests.fileName(manifest.epoch())));
-            if (Files.size(segment) != entry.size() || manifestStamp.modified() != entry.manifestModified()
+            // A segment shorter than recorded is still completed: the very manifest file the entry saw
+            // stands, so the bytes the close forced were cut off behind the store's back, and the
+            // open reports it as the damage it is instead of scanning it as a crash's end. One
+            // longer than recorded (bytes added since) is scanned.
+            if (Files.size(segment) > entry.size() || manifestStamp.modified() != entry.manifestModified()
                     || manifestStamp.key() != entry.manifestKey()) {
                 return manifest;
             }

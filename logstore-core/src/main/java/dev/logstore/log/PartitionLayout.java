@@ -41,10 +41,30 @@ public record PartitionLayout(boolean legacy, int epoch, boolean clean, long sta
      *
      * @throws dev.logstore.CorruptLogException when the manifest is damaged
      */
+    /** The partition number a directory named {@code partition-<n>} holds, or -1 for another name. */
+    private static int partitionNumber(Path partitionDir) {
+        String name = partitionDir.getFileName().toString();
+        String prefix = "partition-";
+        if (!name.startsWith(prefix)) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(name.substring(prefix.length()));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     public static PartitionLayout read(Path partitionDir) throws IOException {
         Manifests manifests = new Manifests(partitionDir, dev.logstore.io.FileOpener.DEFAULT);
         int newest = manifests.newestClaimed();
         Manifest manifest = newest == 0 ? null : manifests.newestComplete(newest);
+        // Completed by the store's clean-close record, as an open would: the last segment's size.
+        int partition = partitionNumber(partitionDir);
+        if (manifest != null && partition >= 0 && partitionDir.getParent() != null) {
+            manifest = new CleanCloses(partitionDir.getParent(), dev.logstore.io.FileOpener.DEFAULT)
+                    .complete(partition, manifest, partitionDir);
+        }
         List<Long> files = LegacyLayout.listSegments(partitionDir);
         boolean legacy = manifest == null;
         if (legacy) {

@@ -532,6 +532,12 @@ public final class PartitionRecovery {
                 segment.installIndexes(null);
             }
         }
+        if (clean && entry.complete() && !legacy) {
+            // fileSize < entry.size(): the bytes the clean close forced are gone.
+            throw new CorruptLogException(segment.path(), fileSize, "the segment is " + fileSize + " bytes but was "
+                    + entry.size() + " bytes when the partition was closed cleanly: bytes were cut off behind the "
+                    + "store's back");
+        }
         SegmentIndexes indexes = SegmentIndexes.empty(segment.baseOffset(), config.indexIntervalBytes());
         SegmentScanner.Result result = segment.scan(0, fileSize, segment.baseOffset(), indexes);
         if (!result.clean()) {
