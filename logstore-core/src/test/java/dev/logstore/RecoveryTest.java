@@ -194,8 +194,7 @@ class RecoveryTest {
     void aSeekPastADamagedHeaderReportsTheDamageInsteadOfSkippingRecords() throws IOException {
         // Ten batches of three records in one segment of 6 KiB, indexed at its start and at its
         // eighth batch: a seek to an offset below that walks the batch headers from the start.
-        // (A segment no larger than an index interval has no index files: it is read whole
-        // instead, and damage in it fails every lookup in it.)
+        // (A segment of at most 4 KiB has no index files: a lookup walks it from its start.)
         long position = 0;
         try (LogStore store = LogStore.builder(dir).partitions(1).open()) {
             for (int b = 0; b < 10; b++) {

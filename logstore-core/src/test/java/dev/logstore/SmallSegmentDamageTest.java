@@ -181,6 +181,47 @@ class SmallSegmentDamageTest {
         assertEquals(List.of(), new StoreVerifier(n -> { }).verify(dir));
     }
 
+    /**
+     * Opened with a smaller index interval than it was written with (a connector source with its
+     * own {@code logstore.index.interval.bytes}, say): a segment of at most 4 KiB may lack index
+     * files whatever interval wrote it, so neither a view nor a writer reads it whole, and the
+     * intact record before the damage reads, the writer's open refusing nothing.
+     */
+    @Test
+    void aSmallerIntervalAtOpenStillReadsTheIntactRecordsAndRefusesNothing() throws IOException {
+        fillSmallSegments(LogStore.builder(dir));
+        Path damaged = logFiles().get(3);
+        long base = baseOffset(damaged);
+        damageLastBatch(damaged);
+        try (LogStore view = LogStore.builder(dir).readOnly().indexIntervalBytes(1024).open();
+             LogReader reader = view.reader(0)) {
+            assertEquals(base, reader.seek(base).poll(1, 1 << 16).get(0).offset(), "view");
+        }
+        try (LogStore writer = LogStore.builder(dir).partitions(1).segmentBytes(2048).indexIntervalBytes(1024).open();
+             LogReader reader = writer.reader(0)) {
+            assertEquals(base, reader.seek(base).poll(1, 1 << 16).get(0).offset(), "writer");
+        }
+    }
+
+    /** An offset index whose time index is missing is still checked, or at least reported, by {@code verify}. */
+    @Test
+    void verifyReportsAnIndexFileWhoseSiblingIsMissing() throws IOException {
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(20_000).open()) {
+            for (int n = 0; n < 900; n++) {
+                store.append(0, List.of(record(n)));
+            }
+        }
+        Path log = logFiles().get(1);
+        Path index = log.resolveSibling(log.getFileName().toString().replace(".log", ".index"));
+        Path timeIndex = log.resolveSibling(log.getFileName().toString().replace(".log", ".timeindex"));
+        assertTrue(Files.exists(index));
+        Files.write(index, new byte[] {0, 0, 0, 9, 0, 0, 0, 5});
+        Files.delete(timeIndex);
+        List<Finding> findings = new StoreVerifier(n -> { }).verify(dir);
+        assertTrue(findings.stream().anyMatch(f -> f.file().equals(log) && f.severity() == Finding.Severity.WARNING),
+                findings.toString());
+    }
+
     private List<Path> logFiles() throws IOException {
         return logFiles(dir.resolve("partition-0"));
     }

@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  *       its segments ({@link LegacyLayout}).</li>
  *   <li>Remove leftovers: temporary files, segment files the manifest does not name (a roll
  *       that never committed, or segments retention removed before a crash).</li>
- *   <li>Check the sealed segments: each file at least the size recorded for it; a segment whose
- *       index files are missing is read through and its indexes rebuilt. Damage goes to the
+ *   <li>Check the sealed segments: each file at least the size recorded for it; a segment of
+ *       more than {@link Segment#UNINDEXED_MAX_BYTES} whose index files are missing is read
+ *       through and its indexes rebuilt. Damage goes to the
  *       {@link CorruptionPolicy}. (The quiet open under {@code FAIL} reads no sealed segment's
  *       size: one cut short behind the store's back is found when a read reaches it.)</li>
  *   <li>Seal the previous active segment. After a clean close its size is in the manifest.
@@ -337,8 +338,7 @@ public final class PartitionRecovery {
                     nextOffset = reusable;
                     break;
                 }
-                if (!listing.indexed().contains(entry.baseOffset()) && Segment.needsIndexFiles(entry.size(),
-                        config.indexIntervalBytes())) {
+                if (!listing.indexed().contains(entry.baseOffset()) && !Segment.mayLackIndexFiles(entry.size())) {
                     return null;
                 }
                 Segment segment = config.openSegment(dir, entry.baseOffset(), entry.epoch(), entry.createdMillis(),
@@ -473,7 +473,7 @@ public final class PartitionRecovery {
      * Checks a sealed segment: its file holds at least the recorded bytes, and one whose index
      * files are missing is read through (its indexes rebuilt), since nothing else would notice
      * damage in it before a reader reaches it. Not one too small to have index files (see
-     * {@link Segment#needsIndexFiles}): damage in it is found by the read that reaches it, as after a
+     * {@link Segment#mayLackIndexFiles}): damage in it is found by the read that reaches it, as after a
      * clean close.
      */
     private SegmentSummary checkSealed(Segment segment, Manifest.Entry entry, Listing listing, boolean legacy)
@@ -493,7 +493,7 @@ public final class PartitionRecovery {
         }
         SegmentSummary summary = new SegmentSummary(size, entry.nextOffset(), entry.maxTimestamp());
         boolean unindexed = !listing.indexed().contains(entry.baseOffset())
-                && Segment.needsIndexFiles(size, config.indexIntervalBytes());
+                && !Segment.mayLackIndexFiles(size);
         if (unindexed || legacy) {
             SegmentIndexes indexes = segment.indexes(size);
             summary = new SegmentSummary(size, indexes.nextOffset(), indexes.maxTimestamp());

@@ -354,8 +354,10 @@ public final class Segment extends IndexMemory.Holder {
     /**
      * The indexes, for reads up to {@code end}. A sealed segment's are loaded from their files on
      * first use, or rebuilt from the segment when the files are missing or do not match it (and
-     * rewritten by the writer), and may be dropped again under the cap on index memory: a caller
-     * keeps what this returns only for the read at hand.
+     * rewritten by the writer); one small enough to go without index files (see
+     * {@link #mayLackIndexFiles}) gets empty ones, which start every lookup at its first batch.
+     * They may be dropped again under the cap on index memory: a caller keeps what this returns
+     * only for the read at hand.
      *
      * @throws CorruptLogException when rebuilding finds a bad batch
      */
@@ -376,17 +378,15 @@ public final class Segment extends IndexMemory.Holder {
             // A sealed segment's indexes cover all of it, whatever end the caller's snapshot had.
             SegmentSummary sealed = summary;
             long size = sealed != null ? sealed.size() : end;
-            if (sealed != null && !needsIndexFiles(size, indexIntervalBytes)) {
-                // Its offset index would name only its first batch: lookups start there, and
-                // nothing is read now (damage in it is found by the read that reaches it).
-                current = SegmentIndexes.empty(baseOffset, indexIntervalBytes);
-            } else {
-                current = loadIndexFiles(size);
-                if (current == null) {
-                    current = rebuildIndexes(size);
-                } else if (sealed != null) {
-                    directory = current.offsetDirectory();
-                }
+            // A sealed segment too small for index files: lookups start at its first batch, and
+            // nothing is read now (damage in it is found by the read that reaches it).
+            current = sealed != null && !needsIndexFiles(size, indexIntervalBytes) ? null : loadIndexFiles(size);
+            if (current == null) {
+                current = sealed != null && mayLackIndexFiles(size)
+                        ? SegmentIndexes.empty(baseOffset, indexIntervalBytes)
+                        : rebuildIndexes(size);
+            } else if (sealed != null) {
+                directory = current.offsetDirectory();
             }
             indexes = current;
             indexUsed = true;
@@ -436,15 +436,31 @@ public final class Segment extends IndexMemory.Holder {
     }
 
     /**
-     * False for a segment of {@code size} bytes that gets no index files: one no larger than an
-     * index interval, whose offset index would name only its first batch and whose time index no
-     * entry past it, so that a lookup in it walks its batch headers from its start either way (with
-     * one read). A close of thousands of partitions that took a few records each then creates no
-     * files. Such a sealed segment is not read to build indexes: lookups start at its first batch,
-     * and damage in it is found by the read that reaches it, as in any sealed segment.
+     * The largest segment that may have no index files, whatever index interval wrote it (see
+     * {@link #needsIndexFiles}): what an open, a lookup and {@code verify} expect, since a store
+     * does not record the interval it was written with.
+     */
+    public static final int UNINDEXED_MAX_BYTES = 4096;
+
+    /**
+     * False for a segment of {@code size} bytes that gets no index files: one no larger than its
+     * index interval (and than {@link #UNINDEXED_MAX_BYTES}), whose offset index would name only its
+     * first batch and whose time index no entry past it, so that a lookup in it walks its batch
+     * headers from its start either way (with one read). A close of thousands of partitions that
+     * took a few records each then creates no files.
      */
     public static boolean needsIndexFiles(long size, int indexIntervalBytes) {
-        return size > indexIntervalBytes;
+        return size > Math.min(indexIntervalBytes, UNINDEXED_MAX_BYTES);
+    }
+
+    /**
+     * True for a sealed segment of {@code size} bytes that may lack index files by design, whatever
+     * interval wrote it: its missing index files are no sign of anything. It is not read to build
+     * indexes: lookups start at its first batch, and damage in it is found by the read that reaches
+     * it, as in any sealed segment.
+     */
+    public static boolean mayLackIndexFiles(long size) {
+        return size <= UNINDEXED_MAX_BYTES;
     }
 
     private SegmentIndexes rebuildIndexes(long size) throws IOException {
@@ -486,7 +502,7 @@ public final class Segment extends IndexMemory.Holder {
 
     /**
      * Writes the index files for a segment of {@code size} bytes (not forced: they are rebuilt if
-     * lost); none for one no larger than an index interval (see {@link #needsIndexFiles}).
+     * lost); none for one too small to need them (see {@link #needsIndexFiles}).
      */
     public void writeIndexFiles(long size) throws IOException {
         if (!needsIndexFiles(size, indexIntervalBytes)) {

@@ -27,8 +27,9 @@ import java.util.function.LongConsumer;
 /**
  * Checks a store's files without changing them and without taking any lock, so it can run next
  * to a live writer: each partition's manifest, every batch's header, bounds and CRC-32C up to the
- * size the manifest records, offset order within and across segments, and that each index file
- * matches its segment.
+ * size the manifest records (the last segment's as the clean-close record completes it), offset
+ * order within and across segments, and that each index file matches its segment (a segment of at
+ * most 4 KiB may have none).
  */
 public final class StoreVerifier {
 
@@ -171,10 +172,14 @@ public final class StoreVerifier {
             throws IOException {
         Path index = log.resolveSibling(Segment.fileName(base, Segment.INDEX_SUFFIX));
         Path timeIndex = log.resolveSibling(Segment.fileName(base, Segment.TIME_INDEX_SUFFIX));
-        if (size == 0 || !Files.exists(index) || !Files.exists(timeIndex)) {
-            // Missing index files are no damage: a cache, rebuilt when next needed, and a segment no
-            // larger than the index interval it was written with (which the store does not record)
-            // has none.
+        boolean hasIndex = Files.exists(index);
+        boolean hasTimeIndex = Files.exists(timeIndex);
+        if (size == 0 || (!hasIndex && !hasTimeIndex && Segment.mayLackIndexFiles(size))) {
+            return; // too small to need index files, whatever interval wrote it
+        }
+        if (!hasIndex || !hasTimeIndex) {
+            findings.add(new Finding(Finding.Severity.WARNING, log, -1, (hasIndex || hasTimeIndex ? "an index file is"
+                    : "index files are") + " missing; they are rebuilt when next needed"));
             return;
         }
         OffsetIndex offsets = OffsetIndex.load(index, base);
