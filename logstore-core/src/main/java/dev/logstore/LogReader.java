@@ -127,7 +127,8 @@ public final class LogReader implements AutoCloseable {
     /**
      * Moves to the first record whose timestamp is at or above {@code timestamp}, or to the end
      * when there is none. Segments whose newest record is older are skipped without reading
-     * anything; then one time index lookup and a scan of at most one index interval.
+     * anything; then one time index lookup and a scan of at most one index interval, which checks
+     * the checksum of every batch it steps over (a damaged header is reported, never stepped past).
      */
     public LogReader seekToTimestamp(long timestamp) {
         checkOpen();
@@ -144,8 +145,9 @@ public final class LogReader implements AutoCloseable {
                 return seekToTimestamp(timestamp); // removed by retention meanwhile: look again
             }
             try {
-                long from = Math.max(candidate.offsetForTimestamp(timestamp, segmentEnd), state.startOffset());
-                long found = firstAtOrAfter(candidate, from, timestamp, segmentEnd);
+                long entry = candidate.timeEntryBelow(timestamp, segmentEnd);
+                long from = Math.max(entry >= 0 ? entry : candidate.baseOffset(), state.startOffset());
+                long found = firstAtOrAfter(candidate, from, timestamp, segmentEnd, entry == from ? entry : -1);
                 if (found >= 0) {
                     return seek(found);
                 }
@@ -165,7 +167,12 @@ public final class LogReader implements AutoCloseable {
         return timeSeekUnpacker;
     }
 
-    private long firstAtOrAfter(Segment candidate, long fromOffset, long timestamp, long segmentEnd)
+    /**
+     * The first offset at or after {@code fromOffset} whose record's timestamp is at or above
+     * {@code timestamp}, or -1. {@code vouched} is the base offset of a batch the time index vouches
+     * holds only older records (-1: none): the only batch stepped over without its checksum checked.
+     */
+    private long firstAtOrAfter(Segment candidate, long fromOffset, long timestamp, long segmentEnd, long vouched)
             throws IOException {
         long position = candidate.positionOf(fromOffset, segmentEnd);
         Segment.HeaderWindow headers = candidate.headerWindow();
@@ -193,6 +200,10 @@ public final class LogReader implements AutoCloseable {
                 if (found[0] >= 0) {
                     return found[0];
                 }
+            } else if (header.baseOffset() != vouched) {
+                // Stepped over by what its header says: a damaged timestamp or length must not
+                // carry the seek past a record it should land on.
+                headers.checkBatch(position, header, segmentEnd);
             }
             position += header.sizeInBytes();
         }

@@ -144,6 +144,16 @@ public final class TimeIndex {
      * qualifies either).
      */
     public long lookup(long target) {
+        long entry = entryBelow(target);
+        return entry >= 0 ? entry : baseOffset;
+    }
+
+    /**
+     * The offset of the greatest entry whose timestamp is below {@code target}, or -1 when there
+     * is none: the entry vouches that the batch starting there, and every batch before it, holds
+     * only older records, so a scan may step over that batch without reading it.
+     */
+    public long entryBelow(long target) {
         int n = size;
         Entries e = entries;
         int inMemory = n - e.from;
@@ -152,7 +162,7 @@ public final class TimeIndex {
         }
         int pages = e.pageTimestamps.length;
         if (pages == 0 || e.pageTimestamps[0] >= target) {
-            return baseOffset;
+            return -1;
         }
         int page = lastBelow(e.pageTimestamps, pages, target);
         ByteBuffer bytes = movedPage(e, page);

@@ -630,6 +630,26 @@ public final class Segment extends IndexMemory.Holder {
             return withinEnd(RecordDecoder.checkHeader(bytes, index, path(), position), position, end);
         }
 
+        /**
+         * Checks the CRC-32C of the whole batch at {@code position}, whose header {@code header}
+         * this window gave for reads up to {@code end}: from the window's bytes when the batch lies
+         * within them, else from a read that moves the window to it. For a walk that steps over
+         * batches by what their headers say.
+         */
+        public void checkBatch(long position, BatchHeader header, long end) throws IOException {
+            long index = position - start;
+            int size = header.sizeInBytes();
+            if (bytes == null || index < 0 || index + size > bytes.limit()) {
+                // Read again from this batch, all of it and as much after it as the window holds:
+                // the headers that follow come from the same read.
+                bytes = ByteBuffer.allocate((int) Math.min(Math.max(capacity, size), end - position));
+                readFully(bytes, position);
+                start = position;
+                index = 0;
+            }
+            RecordDecoder.checkCrc(bytes, (int) index, header, path(), position);
+        }
+
         private boolean complete(long position) {
             long index = position - start;
             return index >= 0 && index < bytes.limit()
@@ -677,6 +697,11 @@ public final class Segment extends IndexMemory.Holder {
     /** The offset to start scanning at for the first record with a timestamp at or above {@code timestamp}. */
     public long offsetForTimestamp(long timestamp, long end) throws IOException {
         return indexes(end).offsetForTimestamp(timestamp);
+    }
+
+    /** The time index entry below {@code timestamp}, or -1 when none; see {@code TimeIndex.entryBelow}. */
+    public long timeEntryBelow(long timestamp, long end) throws IOException {
+        return indexes(end).timeEntryBelow(timestamp);
     }
 
     /**

@@ -116,6 +116,11 @@ public final class SegmentIndexes {
         return times.lookup(timestamp);
     }
 
+    /** The time index entry below {@code timestamp}, or -1 when none; see {@link TimeIndex#entryBelow}. */
+    public long timeEntryBelow(long timestamp) {
+        return times.entryBelow(timestamp);
+    }
+
     /** Writes both index files for a segment of {@code segmentSize} bytes (not forced: see IndexFiles). */
     public void writeTo(FileOpener opener, Path indexFile, Path timeIndexFile, long segmentSize) throws IOException {
         long last = lastBatchBase;
