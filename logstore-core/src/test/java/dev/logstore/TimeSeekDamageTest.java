@@ -66,111 +66,76 @@ class TimeSeekDamageTest {
         }
     }
 
-    /**
-     * The maxTimestamp field of one batch in a small sealed segment is damaged (lowered). A seek
-     * to the timestamp of that batch's record must not land on a later record silently: it must
-     * either report the damage (file and position) or land on the damaged batch, whose read then
-     * reports it: a time seek checks the checksum of every batch it steps over.
-     */
-    @Test
-    void aTimeSeekInASmallSealedSegmentNeverLandsPastADamagedBatch() throws IOException {
-        fill(LogStore.builder(dir).segmentBytes(2048), 400);
-        Path damaged = logFiles().get(3);
-        long base = baseOffset(damaged);
-        List<Long> batches = batchPositions(damaged);
-        long victim = base + 2; // third batch: one record, timestamp 1000 + victim
-        putLong(damaged, batches.get(2) + BatchFormat.FIRST_TIMESTAMP_OFFSET, 0L);
-        putLong(damaged, batches.get(2) + BatchFormat.MAX_TIMESTAMP_OFFSET, 0L);
+    /** Segments of about 2 KiB (no index files) or 20 KB (with them), in which the third segment, or the second, is damaged. */
+    private Path fillAndPick(int segmentBytes) throws IOException {
+        boolean small = segmentBytes < 4096;
+        fill(LogStore.builder(dir).segmentBytes(segmentBytes), small ? 400 : 900);
+        Path picked = logFiles().get(small ? 3 : 1);
+        assertEquals(!small, Files.exists(picked.resolveSibling(picked.getFileName().toString()
+                .replace(".log", ".index"))));
+        return picked;
+    }
 
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open();
-             LogReader reader = store.reader(0)) {
-            long landed;
-            try {
-                landed = reader.seekToTimestamp(1_000 + victim).position();
-            } catch (CorruptLogException e) {
-                assertEquals(damaged, e.file());
-                return;
-            }
-            assertTrue(landed <= victim, "seekToTimestamp(" + (1_000 + victim) + ") landed on offset " + landed
-                    + ", past offset " + victim + " (the record with that timestamp), silently skipping the damaged batch");
-        }
+    /** Lowers the timestamps in the header of the third batch of {@code log}; returns the offset of its record. */
+    private static long lowerTimestampOfThirdBatch(Path log) throws IOException {
+        long batch = batchPositions(log).get(2);
+        putLong(log, batch + BatchFormat.FIRST_TIMESTAMP_OFFSET, 0L);
+        putLong(log, batch + BatchFormat.MAX_TIMESTAMP_OFFSET, 0L);
+        return baseOffset(log) + 2;
     }
 
     /**
-     * The length field of one batch in a small sealed segment is damaged so that the batch seems to
-     * span itself and the next (intact) batch exactly. A time seek to the intact next batch's
-     * record steps over both and lands past an intact record, without an error.
+     * Makes the length of the second batch of {@code log} span the third (intact) batch too;
+     * returns the offset of the third batch's record.
      */
-    @Test
-    void aTimeSeekInASmallSealedSegmentNeverLandsPastAnIntactRecordAfterADamagedLength() throws IOException {
-        fill(LogStore.builder(dir).segmentBytes(2048), 400);
-        Path damaged = logFiles().get(3);
-        long base = baseOffset(damaged);
-        List<Long> batches = batchPositions(damaged);
+    private static long spanSecondBatchOverThird(Path log) throws IOException {
+        List<Long> batches = batchPositions(log);
         long first = batches.get(1);
-        long spanned = batches.get(3) - first; // batches 1 and 2 together
-        putInt(damaged, first + BatchFormat.LENGTH_OFFSET, (int) spanned - BatchFormat.LOG_OVERHEAD);
-        long intact = base + 2; // batch 2, untouched
+        putInt(log, first + BatchFormat.LENGTH_OFFSET, (int) (batches.get(3) - first) - BatchFormat.LOG_OVERHEAD);
+        return baseOffset(log) + 2;
+    }
 
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open();
+    /**
+     * A seek to the timestamp of the record at {@code sought} lands on it or before it, or reports
+     * the damage in {@code damaged}: it never steps silently past it.
+     */
+    private void assertTimeSeekNeverPasses(Path damaged, int segmentBytes, long sought) {
+        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(segmentBytes).open();
              LogReader reader = store.reader(0)) {
             long landed;
             try {
-                landed = reader.seekToTimestamp(1_000 + intact).position();
+                landed = reader.seekToTimestamp(1_000 + sought).position();
             } catch (CorruptLogException e) {
                 assertEquals(damaged, e.file());
                 return;
             }
-            assertTrue(landed <= intact, "seekToTimestamp(" + (1_000 + intact) + ") landed on offset " + landed
-                    + ": the intact record at " + intact + " was silently skipped");
+            assertTrue(landed <= sought, "seekToTimestamp(" + (1_000 + sought) + ") landed on offset " + landed
+                    + ", past offset " + sought + ", the record with that timestamp");
         }
     }
 
-    /** The same damage in a segment large enough for index files: the walk from an index entry checks too. */
     @Test
-    void aTimeSeekInAnIndexedSegmentNeverLandsPastADamagedBatch() throws IOException {
-        fill(LogStore.builder(dir).segmentBytes(20_000), 900);
-        Path damaged = logFiles().get(1);
-        assertTrue(Files.exists(damaged.resolveSibling(damaged.getFileName().toString().replace(".log", ".index"))));
-        long base = baseOffset(damaged);
-        List<Long> batches = batchPositions(damaged);
-        long victim = base + 2;
-        putLong(damaged, batches.get(2) + BatchFormat.FIRST_TIMESTAMP_OFFSET, 0L);
-        putLong(damaged, batches.get(2) + BatchFormat.MAX_TIMESTAMP_OFFSET, 0L);
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(20_000).open();
-             LogReader reader = store.reader(0)) {
-            long landed;
-            try {
-                landed = reader.seekToTimestamp(1_000 + victim).position();
-            } catch (CorruptLogException e) {
-                assertEquals(damaged, e.file());
-                return;
-            }
-            assertTrue(landed <= victim, "indexed segment: landed on " + landed + ", past " + victim);
-        }
+    void aLoweredTimestampInASmallSealedSegmentIsNeverSteppedPast() throws IOException {
+        Path damaged = fillAndPick(2048);
+        assertTimeSeekNeverPasses(damaged, 2048, lowerTimestampOfThirdBatch(damaged));
     }
 
-    /** The damaged length in a segment with index files. */
     @Test
-    void aTimeSeekInAnIndexedSegmentNeverLandsPastAnIntactRecordAfterADamagedLength() throws IOException {
-        fill(LogStore.builder(dir).segmentBytes(20_000), 900);
-        Path damaged = logFiles().get(1);
-        long base = baseOffset(damaged);
-        List<Long> batches = batchPositions(damaged);
-        long first = batches.get(1);
-        putInt(damaged, first + BatchFormat.LENGTH_OFFSET, (int) (batches.get(3) - first) - BatchFormat.LOG_OVERHEAD);
-        long intact = base + 2;
-        try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(20_000).open();
-             LogReader reader = store.reader(0)) {
-            long landed;
-            try {
-                landed = reader.seekToTimestamp(1_000 + intact).position();
-            } catch (CorruptLogException e) {
-                assertEquals(damaged, e.file());
-                return;
-            }
-            assertTrue(landed <= intact, "indexed segment: landed on " + landed + ", past intact " + intact);
-        }
+    void aLengthSpanningTheNextBatchInASmallSealedSegmentIsNeverSteppedPast() throws IOException {
+        Path damaged = fillAndPick(2048);
+        assertTimeSeekNeverPasses(damaged, 2048, spanSecondBatchOverThird(damaged));
+    }
+
+    @Test
+    void aLoweredTimestampInAnIndexedSegmentIsNeverSteppedPast() throws IOException {
+        Path damaged = fillAndPick(20_000);
+        assertTimeSeekNeverPasses(damaged, 20_000, lowerTimestampOfThirdBatch(damaged));
+    }
+
+    @Test
+    void aLengthSpanningTheNextBatchInAnIndexedSegmentIsNeverSteppedPast() throws IOException {
+        Path damaged = fillAndPick(20_000);
+        assertTimeSeekNeverPasses(damaged, 20_000, spanSecondBatchOverThird(damaged));
     }
 
     private List<Path> logFiles() throws IOException {
