@@ -13,7 +13,6 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,9 +63,9 @@ class SmallSegmentDamageTest {
     @Test
     void intactRecordsBeforeDamageInASmallSealedSegmentStayReadable() throws IOException {
         fillSmallSegments(LogStore.builder(dir));
-        Path damaged = logFiles().get(3);
-        long base = baseOffset(damaged);
-        long nextBase = baseOffset(logFiles().get(4));
+        Path damaged = TestFiles.segmentLogs(dir.resolve("partition-0")).get(3);
+        long base = TestFiles.baseOffset(damaged);
+        long nextBase = TestFiles.baseOffset(TestFiles.segmentLogs(dir.resolve("partition-0")).get(4));
         damageLastBatch(damaged);
 
         List<Finding> findings = new StoreVerifier(n -> { }).verify(dir);
@@ -92,7 +91,7 @@ class SmallSegmentDamageTest {
     @Test
     void aCrashDoesNotTurnOldDamageInASmallSealedSegmentIntoARefusedOpen() throws IOException {
         fillSmallSegments(LogStore.builder(dir));
-        damageLastBatch(logFiles().get(3));
+        damageLastBatch(TestFiles.segmentLogs(dir.resolve("partition-0")).get(3));
         try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048).open()) {
             store.append(0, List.of(record(400))); // the open after a clean close accepts it
         }
@@ -110,14 +109,14 @@ class SmallSegmentDamageTest {
     @Test
     void aCrashDoesNotMakeTruncateDeleteEverySegmentAfterOldDamageInASmallSealedSegment() throws IOException {
         fillSmallSegments(LogStore.builder(dir));
-        damageLastBatch(logFiles().get(3));
-        int segments = logFiles().size();
+        damageLastBatch(TestFiles.segmentLogs(dir.resolve("partition-0")).get(3));
+        int segments = TestFiles.segmentLogs(dir.resolve("partition-0")).size();
         Crashes.forgetCleanClose(dir.resolve("partition-0"));
         try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048)
                 .corruptionPolicy(CorruptionPolicy.TRUNCATE).open()) {
             assertEquals(400, store.nextOffset(0), "records kept after a crash");
         }
-        assertTrue(logFiles().size() >= segments, "segments kept after a crash");
+        assertTrue(TestFiles.segmentLogs(dir.resolve("partition-0")).size() >= segments, "segments kept after a crash");
     }
 
     /**
@@ -138,7 +137,7 @@ class SmallSegmentDamageTest {
         for (int p = 0; p < partitions; p++) {
             Path partition = dir.resolve("partition-" + p);
             Crashes.forgetCleanClose(partition);
-            List<Path> logs = logFiles(partition);
+            List<Path> logs = TestFiles.segmentLogs(partition);
             activeBytes += Files.size(logs.get(logs.size() - 1));
         }
         long[] read = new long[2];
@@ -156,7 +155,7 @@ class SmallSegmentDamageTest {
             active[open] = activeBytes;
             activeBytes = 0; // the next open's active segments are the ones this open created: nearly empty
             for (int p = 0; p < partitions; p++) {
-                List<Path> logs = logFiles(dir.resolve("partition-" + p));
+                List<Path> logs = TestFiles.segmentLogs(dir.resolve("partition-" + p));
                 activeBytes += Files.size(logs.get(logs.size() - 1));
             }
         }
@@ -190,8 +189,8 @@ class SmallSegmentDamageTest {
     @Test
     void aSmallerIntervalAtOpenStillReadsTheIntactRecordsAndRefusesNothing() throws IOException {
         fillSmallSegments(LogStore.builder(dir));
-        Path damaged = logFiles().get(3);
-        long base = baseOffset(damaged);
+        Path damaged = TestFiles.segmentLogs(dir.resolve("partition-0")).get(3);
+        long base = TestFiles.baseOffset(damaged);
         damageLastBatch(damaged);
         try (LogStore view = LogStore.builder(dir).readOnly().indexIntervalBytes(1024).open();
              LogReader reader = view.reader(0)) {
@@ -211,7 +210,7 @@ class SmallSegmentDamageTest {
                 store.append(0, List.of(record(n)));
             }
         }
-        Path log = logFiles().get(1);
+        Path log = TestFiles.segmentLogs(dir.resolve("partition-0")).get(1);
         Path index = log.resolveSibling(log.getFileName().toString().replace(".log", ".index"));
         Path timeIndex = log.resolveSibling(log.getFileName().toString().replace(".log", ".timeindex"));
         assertTrue(Files.exists(index));
@@ -220,19 +219,5 @@ class SmallSegmentDamageTest {
         List<Finding> findings = new StoreVerifier(n -> { }).verify(dir);
         assertTrue(findings.stream().anyMatch(f -> f.file().equals(log) && f.severity() == Finding.Severity.WARNING),
                 findings.toString());
-    }
-
-    private List<Path> logFiles() throws IOException {
-        return logFiles(dir.resolve("partition-0"));
-    }
-
-    private static List<Path> logFiles(Path partition) throws IOException {
-        try (Stream<Path> files = Files.list(partition)) {
-            return files.filter(f -> f.toString().endsWith(".log")).sorted().toList();
-        }
-    }
-
-    private static long baseOffset(Path log) {
-        return Long.parseLong(log.getFileName().toString().substring(0, 20));
     }
 }

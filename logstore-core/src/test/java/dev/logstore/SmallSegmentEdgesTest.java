@@ -16,7 +16,6 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -40,22 +39,13 @@ class SmallSegmentEdgesTest {
         return TestRecords.numbered(n, 1_000 + n);
     }
 
-    private void fill(LogStore.Builder builder, int records) {
-        try (LogStore store = builder.partitions(1).open()) {
-            for (int n = 0; n < records; n++) {
-                store.append(0, List.of(record(n)));
-            }
-        }
-    }
-
-
     @Test
     void storesWrittenWithOneIntervalReadExactlyWithAnother() throws IOException {
         int[] intervals = {64, 4096, 1 << 20};
         for (int written : intervals) {
             for (int opened : intervals) {
                 Path store = dir.resolve(written + "-" + opened);
-                fill(LogStore.builder(store).segmentBytes(3000).indexIntervalBytes(written), 300);
+                TestRecords.appendNumbered(LogStore.builder(store).segmentBytes(3000).indexIntervalBytes(written), 300);
                 IndexMemory none = new IndexMemory(0);
                 try (LogStore view = LogStore.builder(store).readOnly().indexIntervalBytes(opened).indexMemory(none)
                         .open()) {
@@ -121,10 +111,10 @@ class SmallSegmentEdgesTest {
     /** A small sealed segment cut short behind the store's back after a clean close: FAIL names it, TRUNCATE repairs. */
     @Test
     void aSmallSealedSegmentCutShortAfterACleanClose() throws IOException {
-        fill(LogStore.builder(dir).segmentBytes(2048), 400);
-        List<Path> logs = logFiles();
+        TestRecords.appendNumbered(LogStore.builder(dir).segmentBytes(2048), 400);
+        List<Path> logs = TestFiles.segmentLogs(dir.resolve("partition-0"));
         Path cut = logs.get(2);
-        long base = baseOffset(cut);
+        long base = TestFiles.baseOffset(cut);
         long size = Files.size(cut);
         try (RandomAccessFile file = new RandomAccessFile(cut.toFile(), "rw")) {
             file.setLength(size - 10);
@@ -145,7 +135,7 @@ class SmallSegmentEdgesTest {
                 assertEquals(record(i), seen.get(i).record());
             }
             try (LogReader reader = store.reader(0)) {
-                long after = baseOffset(logs.get(3));
+                long after = TestFiles.baseOffset(logs.get(3));
                 assertEquals(after, reader.seek(after).poll(1, 1 << 16).get(0).offset());
             }
         }
@@ -162,7 +152,7 @@ class SmallSegmentEdgesTest {
         try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(2048)
                 .corruptionPolicy(CorruptionPolicy.TRUNCATE).open()) {
             List<LogRecord> all = TestRecords.readAll(store, 0);
-            assertTrue(all.size() < baseOffset(logs.get(3)) && all.size() >= base, "cut inside " + cut + ": " + all.size());
+            assertTrue(all.size() < TestFiles.baseOffset(logs.get(3)) && all.size() >= base, "cut inside " + cut + ": " + all.size());
             for (int i = 0; i < all.size(); i++) {
                 assertEquals(record(i), all.get(i).record());
             }
@@ -174,8 +164,8 @@ class SmallSegmentEdgesTest {
     /** Index files left from when the segment was larger (TRUNCATE cut it back below the interval) are not trusted. */
     @Test
     void indexFilesOfALargerPastAreRemovedOrIgnored() throws IOException {
-        fill(LogStore.builder(dir).segmentBytes(20_000), 900);
-        List<Path> logs = logFiles();
+        TestRecords.appendNumbered(LogStore.builder(dir).segmentBytes(20_000), 900);
+        List<Path> logs = TestFiles.segmentLogs(dir.resolve("partition-0"));
         assertTrue(logs.size() >= 3);
         Path big = logs.get(1);
         assertTrue(Files.exists(sibling(big, ".index")));
@@ -246,9 +236,9 @@ class SmallSegmentEdgesTest {
     /** A sequential read returns every intact record before damage in a small sealed segment. */
     @Test
     void aSequentialReadStopsExactlyAtTheDamage() throws IOException {
-        fill(LogStore.builder(dir).segmentBytes(2048), 400);
-        Path damaged = logFiles().get(3);
-        long nextBase = baseOffset(logFiles().get(4));
+        TestRecords.appendNumbered(LogStore.builder(dir).segmentBytes(2048), 400);
+        Path damaged = TestFiles.segmentLogs(dir.resolve("partition-0")).get(3);
+        long nextBase = TestFiles.baseOffset(TestFiles.segmentLogs(dir.resolve("partition-0")).get(4));
         try (RandomAccessFile file = new RandomAccessFile(damaged.toFile(), "rw")) {
             file.seek(file.length() - 3);
             int b = file.read();
@@ -320,12 +310,6 @@ class SmallSegmentEdgesTest {
         }
     }
 
-    private List<Path> logFiles() throws IOException {
-        try (Stream<Path> files = Files.list(dir.resolve("partition-0"))) {
-            return files.filter(f -> f.toString().endsWith(".log")).sorted().toList();
-        }
-    }
-
     private List<Path> indexFiles() throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
             return files.filter(f -> f.toString().endsWith(".index") || f.toString().endsWith(".timeindex")).toList();
@@ -334,9 +318,5 @@ class SmallSegmentEdgesTest {
 
     private static Path sibling(Path log, String suffix) {
         return log.resolveSibling(log.getFileName().toString().replace(".log", suffix));
-    }
-
-    private static long baseOffset(Path log) {
-        return Long.parseLong(log.getFileName().toString().substring(0, 20));
     }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.log.Crashes;
-import dev.logstore.record.LogRecord;
 import dev.logstore.record.Record;
 import dev.logstore.segment.IndexMemory;
 import dev.logstore.verify.Finding;
@@ -139,10 +138,10 @@ class SmallSegmentIndexFilesTest {
                 store.append(0, List.of(record(n)));
             }
         }
-        List<Path> logs = logFiles();
+        List<Path> logs = TestFiles.segmentLogs(dir.resolve("partition-0"));
         assertTrue(logs.size() > 4);
         Path damaged = logs.get(2);
-        long damagedBase = baseOffset(damaged);
+        long damagedBase = TestFiles.baseOffset(damaged);
         try (RandomAccessFile file = new RandomAccessFile(damaged.toFile(), "rw")) {
             file.seek(60);
             int b = file.read();
@@ -157,7 +156,7 @@ class SmallSegmentIndexFilesTest {
                     reader.seek(damagedBase).poll(1, 1 << 16);
                 }
             });
-            long after = baseOffset(logs.get(3));
+            long after = TestFiles.baseOffset(logs.get(3));
             try (LogReader reader = store.reader(0)) {
                 assertEquals(after, reader.seek(after).poll(1, 1 << 16).get(0).offset(), "later segments still read");
             }
@@ -179,7 +178,7 @@ class SmallSegmentIndexFilesTest {
                 assertEquals(damaged, e.file());
             }
         }
-        assertEquals(logs, logFiles().subList(0, logs.size()), "no segment removed");
+        assertEquals(logs, TestFiles.segmentLogs(dir.resolve("partition-0")).subList(0, logs.size()), "no segment removed");
     }
 
     @Test
@@ -215,7 +214,7 @@ class SmallSegmentIndexFilesTest {
                 store.append(0, List.of(record(n)));
             }
         }
-        int segments = logFiles().size();
+        int segments = TestFiles.segmentLogs(dir.resolve("partition-0")).size();
         assertEquals(2 * segments, indexFiles().size(), "every segment, larger than 64 bytes, the last one at its close");
         // Opened with the default 4 KiB: index files it would not have written are still used.
         FaultyFiles counting = new FaultyFiles();
@@ -260,17 +259,6 @@ class SmallSegmentIndexFilesTest {
         assertEquals(1, findings.size(), findings.toString());
         assertEquals(Finding.Severity.WARNING, findings.get(0).severity());
         assertEquals(stray, findings.get(0).file());
-    }
-
-
-    private List<Path> logFiles() throws IOException {
-        try (Stream<Path> files = Files.list(dir.resolve("partition-0"))) {
-            return files.filter(f -> f.toString().endsWith(".log")).sorted().toList();
-        }
-    }
-
-    private static long baseOffset(Path log) {
-        return Long.parseLong(log.getFileName().toString().substring(0, 20));
     }
 
     private List<Path> indexFiles() throws IOException {

@@ -119,4 +119,13 @@ public final class TestRecords {
         }
         assertEquals(records, readAll(store, partition).size());
     }
+
+    /** Opens a store of one partition with {@code builder} and appends {@code numbered(n, 1000 + n)} at offsets 0 to {@code records - 1}, one batch each. */
+    public static void appendNumbered(LogStore.Builder builder, int records) {
+        try (LogStore store = builder.partitions(1).open()) {
+            for (int n = 0; n < records; n++) {
+                store.append(0, List.of(numbered(n, 1_000 + n)));
+            }
+        }
+    }
 }

@@ -9,9 +9,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,28 +26,6 @@ class TimeSeekDamageTest {
 
     private static Record record(long n) {
         return TestRecords.numbered(n, 1_000 + n);
-    }
-
-    private void fill(LogStore.Builder builder, int records) {
-        try (LogStore store = builder.partitions(1).open()) {
-            for (int n = 0; n < records; n++) {
-                store.append(0, List.of(record(n)));
-            }
-        }
-    }
-
-    /** Positions of the batches of {@code log}, walked by their length fields. */
-    private static List<Long> batchPositions(Path log) throws IOException {
-        List<Long> positions = new ArrayList<>();
-        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
-            long position = 0;
-            while (position < file.length()) {
-                positions.add(position);
-                file.seek(position + BatchFormat.LENGTH_OFFSET);
-                position += BatchFormat.LOG_OVERHEAD + file.readInt();
-            }
-        }
-        return positions;
     }
 
     private static void putLong(Path log, long at, long value) throws IOException {
@@ -69,8 +45,8 @@ class TimeSeekDamageTest {
     /** Segments of about 2 KiB (no index files) or 20 KB (with them), in which the third segment, or the second, is damaged. */
     private Path fillAndPick(int segmentBytes) throws IOException {
         boolean small = segmentBytes < 4096;
-        fill(LogStore.builder(dir).segmentBytes(segmentBytes), small ? 400 : 900);
-        Path picked = logFiles().get(small ? 3 : 1);
+        TestRecords.appendNumbered(LogStore.builder(dir).segmentBytes(segmentBytes), small ? 400 : 900);
+        Path picked = TestFiles.segmentLogs(dir.resolve("partition-0")).get(small ? 3 : 1);
         assertEquals(!small, Files.exists(picked.resolveSibling(picked.getFileName().toString()
                 .replace(".log", ".index"))));
         return picked;
@@ -78,10 +54,10 @@ class TimeSeekDamageTest {
 
     /** Lowers the timestamps in the header of the third batch of {@code log}; returns the offset of its record. */
     private static long lowerTimestampOfThirdBatch(Path log) throws IOException {
-        long batch = batchPositions(log).get(2);
+        long batch = TestFiles.batchPositions(log).get(2);
         putLong(log, batch + BatchFormat.FIRST_TIMESTAMP_OFFSET, 0L);
         putLong(log, batch + BatchFormat.MAX_TIMESTAMP_OFFSET, 0L);
-        return baseOffset(log) + 2;
+        return TestFiles.baseOffset(log) + 2;
     }
 
     /**
@@ -89,10 +65,10 @@ class TimeSeekDamageTest {
      * returns the offset of the third batch's record.
      */
     private static long spanSecondBatchOverThird(Path log) throws IOException {
-        List<Long> batches = batchPositions(log);
+        List<Long> batches = TestFiles.batchPositions(log);
         long first = batches.get(1);
         putInt(log, first + BatchFormat.LENGTH_OFFSET, (int) (batches.get(3) - first) - BatchFormat.LOG_OVERHEAD);
-        return baseOffset(log) + 2;
+        return TestFiles.baseOffset(log) + 2;
     }
 
     /**
@@ -136,19 +112,5 @@ class TimeSeekDamageTest {
     void aLengthSpanningTheNextBatchInAnIndexedSegmentIsNeverSteppedPast() throws IOException {
         Path damaged = fillAndPick(20_000);
         assertTimeSeekNeverPasses(damaged, 20_000, spanSecondBatchOverThird(damaged));
-    }
-
-    private List<Path> logFiles() throws IOException {
-        return logFiles(dir.resolve("partition-0"));
-    }
-
-    private static List<Path> logFiles(Path partition) throws IOException {
-        try (Stream<Path> files = Files.list(partition)) {
-            return files.filter(f -> f.toString().endsWith(".log")).sorted().toList();
-        }
-    }
-
-    private static long baseOffset(Path log) {
-        return Long.parseLong(log.getFileName().toString().substring(0, 20));
     }
 }
