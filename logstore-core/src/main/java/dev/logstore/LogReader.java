@@ -214,13 +214,21 @@ public final class LogReader implements AutoCloseable {
      * Returns the next records, at most {@code maxRecords}, from whole batches of at most about
      * {@code maxBytes} (at least one batch, however large, so the reader always progresses).
      * Returns an empty list at the end of the partition without waiting. Each record is a copy
-     * the caller owns; {@link #poll(RecordHandler, int, int)} reads without copying.
+     * the caller owns; {@link #poll(RecordHandler, int, int)} reads without copying. Damage after
+     * some records ends the poll with them; the next poll reports it
+     * ({@link CorruptLogException}).
      */
     public List<LogRecord> poll(int maxRecords, int maxBytes) {
         List<LogRecord> records = new ArrayList<>(Math.min(Math.max(maxRecords, 0), 1024));
         long start = nextOffset;
         try {
             poll(record -> records.add(record.toLogRecord()), maxRecords, maxBytes);
+        } catch (CorruptLogException e) {
+            if (records.isEmpty()) {
+                throw e;
+            }
+            // Damage after intact records: they are returned, and the next poll, which starts
+            // at the damage, reports it.
         } catch (RuntimeException e) {
             // The records copied so far never reach the caller: they must be read again.
             if (nextOffset != start) {

@@ -3,6 +3,7 @@ package dev.logstore.log;
 import static dev.logstore.record.BatchFormat.MIN_HEADER_SIZE;
 
 import dev.logstore.BufferTooSmallException;
+import dev.logstore.CorruptLogException;
 import dev.logstore.Transfer;
 import dev.logstore.record.BatchHeader;
 import dev.logstore.record.RecordDecoder;
@@ -141,17 +142,13 @@ public final class BatchReads {
         if (room < first.sizeInBytes()) {
             throw tooSmall(log, first, room);
         }
-        int whole = 0;
+        int whole = first.sizeInBytes();
+        // The batches after the first go along while their headers are sound. A damaged one ends
+        // the read before it, as a reader's poll returns the records before damage: the intact
+        // batches are returned, and the read that starts at the damage reports it.
         while (want - whole >= MIN_HEADER_SIZE) {
             BatchHeader header = BatchHeader.readIfComplete(bytes, start + whole, want - whole);
-            if (header == null) {
-                break;
-            }
-            RecordDecoder.checkHeader(bytes, start + whole, segment.path(), position + whole);
-            if (whole + header.sizeInBytes() > want) {
-                if (position + whole + header.sizeInBytes() > end) {
-                    segment.headerAt(position + whole, end); // a batch running past the end is damage
-                }
+            if (header == null || header.problem() != null || whole + header.sizeInBytes() > want) {
                 break;
             }
             whole += header.sizeInBytes();
@@ -197,7 +194,24 @@ public final class BatchReads {
                 long stop = Math.max(position, segment.floorBatchPosition(limit, end));
                 long next = -1;
                 while (stop < end) {
-                    BatchHeader header = segment.headerAt(stop, end);
+                    BatchHeader header;
+                    try {
+                        header = segment.headerAt(stop, end);
+                    } catch (CorruptLogException e) {
+                        if (stop == position) {
+                            throw e;
+                        }
+                        // A damaged header ends the transfer before it (the transfer that starts
+                        // there reports it), as a reader's poll returns the records before damage.
+                        if (next < 0) {
+                            // Reached through the index: hop the headers from the first batch
+                            // up to it, to know where to continue.
+                            limit = stop;
+                            stop = position;
+                            continue;
+                        }
+                        break;
+                    }
                     if (stop + header.sizeInBytes() > limit) {
                         next = header.baseOffset();
                         break;
