@@ -513,9 +513,11 @@ public final class LogStore implements AutoCloseable {
         // Each writer forces its segment, in parallel rather than one after another; where each
         // active segment ended then goes into one clean-close record for them all.
         CleanCloses.Entry[] ends = new CleanCloses.Entry[open.size()];
+        long[] segments = new long[open.size()];
         try {
             Parallel.forEach("logstore-close-" + dir.getFileName(), open.size(), i -> {
                 if (open.get(i) instanceof PartitionWriter writer) {
+                    segments[i] = writer.state().segmentCount();
                     ends[i] = writer.closeForRecord();
                 } else {
                     open.get(i).close();
@@ -525,13 +527,15 @@ public final class LogStore implements AutoCloseable {
             // Also after a failed partition: the others closed cleanly. Written while the writers
             // still hold their locks, so no writer, and no move of the store, comes in between.
             List<CleanCloses.Entry> closed = new ArrayList<>();
-            for (CleanCloses.Entry end : ends) {
-                if (end != null) {
-                    closed.add(end);
+            long closedSegments = 0;
+            for (int i = 0; i < ends.length; i++) {
+                if (ends[i] != null) {
+                    closed.add(ends[i]);
+                    closedSegments += segments[i];
                 }
             }
             try {
-                config.cleanCloses().record(closed);
+                config.cleanCloses().record(closed, p -> dir.resolve(partitionDirectoryName(p)), closedSegments);
             } catch (IOException | RuntimeException e) {
                 log.warn("Store {}: cannot write {} ({}); its partitions are durable, and the next open scans their "
                         + "active segments as after a crash", name, dir.resolve(CleanCloses.FILE_NAME),

@@ -11,12 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -40,13 +43,21 @@ import org.slf4j.LoggerFactory;
  * the active segment, as after a crash. The file may be lost or damaged for the same price: it is
  * read as empty then.
  *
+ * <p>An entry also records the partition directory's change time (ctime) and file key as the close
+ * left it, once that change time lay well in the past (see {@link #STAMP_MARGIN_NANOS}): any entry
+ * made in the directory, removed or renamed since then gives it a later change time, which no one
+ * can set back. While both still match, the directory holds what the close left, so a writer's open
+ * takes its segments and index files from the manifest without listing it (a partition of a
+ * hundred segments holds three hundred names). Where they do not, or no stamp was taken, the open
+ * lists the directory as before.
+ *
  * <pre>
  *  offset size field      meaning
  *  ------ ---- ---------- ---------------------------------------------------------------
  *       0    4 magic      "LSCC" (0x4C534343)
- *       4    2 version    1
+ *       4    2 version    2 (version 1, without the directory's stamp, is read too)
  *       6    4 count      entries, by ascending partition
- *      10   68 entry      int32 partition
+ *      10   84 entry      int32 partition
  *                         int32 epoch            of the manifest the entry completes
  *                         int64 sequence         of that manifest
  *                         int32 manifestCrc      the CRC-32C stored at the end of that manifest file
@@ -56,7 +67,9 @@ import org.slf4j.LoggerFactory;
  *                         int64 size             bytes of whole batches in that segment, forced
  *                         int64 nextOffset       offset after its last record
  *                         int64 maxTimestamp     greatest record timestamp, Long.MIN_VALUE when empty
- *  10+68n    4 crc        CRC-32C of every byte before it
+ *                         int64 dirChanged       the partition directory's change time, in nanoseconds; 0: none taken
+ *                         int64 dirKey           a hash of the directory's key (device and inode)
+ *  10+84n    4 crc        CRC-32C of every byte before it
  * </pre>
  *
  * Closes of different handles on the same store (other partitions, other processes) take turns
@@ -67,9 +80,26 @@ public final class CleanCloses {
     public static final String FILE_NAME = "clean-close";
     static final String LOCK_FILE = ".clean-close.lock";
     private static final int MAGIC = 0x4C534343;
-    private static final short VERSION = 1;
+    private static final short VERSION = 2;
+    private static final short VERSION_WITHOUT_STAMPS = 1;
     private static final int HEADER = 10;
-    private static final int ENTRY = 68;
+    private static final int ENTRY = 84;
+    private static final int ENTRY_WITHOUT_STAMPS = 68;
+    /**
+     * How far in the past a directory's change time must lie before it is recorded: more than a
+     * tick of the coarse clock that stamps files (at most 10 ms), so that any later change to the
+     * directory gets a later time. A close of many segments waits out what is left of it once, for
+     * all the directories it changed last (writing the active segment's index files changes it).
+     */
+    static final long STAMP_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(40);
+    /**
+     * The fewest segments in the partitions a close records for which it waits out the margin:
+     * listing their directories (three names a segment) at the next open costs more than the wait.
+     * A smaller close records no stamp for the directories it changed last; the next open lists them.
+     */
+    static volatile long waitForStampsFromSegments = 10_000;
+    /** The margin on a filesystem that stamps whole seconds only: no close waits that long. */
+    private static final long COARSE_STAMP_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(3);
     /** How long a close waits for another close of the store to finish its record before it writes none. */
     private static final long LOCK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -77,7 +107,57 @@ public final class CleanCloses {
 
     /** One partition's active segment as a close left it. */
     public record Entry(int partition, int epoch, long sequence, int manifestCrc, long manifestModified,
-                        long manifestKey, long baseOffset, long size, long nextOffset, long maxTimestamp) {
+                        long manifestKey, long baseOffset, long size, long nextOffset, long maxTimestamp,
+                        long dirChanged, long dirKey) {
+
+        Entry stamped(DirectoryStamp stamp) {
+            return new Entry(partition, epoch, sequence, manifestCrc, manifestModified, manifestKey, baseOffset, size,
+                    nextOffset, maxTimestamp, stamp == null ? 0 : stamp.changed(), stamp == null ? 0 : stamp.key());
+        }
+
+        /** True when the entry holds the directory's stamp {@code now} (non-null). */
+        boolean stampMatches(DirectoryStamp now) {
+            return dirChanged != 0 && now != null && now.changed() == dirChanged && now.key() == dirKey;
+        }
+    }
+
+    /**
+     * A directory's change time (nanoseconds since the epoch) and a hash of its key: any entry added,
+     * removed or renamed in it makes the time later, and no call can set it back.
+     */
+    record DirectoryStamp(long changed, long key) {
+        /** The directory's stamp, or null where the filesystem does not give change times. */
+        static DirectoryStamp of(Path dir) {
+            try {
+                Map<String, Object> unix = Files.readAttributes(dir, "unix:ctime,dev,ino");
+                long changed = ((FileTime) unix.get("ctime")).to(TimeUnit.NANOSECONDS);
+                long key = 31 * ((Number) unix.get("dev")).longValue() + ((Number) unix.get("ino")).longValue();
+                return changed == 0 ? null : new DirectoryStamp(changed, key);
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+                return null;
+            }
+        }
+
+        /** The directory's stamp when its change time lies far enough in the past to be recorded; else null. */
+        static DirectoryStamp settled(Path dir) {
+            DirectoryStamp stamp = of(dir);
+            return stamp == null || stamp.waitNanos(wallClockNanos()) > 0 ? null : stamp;
+        }
+
+        /**
+         * How long until this stamp may be recorded, measured at {@code nowNanos} (wall clock):
+         * 0 when its change time lies far enough in the past.
+         */
+        long waitNanos(long nowNanos) {
+            boolean wholeSeconds = changed % 1_000_000_000L == 0;
+            long margin = wholeSeconds ? COARSE_STAMP_MARGIN_NANOS : STAMP_MARGIN_NANOS;
+            return Math.max(0, changed + margin - nowNanos);
+        }
+    }
+
+    private static long wallClockNanos() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
     /**
@@ -102,7 +182,7 @@ public final class CleanCloses {
         Stamp manifestStamp = Stamp.of(manifestFile);
         return new Entry(partition, manifest.epoch(), manifest.sequence(), manifest.checksum(),
                 manifestStamp.modified(), manifestStamp.key(), manifest.last().baseOffset(), size, nextOffset,
-                maxTimestamp);
+                maxTimestamp, 0, 0);
     }
 
     private final Path storeDir;
@@ -164,6 +244,34 @@ public final class CleanCloses {
     }
 
     /**
+     * This partition's entry when it holds the directory's stamp as it is now: the directory holds
+     * what the close that made the entry left in it. Null otherwise.
+     */
+    Entry unchangedSinceClose(int partition, Path partitionDir) {
+        Entry entry = current().get(partition);
+        if (entry == null || entry.dirChanged() == 0) {
+            return null;
+        }
+        return entry.stampMatches(DirectoryStamp.of(partitionDir)) ? entry : null;
+    }
+
+    /**
+     * This partition's entry with the directory stamp {@code listedAs}, when the entry is the one
+     * that completed the manifest of {@code epoch} and {@code sequence} for an open that listed the
+     * directory and found it as that manifest says; else null. For a close without a write, so that
+     * a directory left as it was gets a stamp (after a record without stamps, or one taken too soon)
+     * when the close records other partitions' ends.
+     */
+    Entry restamped(int partition, int epoch, long sequence, DirectoryStamp listedAs) {
+        Entry entry = current().get(partition);
+        if (entry == null || entry.epoch() != epoch || entry.sequence() != sequence || entry.size() == 0
+                || entry.stampMatches(listedAs)) {
+            return null; // nothing to record, or it is recorded already
+        }
+        return entry.stamped(listedAs);
+    }
+
+    /**
      * The writer epoch this partition's entry names, or 0 when there is none: where a look for the
      * partition's newest claim may start without listing its directory (see
      * {@link Manifests#newestClaimed(int)}, which lists anyway when that epoch's file is gone).
@@ -219,24 +327,28 @@ public final class CleanCloses {
 
     static Map<Integer, Entry> decode(ByteBuffer bytes) {
         int size = bytes.remaining();
-        if (size < HEADER + Integer.BYTES || (size - HEADER - Integer.BYTES) % ENTRY != 0) {
+        if (size < HEADER + Integer.BYTES) {
             return null;
         }
         CRC32C crc = new CRC32C();
         crc.update(bytes.duplicate().limit(size - Integer.BYTES));
-        if ((int) crc.getValue() != bytes.getInt(size - Integer.BYTES) || bytes.getInt(0) != MAGIC
-                || bytes.getShort(4) != VERSION) {
+        if ((int) crc.getValue() != bytes.getInt(size - Integer.BYTES) || bytes.getInt(0) != MAGIC) {
             return null;
         }
+        short version = bytes.getShort(4);
+        int entrySize = version == VERSION ? ENTRY : version == VERSION_WITHOUT_STAMPS ? ENTRY_WITHOUT_STAMPS : -1;
         int count = bytes.getInt(6);
-        if (count != (size - HEADER - Integer.BYTES) / ENTRY) {
+        if (entrySize < 0 || (size - HEADER - Integer.BYTES) % entrySize != 0
+                || count != (size - HEADER - Integer.BYTES) / entrySize) {
             return null;
         }
+        boolean stamps = entrySize == ENTRY;
         Map<Integer, Entry> decoded = new HashMap<>(count * 2);
         bytes.position(HEADER);
         for (int i = 0; i < count; i++) {
             Entry e = new Entry(bytes.getInt(), bytes.getInt(), bytes.getLong(), bytes.getInt(), bytes.getLong(),
-                    bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong());
+                    bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(),
+                    stamps ? bytes.getLong() : 0, stamps ? bytes.getLong() : 0);
             decoded.put(e.partition(), e);
         }
         return decoded;
@@ -248,7 +360,7 @@ public final class CleanCloses {
         for (Entry e : entries) {
             bytes.putInt(e.partition()).putInt(e.epoch()).putLong(e.sequence()).putInt(e.manifestCrc())
                     .putLong(e.manifestModified()).putLong(e.manifestKey()).putLong(e.baseOffset()).putLong(e.size())
-                    .putLong(e.nextOffset()).putLong(e.maxTimestamp());
+                    .putLong(e.nextOffset()).putLong(e.maxTimestamp()).putLong(e.dirChanged()).putLong(e.dirKey());
         }
         CRC32C crc = new CRC32C();
         crc.update(bytes.array(), 0, bytes.position());
@@ -260,13 +372,20 @@ public final class CleanCloses {
      * Adds {@code closed} to the file, replacing older entries of the same partitions and keeping
      * the others: written to a temporary file, forced, renamed over the file, and the directory
      * forced. The caller forced every segment and manifest the entries name before, and still
-     * holds their partitions' locks. Waits up to 10 s for another close of the store to finish its
-     * record, then gives up (a process stopped while it held the lock would block every close).
+     * holds their partitions' locks. Each entry gets its partition directory's stamp (from
+     * {@code partitionDirs}); when the partitions hold {@code segments} of at least
+     * {@link #waitForStampsFromSegments}, the close waits out the margin once for the directories
+     * changed just before.
+     * Waits up to 10 s for another close of the store to finish its record, then gives up (a
+     * process stopped while it held the lock would block every close).
      */
-    public void record(Collection<Entry> closed) throws IOException {
-        if (closed.isEmpty()) {
+    public void record(Collection<Entry> closed, IntFunction<Path> partitionDirs, long segments) throws IOException {
+        if (closed.stream().allMatch(entry -> entry.dirChanged() != 0)) {
+            // Nothing written since the opens, only stamps to add: an idle open and close writes
+            // nothing, and the stamps go in with the next record.
             return;
         }
+        closed = stamped(closed, partitionDirs, segments >= waitForStampsFromSegments);
         try (FileLocks.Held held = FileLocks.lock(opener, storeDir.resolve(LOCK_FILE),
                 System.nanoTime() + LOCK_WAIT_NANOS)) {
             Map<Integer, Entry> merged;
@@ -281,6 +400,50 @@ public final class CleanCloses {
             Directories.replaceAtomically(opener, file(), true, encode(merged.values()));
             Directories.fsync(opener, storeDir);
         }
+    }
+
+    /**
+     * {@code closed}, each with its directory's stamp where the directory's change time lies far
+     * enough in the past; with {@code wait}, the directories changed last are looked at again after
+     * one wait, else they get none.
+     */
+    private static List<Entry> stamped(Collection<Entry> closed, IntFunction<Path> partitionDirs, boolean wait) {
+        List<Entry> done = new ArrayList<>(closed.size());
+        List<Entry> recent = new ArrayList<>();
+        long longest = 0;
+        long now = wallClockNanos();
+        for (Entry entry : closed) {
+            DirectoryStamp stamp = DirectoryStamp.of(partitionDirs.apply(entry.partition()));
+            if (entry.dirChanged() != 0) {
+                // Stamped by the open that listed the directory: it holds while the directory does.
+                done.add(entry.stampMatches(stamp) ? entry : entry.stamped(null));
+                continue;
+            }
+            long left = stamp == null ? 0 : stamp.waitNanos(now);
+            if (left == 0) {
+                done.add(entry.stamped(stamp));
+            } else if (wait && left <= STAMP_MARGIN_NANOS) {
+                recent.add(entry);
+                longest = Math.max(longest, left);
+            } else {
+                done.add(entry.stamped(null)); // a clock behind the filesystem's, or whole seconds only
+            }
+        }
+        if (!recent.isEmpty()) {
+            boolean waited = true;
+            try {
+                TimeUnit.NANOSECONDS.sleep(longest);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // no stamps then: the next open lists these directories
+                waited = false;
+            }
+            now = wallClockNanos();
+            for (Entry entry : recent) {
+                DirectoryStamp stamp = waited ? DirectoryStamp.of(partitionDirs.apply(entry.partition())) : null;
+                done.add(entry.stamped(stamp == null || stamp.waitNanos(now) > 0 ? null : stamp));
+            }
+        }
+        return done;
     }
 
     private void removeLeftovers() throws IOException {

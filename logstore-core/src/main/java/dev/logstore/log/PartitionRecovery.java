@@ -171,7 +171,16 @@ public final class PartitionRecovery {
     private RecoveredPartition recover(FileLocks.Held lock) throws IOException {
         // One listing serves the quiet open whole: the newest claim, the segments, their index
         // files and any leftover (a directory of a million segments costs a second per listing).
-        Listing first = list();
+        // After a clean close that left the directory as it is, the manifest says all of that.
+        Listing first = unchangedSinceClose();
+        CleanCloses.DirectoryStamp listedAs = null;
+        if (first == null) {
+            // The directory's stamp before and after the listing: when they agree, and the change
+            // time was settled, a close of this quiet open may record it (the listing vouches).
+            CleanCloses.DirectoryStamp before = CleanCloses.DirectoryStamp.settled(dir);
+            first = list();
+            listedAs = before != null && before.equals(CleanCloses.DirectoryStamp.of(dir)) ? before : null;
+        }
         int previous = manifests.newestClaimed(first.newestEpoch());
         if (previous == Integer.MAX_VALUE) {
             throw new LogStoreException(description + ": " + manifests.file(previous) + " claims the largest writer "
@@ -179,7 +188,7 @@ public final class PartitionRecovery {
                     + "LogStore wrote in the ordinary course: if it is a stray file, remove it");
         }
         int epoch = previous + 1;
-        RecoveredPartition untouched = openQuietly(lock, previous, first);
+        RecoveredPartition untouched = openQuietly(lock, previous, first, listedAs);
         if (untouched != null) {
             return untouched;
         }
@@ -195,7 +204,7 @@ public final class PartitionRecovery {
         boolean legacy = manifest == null;
         // The first listing still holds: the quiet open changed nothing, and this writer's own
         // claim is all that was made since, unless another claim came in past a broken lock.
-        Listing listing = previous == first.newestEpoch() ? first : list();
+        Listing listing = previous == first.newestEpoch() && first.fromManifest() == null ? first : list();
         if (legacy) {
             manifest = LegacyLayout.manifestOf(dir, listing.segments(), listing.legacyMarker());
         }
@@ -274,7 +283,7 @@ public final class PartitionRecovery {
         if (quiet) {
             claimed = 0;
             return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, true, -1, -1,
-                    null);
+                    null, null);
         }
         written.add(new Manifest.Entry(active.baseOffset(), epoch, -1, -1, -1, Long.MIN_VALUE));
         Manifest fresh = new Manifest(epoch, 0, false, startOffset, written, Manifest.randomTag());
@@ -291,7 +300,7 @@ public final class PartitionRecovery {
                     + "by LogStore 0.1", description);
         }
         return new RecoveredPartition(lock, epoch, manifests, sealed, active, startOffset, nextOffset, false, -1, -1,
-                fresh);
+                fresh, null);
     }
 
     /**
@@ -304,14 +313,15 @@ public final class PartitionRecovery {
      * checking then that this manifest is still the newest. Null when any of this does not hold
      * (nothing was changed): then the partition is opened the ordinary way, claim first.
      */
-    private RecoveredPartition openQuietly(FileLocks.Held lock, int previous, Listing listing) throws IOException {
+    private RecoveredPartition openQuietly(FileLocks.Held lock, int previous, Listing listing,
+                                           CleanCloses.DirectoryStamp listedAs) throws IOException {
         if (previous == 0) {
             return openNew(lock, listing);
         }
         if (previous != listing.newestEpoch()) {
             return null; // a claim made since the listing: the ordinary open lists again
         }
-        Manifest manifest = newest(manifests.read(previous));
+        Manifest manifest = newest(listing.fromManifest() != null ? listing.fromManifest() : manifests.read(previous));
         if (manifest == null || !manifest.clean()) {
             return null;
         }
@@ -369,7 +379,7 @@ public final class PartitionRecovery {
         }
         long startOffset = sealed.isEmpty() ? Math.max(manifest.startOffset(), nextOffset) : manifest.startOffset();
         return new RecoveredPartition(lock, previous + 1, manifests, sealed, null, startOffset, nextOffset, true,
-                manifest.sequence(), reusable, null);
+                manifest.sequence(), reusable, null, listedAs);
     }
 
     /**
@@ -381,7 +391,7 @@ public final class PartitionRecovery {
         if (!listing.segments().isEmpty() || !listing.leftovers().isEmpty() || listing.legacyMarker()) {
             return null;
         }
-        return new RecoveredPartition(lock, 1, manifests, List.of(), null, 0, 0, true, -1, -1, null);
+        return new RecoveredPartition(lock, 1, manifests, List.of(), null, 0, 0, true, -1, -1, null, null);
     }
 
     /** The newest manifest, completed by the store's clean-close record where that still applies. */
@@ -395,7 +405,36 @@ public final class PartitionRecovery {
      * LogStore 0.1's clean marker is there.
      */
     private record Listing(List<Long> segments, Set<Long> indexed, List<Path> leftovers, int newestEpoch,
-                           boolean legacyMarker) {
+                           boolean legacyMarker, Manifest fromManifest) {
+    }
+
+    /**
+     * What the directory holds, from its newest manifest, when the store's clean-close record says
+     * the directory has not changed since the close that wrote it (see {@link CleanCloses}): the
+     * manifest's segments, each with its index files where it needs them, and nothing else. Null
+     * when the record does not say so; then the directory is listed.
+     */
+    private Listing unchangedSinceClose() throws IOException {
+        CleanCloses.Entry entry = config.cleanCloses().unchangedSinceClose(partition, dir);
+        if (entry == null) {
+            return null;
+        }
+        Manifest manifest;
+        try {
+            manifest = manifests.read(entry.epoch());
+        } catch (CorruptLogException e) {
+            return null; // the ordinary open lists the directory and reports it
+        }
+        if (manifest == null) {
+            return null;
+        }
+        List<Long> segments = new ArrayList<>(manifest.segments().size());
+        for (Manifest.Entry segment : manifest.segments()) {
+            segments.add(segment.baseOffset());
+        }
+        // The close wrote the index files of every segment that needs them (a segment whose index
+        // files were lost since is rebuilt in memory by its first lookup, as index files are a cache).
+        return new Listing(segments, new HashSet<>(segments), List.of(), entry.epoch(), false, manifest);
     }
 
     private Listing list() throws IOException {
@@ -431,7 +470,7 @@ public final class PartitionRecovery {
         }
         segments.sort(null);
         withIndex.retainAll(withTimeIndex);
-        return new Listing(segments, withIndex, leftovers, newestEpoch, legacyMarker);
+        return new Listing(segments, withIndex, leftovers, newestEpoch, legacyMarker, null);
     }
 
     /** Adds the base offset of index file {@code name} (with {@code suffix}), if it names one. */

@@ -110,6 +110,8 @@ public final class PartitionWriter extends PartitionLog {
     private Manifest lastManifest;
     /** After a quiet open, the empty segment the first write takes over, or -1; see {@link #startEpoch}. */
     private final long reusable;
+    /** After a quiet open that listed the directory: its stamp, which a close without a write may record. */
+    private final CleanCloses.DirectoryStamp listedAs;
 
     private volatile PartitionFailedException failure;
 
@@ -126,6 +128,7 @@ public final class PartitionWriter extends PartitionLog {
         this.segments = all.toArray(Segment[]::new);
         this.previousSequence = recovered.previousSequence();
         this.reusable = recovered.reusable();
+        this.listedAs = recovered.listedAs();
         this.lastManifest = recovered.manifest();
         this.tag = lastManifest != null ? lastManifest.tag() : Manifest.randomTag();
         this.active = recovered.active();
@@ -856,7 +859,10 @@ public final class PartitionWriter extends PartitionLog {
         try {
             closed = true;
             if (active == null) {
-                log.debug("{}: closed without a write since a quiet open; nothing to record", description);
+                // Nothing written since a quiet open: the entry the open used stands, and gets the
+                // directory's stamp where the open listed the directory and found it as recorded.
+                entry = forRecord && listedAs != null
+                        ? config.cleanCloses().restamped(partition, epoch - 1, previousSequence, listedAs) : null;
             } else if (failure == null && manifestUnwritten && activeSize == 0) {
                 withdraw();
             } else if (failure == null) {

@@ -22,8 +22,10 @@ import java.util.List;
  *                          previous writer closed cleanly, which the first write takes over; -1
  *                          when there is none (the first write creates a segment)
  * @param manifest          the epoch's first manifest, as recovery wrote it; null when it wrote none
+ * @param listedAs          after a quiet open that listed the directory, the directory's stamp that
+ *                          the listing saw, settled (see {@link CleanCloses}); null otherwise
  */
 record RecoveredPartition(FileLocks.Held lock, int epoch, Manifests manifests, List<Segment> sealed, Segment active,
                           long startOffset, long nextOffset, boolean manifestUnwritten, long previousSequence,
-                          long reusable, Manifest manifest) {
+                          long reusable, Manifest manifest, CleanCloses.DirectoryStamp listedAs) {
 }
