@@ -38,11 +38,21 @@ final class ScaleBench {
         static Footprint now() {
             System.gc();
             long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
-            long direct = 0;
-            for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
-                if (pool.getName().equals("direct")) {
-                    direct = pool.getMemoryUsed();
+            // Direct buffers of closed readers are freed by their cleaners after the GC, on another
+            // thread: wait until the figure stops falling (at most 1 s).
+            long direct = directUsed();
+            for (int i = 0; i < 50; i++) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
                 }
+                long now = directUsed();
+                if (now == direct) {
+                    break;
+                }
+                direct = now;
             }
             long descriptors;
             try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
@@ -51,6 +61,15 @@ final class ScaleBench {
                 descriptors = -1;
             }
             return new Footprint(descriptors, heap, direct);
+        }
+
+        private static long directUsed() {
+            for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+                if (pool.getName().equals("direct")) {
+                    return pool.getMemoryUsed();
+                }
+            }
+            return 0;
         }
 
         String minus(Footprint before) {
