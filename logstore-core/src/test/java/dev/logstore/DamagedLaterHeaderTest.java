@@ -51,7 +51,7 @@ class DamagedLaterHeaderTest {
 
     private static List<Long> offsets(ByteBuffer batches) {
         List<Long> offsets = new ArrayList<>();
-        RecordDecoder.decode(batches, r -> offsets.add(r.offset()));
+        RecordDecoder.decodeWhole(batches, r -> offsets.add(r.offset()));
         return offsets;
     }
 
@@ -103,7 +103,7 @@ class DamagedLaterHeaderTest {
                         // decoder of the bytes reports the damage after the intact batches.
                         assertTrue(transfer.bytes() > at, where + ": sent " + transfer.bytes() + " bytes");
                         List<Long> decoded = new ArrayList<>();
-                        assertThrows(CorruptLogException.class, () -> RecordDecoder.decode(
+                        assertThrows(CorruptLogException.class, () -> RecordDecoder.decodeWhole(
                                 ByteBuffer.wrap(sent.toByteArray()), r -> decoded.add(r.offset())), where);
                         assertEquals(range(base, base + k), decoded, where);
                     }

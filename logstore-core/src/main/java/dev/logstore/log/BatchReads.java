@@ -148,13 +148,49 @@ public final class BatchReads {
         // batches are returned, and the read that starts at the damage reports it.
         while (want - whole >= MIN_HEADER_SIZE) {
             BatchHeader header = BatchHeader.readIfComplete(bytes, start + whole, want - whole);
-            if (header == null || header.problem() != null || whole + header.sizeInBytes() > want) {
+            if (header == null || header.problem() != null || (long) whole + header.sizeInBytes() > want) {
                 break;
             }
             whole += header.sizeInBytes();
         }
         dst.position(start + whole);
         return whole;
+    }
+
+    /**
+     * Hops the batch headers from {@code from} (a batch start) towards {@code to}, with one read of
+     * them where they lie close together: returns {the position reached, the offset after the last
+     * batch hopped}. Stops early before a damaged header, or at a batch that runs past {@code to}
+     * (its length is damaged: {@code to} is a batch start). The batch at {@code position},
+     * {@code first}, was checked already.
+     */
+    private static long[] hopTo(Segment segment, long from, long to, long end, long position, BatchHeader first)
+            throws IOException {
+        Segment.HeaderWindow window = segment.headerWindow();
+        long at = from;
+        long next = -1;
+        while (at < to) {
+            BatchHeader header;
+            try {
+                header = at == position ? first : window.headerAt(at, end);
+            } catch (CorruptLogException e) {
+                if (at == position) {
+                    throw e;
+                }
+                break;
+            }
+            if (at + header.sizeInBytes() > to && at != position) {
+                break;
+            }
+            at += header.sizeInBytes();
+            next = header.nextOffset();
+        }
+        if (next < 0) {
+            // The index entry below was the batch itself or one with a damaged header: the first
+            // batch alone, whose header was checked, goes out.
+            return new long[] {position + first.sizeInBytes(), first.nextOffset()};
+        }
+        return new long[] {at, next};
     }
 
     private static BufferTooSmallException tooSmall(PartitionLog log, BatchHeader header, int room) {
@@ -187,11 +223,13 @@ public final class BatchReads {
                             + " bytes into the batch at offset " + offset + ": no batch of more than that starts there; "
                             + "pass the Transfer the previous call returned");
                 }
-                // Whole batches up to the limit: jump through the index, then hop headers. Where
-                // to continue is the base offset of the first batch not sent (or the offset after
-                // the last one sent at the segment's end): no extra reads.
+                // Whole batches up to the limit: jump through the index, then hop headers. Where to
+                // continue is the offset after the last batch sent, from that batch's header (its
+                // bytes go out, so a damaged one is the receiver's checksum to find): never from
+                // the header of a batch not sent, whose damage nothing would report.
                 long limit = Math.min(end, position + skipBytes + maxBytes);
-                long stop = Math.max(position, segment.floorBatchPosition(limit, end));
+                long jumped = Math.max(position, segment.floorBatchPosition(limit, end));
+                long stop = jumped;
                 long next = -1;
                 while (stop < end) {
                     BatchHeader header;
@@ -201,19 +239,12 @@ public final class BatchReads {
                         if (stop == position) {
                             throw e;
                         }
-                        // A damaged header ends the transfer before it (the transfer that starts
-                        // there reports it), as a reader's poll returns the records before damage.
-                        if (next < 0) {
-                            // Reached through the index: hop the headers from the first batch
-                            // up to it, to know where to continue.
-                            limit = stop;
-                            stop = position;
-                            continue;
-                        }
+                        // A damaged header ends the transfer before it, and the transfer that
+                        // starts there reports it, as a reader's poll returns the records before
+                        // damage.
                         break;
                     }
                     if (stop + header.sizeInBytes() > limit) {
-                        next = header.baseOffset();
                         break;
                     }
                     stop += header.sizeInBytes();
@@ -222,6 +253,13 @@ public final class BatchReads {
                 if (stop == position) {
                     stop += first.sizeInBytes();
                     next = first.nextOffset();
+                } else if (next < 0) {
+                    // Nothing hopped past the index's batch: the batch before it says where to
+                    // continue. Hop there from the index entry below (one read of headers).
+                    long[] ended = hopTo(segment, Math.max(position, segment.floorBatchPosition(stop - 1, end)), stop,
+                            end, position, first);
+                    stop = ended[0];
+                    next = ended[1];
                 }
                 long from = position + skipBytes;
                 long sent = segment.transferTo(from, stop - from, target);
@@ -232,9 +270,17 @@ public final class BatchReads {
                 long reached = from + sent;
                 long batchStart = position;
                 BatchHeader batch = first;
+                long after = first.nextOffset();
                 while (batchStart + batch.sizeInBytes() <= reached) {
                     batchStart += batch.sizeInBytes();
-                    batch = segment.headerAt(batchStart, end);
+                    after = batch.nextOffset();
+                    try {
+                        batch = segment.headerAt(batchStart, end);
+                    } catch (CorruptLogException e) {
+                        // Sent as stored past the headers read above: the continuation, from the
+                        // end of the last intact batch, reports the damage.
+                        return new Transfer(sent, after, (int) (reached - batchStart));
+                    }
                 }
                 return new Transfer(sent, batch.baseOffset(), (int) (reached - batchStart));
             } catch (IOException e) {

@@ -21,8 +21,10 @@ public final class RecordDecoder {
     }
 
     /**
-     * Decodes every whole batch between the buffer's position and limit. The buffer's position
-     * is not changed.
+     * Decodes every whole batch between the buffer's position and limit; part of a batch after
+     * them is left for the next read. The buffer's position is not changed. For bytes that are
+     * whole batches by contract (what {@code LogStore.read} and {@code transfer} give), use
+     * {@link #decodeWhole}, which reports such a part as damage.
      *
      * @throws BufferTooSmallException when the bytes hold part of a batch but not one whole batch
      * @throws CorruptLogException     when a batch fails its checks
@@ -42,6 +44,25 @@ public final class RecordDecoder {
         return records;
     }
 
+    /**
+     * Like {@link #decode(ByteBuffer)}, for bytes that are whole batches: what a
+     * {@code LogStore.read} filled in or a {@code transfer} sent (all of its bytes, or all of a
+     * chain of transfers continued from one another). Part of a batch after whole ones is damage
+     * (a length that does not match), reported after the records of the batches before it, which
+     * {@code sink} gets first.
+     *
+     * @throws CorruptLogException when a batch fails its checks, or whole batches are followed by
+     *                             part of one
+     */
+    public static void decodeWhole(ByteBuffer bytes, Consumer<LogRecord> sink) {
+        forEachWhole(bytes, null, record -> sink.accept(record.toLogRecord()));
+    }
+
+    /** Like {@link #decodeWhole}, in place, decrypting with the keys of {@code keys} (null: none). */
+    public static void forEachWhole(ByteBuffer bytes, KeyProvider keys, RecordHandler handler) {
+        forEach(bytes, keys, handler, true);
+    }
+
     /** Like {@link #decode(ByteBuffer)}, handing each record to {@code sink} in offset order. */
     public static void decode(ByteBuffer bytes, Consumer<LogRecord> sink) {
         forEach(bytes, null, record -> sink.accept(record.toLogRecord()));
@@ -57,6 +78,10 @@ public final class RecordDecoder {
 
     /** Like {@link #forEach(ByteBuffer, RecordHandler)}, decrypting with the keys of {@code keys} (null: none). */
     public static void forEach(ByteBuffer bytes, KeyProvider keys, RecordHandler handler) {
+        forEach(bytes, keys, handler, false);
+    }
+
+    private static void forEach(ByteBuffer bytes, KeyProvider keys, RecordHandler handler, boolean whole) {
         RecordView view = new RecordView();
         BatchUnpacker unpacker = new BatchUnpacker(keys);
         int position = bytes.position();
@@ -69,6 +94,9 @@ public final class RecordDecoder {
                     throw new BufferTooSmallException("buffer holds " + available + " bytes, less than one batch header ("
                             + MAX_HEADER_SIZE + " bytes); read with a larger buffer", MAX_HEADER_SIZE);
                 }
+                if (whole) {
+                    throw partAfterWholeBatches(position, available, "less than a batch header");
+                }
                 return;
             }
             BatchHeader header = checkHeader(bytes, position, null, position);
@@ -78,6 +106,10 @@ public final class RecordDecoder {
                             + "-byte batch at offset " + header.baseOffset() + "; read with a buffer of at least "
                             + header.sizeInBytes() + " bytes", header.sizeInBytes());
                 }
+                if (whole) {
+                    throw partAfterWholeBatches(position, available, "the batch there claims " + header.sizeInBytes()
+                            + " bytes");
+                }
                 return;
             }
             decodeBatch(bytes, position, header, null, position, Long.MIN_VALUE, Integer.MAX_VALUE, unpacker, view,
@@ -85,6 +117,11 @@ public final class RecordDecoder {
             position += header.sizeInBytes();
             decodedAny = true;
         }
+    }
+
+    private static CorruptLogException partAfterWholeBatches(int position, int available, String what) {
+        return new CorruptLogException(null, position, "whole batches are followed by " + available + " bytes, "
+                + what + ": reads and transfers give whole batches, so a length before or at this batch is damaged");
     }
 
     /**

@@ -122,6 +122,20 @@ class RecordDecoderTest {
     }
 
     @Test
+    void bytesThatAreWholeBatchesByContractReportATrailingPartAfterTheRecordsBeforeIt() {
+        ByteBuffer first = copy(encoder.encode(0, null, List.of(Record.of(null, TestRecords.bytes("a"), 1L))));
+        ByteBuffer second = copy(encoder.encode(1, null, List.of(Record.of(null, TestRecords.bytes("b"), 1L))));
+        ByteBuffer both = ByteBuffer.allocate(first.limit() + second.limit() - 3);
+        both.put(first).put(second.limit(second.limit() - 3)).flip();
+        List<LogRecord> decoded = new java.util.ArrayList<>();
+        dev.logstore.CorruptLogException e = assertThrows(dev.logstore.CorruptLogException.class,
+                () -> RecordDecoder.decodeWhole(both, decoded::add));
+        assertEquals(1, decoded.size(), "the whole batch before it is handed over first");
+        assertEquals(first.limit(), e.position());
+        assertEquals(0, both.position(), "the buffer's position is not changed");
+    }
+
+    @Test
     void aCorruptBatchNamesItsPosition() {
         ByteBuffer first = copy(encoder.encode(0, null, List.of(Record.of(null, TestRecords.bytes("a"), 1L))));
         ByteBuffer second = copy(encoder.encode(1, null, List.of(Record.of(null, TestRecords.bytes("b"), 1L))));
