@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -534,8 +535,30 @@ public final class LogStore implements AutoCloseable {
                     closedSegments += segments[i];
                 }
             }
+            IntFunction<Path> partitionDirs = p -> dir.resolve(partitionDirectoryName(p));
+            boolean interrupted = false;
             try {
-                config.cleanCloses().record(closed, p -> dir.resolve(partitionDirectoryName(p)), closedSegments);
+                // Each writer that closed takes its directory's stamp, where the directory holds
+                // exactly its files, once the changes the close made have settled.
+                interrupted = CleanCloses.awaitSettled(closed, partitionDirs, closedSegments);
+                if (!interrupted && !Thread.currentThread().isInterrupted()) {
+                    List<PartitionWriter> stamping = new ArrayList<>();
+                    for (int i = 0; i < ends.length; i++) {
+                        if (ends[i] != null) {
+                            stamping.add((PartitionWriter) open.get(i));
+                        }
+                    }
+                    CleanCloses.Entry[] stamped = closed.toArray(new CleanCloses.Entry[0]);
+                    Parallel.forEach("logstore-close-" + dir.getFileName(), stamped.length,
+                            i -> stamped[i] = stamping.get(i).stamped(stamped[i]));
+                    closed = List.of(stamped);
+                }
+            } catch (RuntimeException e) {
+                log.debug("Store {}: directory stamps not taken ({}); the next open lists the directories", name,
+                        e.getMessage());
+            }
+            try {
+                config.cleanCloses().record(closed, partitionDirs);
             } catch (IOException | RuntimeException e) {
                 log.warn("Store {}: cannot write {} ({}); its partitions are durable, and the next open scans their "
                         + "active segments as after a crash", name, dir.resolve(CleanCloses.FILE_NAME),
@@ -547,6 +570,9 @@ public final class LogStore implements AutoCloseable {
                     }
                 }
                 config.encoders().close(); // the codecs' native contexts
+                if (interrupted) {
+                    Thread.currentThread().interrupt(); // kept through the record's write
+                }
             }
         }
     }

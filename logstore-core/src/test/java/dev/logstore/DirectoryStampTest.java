@@ -88,15 +88,14 @@ class DirectoryStampTest {
 
     /**
      * The directories a close changed last (it writes the active segment's index files) are
-     * stamped too: the close waits out the margin once. The next open takes each directory from
-     * its manifest: a file the close left in it is not seen (a listing would have removed it as a
-     * leftover), nothing is written, nothing is read but the last segment's size.
+     * stamped too: the close waits out the margin once. The next open lists no directory, reads
+     * nothing but the last segment's size, and writes nothing; nor does the open after a close that
+     * took appends.
      */
     @Test
-    void anOpenAfterACleanCloseTakesTheDirectoryFromTheManifest() throws IOException {
+    void anOpenAfterACleanCloseListsNoDirectory() throws IOException {
         try (LogStore store = open(new FaultyFiles())) {
             fill(store, 0, 30);
-            Files.write(partition(0).resolve("left-by-the-close.tmp"), new byte[1]);
         }
         assertTrue(TestFiles.segmentLogs(partition(0)).size() > 2);
         assertTrue(Files.exists(firstIndexFile(partition(0))));
@@ -107,15 +106,39 @@ class DirectoryStampTest {
 
         FaultyFiles files = new FaultyFiles();
         try (LogStore store = open(files)) {
+            assertEquals(0, files.listings.get(), "no directory listed to open");
             assertEquals(0, files.segmentBytesRead.get(), "no segment read to open");
             assertEquals(0, files.forces.get(), "nothing written to open");
-            assertTrue(Files.exists(partition(0).resolve("left-by-the-close.tmp")), "the directory was listed");
             assertEquals(epoch, Crashes.newestEpoch(partition(0)));
             assertHolds(store, 30);
             fill(store, 30, 40);
         }
-        try (LogStore store = open(new FaultyFiles())) {
+        files = new FaultyFiles();
+        try (LogStore store = open(files)) {
+            assertEquals(0, files.listings.get(), "the close after appends stamped every directory again");
             assertHolds(store, 40);
+        }
+    }
+
+    /**
+     * A file someone leaves in a partition directory while the store is open is seen by the close,
+     * which looks at the directory before it takes its stamp: no stamp, and the next open lists the
+     * directory and removes the leftover.
+     */
+    @Test
+    void aFileLeftInTheDirectoryBeforeTheCloseIsSeenByTheNextOpen() throws Exception {
+        try (LogStore store = open(new FaultyFiles())) {
+            fill(store, 0, 30);
+            Files.write(partition(0).resolve("left-before-the-close.tmp"), new byte[1]);
+            Thread.sleep(100); // settled long before the close
+        }
+        assertFalse(CloseRecords.directoryUnchanged(dir, 0), "the close saw the leftover");
+        assertTrue(CloseRecords.directoryUnchanged(dir, 1));
+        FaultyFiles files = new FaultyFiles();
+        try (LogStore store = open(files)) {
+            assertEquals(1, files.listings.get(), "partition 0 listed, the others not");
+            assertFalse(Files.exists(partition(0).resolve("left-before-the-close.tmp")), "the listing found the leftover");
+            assertHolds(store, 30);
         }
     }
 
@@ -128,8 +151,8 @@ class DirectoryStampTest {
     void aFileRemovedAfterTheCloseMakesTheOpenListAndRepair() throws IOException {
         try (LogStore store = open(new FaultyFiles())) {
             fill(store, 0, 30);
-            Files.write(partition(0).resolve("left-by-the-close.tmp"), new byte[1]);
         }
+        Files.write(partition(0).resolve("left-after-the-close.tmp"), new byte[1]);
         Path index = firstIndexFile(partition(0));
         Files.delete(index);
         assertFalse(CloseRecords.directoryUnchanged(dir, 0));
@@ -137,7 +160,7 @@ class DirectoryStampTest {
 
         try (LogStore store = open(new FaultyFiles())) {
             assertTrue(Files.exists(index), "the index files were written again");
-            assertFalse(Files.exists(partition(0).resolve("left-by-the-close.tmp")), "the listing found the leftover");
+            assertFalse(Files.exists(partition(0).resolve("left-after-the-close.tmp")), "the listing found the leftover");
             assertHolds(store, 30);
         }
     }

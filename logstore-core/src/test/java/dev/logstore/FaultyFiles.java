@@ -39,6 +39,8 @@ final class FaultyFiles implements FileOpener {
     final AtomicLong preads = new AtomicLong();
     /** Counts fsyncs of files and directories alike. */
     final AtomicLong forces = new AtomicLong();
+    /** Counts listings of directories. */
+    final AtomicLong listings = new AtomicLong();
 
     static Predicate<Path> named(String suffix) {
         return path -> path.getFileName().toString().endsWith(suffix);
@@ -54,6 +56,12 @@ final class FaultyFiles implements FileOpener {
         failOpens = path -> false;
         failMaps = path -> false;
         interruptWrites = path -> false;
+    }
+
+    @Override
+    public String[] list(Path dir) throws IOException {
+        listings.incrementAndGet();
+        return FileOpener.super.list(dir);
     }
 
     @Override

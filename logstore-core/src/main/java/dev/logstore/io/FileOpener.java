@@ -17,4 +17,18 @@ public interface FileOpener {
     FileOpener DEFAULT = FileChannel::open;
 
     FileChannel open(Path file, OpenOption... options) throws IOException;
+
+    /**
+     * The names in directory {@code dir}, as {@link java.io.File#list} gives them: how a writer's
+     * open, and its close, learn what a partition directory holds.
+     *
+     * @throws IOException when the directory is missing, not a directory, or not readable
+     */
+    default String[] list(Path dir) throws IOException {
+        String[] names = dir.toFile().list();
+        if (names == null) {
+            throw new IOException("cannot list " + dir + " (missing, not a directory, or not readable)");
+        }
+        return names;
+    }
 }

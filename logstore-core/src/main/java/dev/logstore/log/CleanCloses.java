@@ -369,23 +369,62 @@ public final class CleanCloses {
     }
 
     /**
+     * Before the closing writers take their directories' stamps ({@code PartitionWriter.stamped}):
+     * when the partitions of {@code closed} hold {@code segments} of at least
+     * {@link #waitForStampsFromSegments}, waits once until the directories changed last (writing
+     * the active segment's index files changes one) have settled, at most
+     * {@link #STAMP_MARGIN_NANOS}. A smaller close does not wait: those directories get no stamp,
+     * and the next open lists them.
+     *
+     * @return true when the wait was interrupted (the caller sets the thread's interrupt flag
+     *         again once the record is written; those directories get no stamp)
+     */
+    public static boolean awaitSettled(Collection<Entry> closed, IntFunction<Path> partitionDirs, long segments) {
+        if (segments < waitForStampsFromSegments) {
+            return false;
+        }
+        long now = wallClockNanos();
+        long longest = 0;
+        for (Entry entry : closed) {
+            DirectoryStamp stamp = entry.dirChanged() == 0 ? DirectoryStamp.of(partitionDirs.apply(entry.partition()))
+                    : null;
+            long left = stamp == null ? 0 : stamp.waitNanos(now);
+            if (left <= STAMP_MARGIN_NANOS) {
+                longest = Math.max(longest, left);
+            }
+        }
+        if (longest == 0) {
+            return false;
+        }
+        try {
+            TimeUnit.NANOSECONDS.sleep(longest);
+            return false;
+        } catch (InterruptedException e) {
+            return true;
+        }
+    }
+
+    /**
      * Adds {@code closed} to the file, replacing older entries of the same partitions and keeping
      * the others: written to a temporary file, forced, renamed over the file, and the directory
      * forced. The caller forced every segment and manifest the entries name before, and still
-     * holds their partitions' locks. Each entry gets its partition directory's stamp (from
-     * {@code partitionDirs}); when the partitions hold {@code segments} of at least
-     * {@link #waitForStampsFromSegments}, the close waits out the margin once for the directories
-     * changed just before.
-     * Waits up to 10 s for another close of the store to finish its record, then gives up (a
-     * process stopped while it held the lock would block every close).
+     * holds their partitions' locks. An entry's directory stamp is kept only while the directory
+     * (from {@code partitionDirs}) still has it. Writes nothing when the entries differ from those
+     * in the file by stamps alone (an idle open and close writes nothing; the stamps go in with the
+     * next record). Waits up to 10 s for another close of the store to finish its record, then
+     * gives up (a process stopped while it held the lock would block every close).
      */
-    public void record(Collection<Entry> closed, IntFunction<Path> partitionDirs, long segments) throws IOException {
-        if (closed.stream().allMatch(entry -> entry.dirChanged() != 0)) {
-            // Nothing written since the opens, only stamps to add: an idle open and close writes
-            // nothing, and the stamps go in with the next record.
+    public void record(Collection<Entry> closed, IntFunction<Path> partitionDirs) throws IOException {
+        Map<Integer, Entry> before = current();
+        if (closed.stream().allMatch(entry -> entry.stamped(null).equals(
+                before.containsKey(entry.partition()) ? before.get(entry.partition()).stamped(null) : null))) {
             return;
         }
-        closed = stamped(closed, partitionDirs, segments >= waitForStampsFromSegments);
+        List<Entry> checked = new ArrayList<>(closed.size());
+        for (Entry entry : closed) {
+            checked.add(entry.dirChanged() == 0 || entry.stampMatches(DirectoryStamp.of(
+                    partitionDirs.apply(entry.partition()))) ? entry : entry.stamped(null));
+        }
         try (FileLocks.Held held = FileLocks.lock(opener, storeDir.resolve(LOCK_FILE),
                 System.nanoTime() + LOCK_WAIT_NANOS)) {
             Map<Integer, Entry> merged;
@@ -394,56 +433,12 @@ public final class CleanCloses {
             }
             merged = new TreeMap<>(current());
             removeLeftovers(); // temporary files of closes that died mid-write: none runs now
-            for (Entry entry : closed) {
+            for (Entry entry : checked) {
                 merged.put(entry.partition(), entry);
             }
             Directories.replaceAtomically(opener, file(), true, encode(merged.values()));
             Directories.fsync(opener, storeDir);
         }
-    }
-
-    /**
-     * {@code closed}, each with its directory's stamp where the directory's change time lies far
-     * enough in the past; with {@code wait}, the directories changed last are looked at again after
-     * one wait, else they get none.
-     */
-    private static List<Entry> stamped(Collection<Entry> closed, IntFunction<Path> partitionDirs, boolean wait) {
-        List<Entry> done = new ArrayList<>(closed.size());
-        List<Entry> recent = new ArrayList<>();
-        long longest = 0;
-        long now = wallClockNanos();
-        for (Entry entry : closed) {
-            DirectoryStamp stamp = DirectoryStamp.of(partitionDirs.apply(entry.partition()));
-            if (entry.dirChanged() != 0) {
-                // Stamped by the open that listed the directory: it holds while the directory does.
-                done.add(entry.stampMatches(stamp) ? entry : entry.stamped(null));
-                continue;
-            }
-            long left = stamp == null ? 0 : stamp.waitNanos(now);
-            if (left == 0) {
-                done.add(entry.stamped(stamp));
-            } else if (wait && left <= STAMP_MARGIN_NANOS) {
-                recent.add(entry);
-                longest = Math.max(longest, left);
-            } else {
-                done.add(entry.stamped(null)); // a clock behind the filesystem's, or whole seconds only
-            }
-        }
-        if (!recent.isEmpty()) {
-            boolean waited = true;
-            try {
-                TimeUnit.NANOSECONDS.sleep(longest);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // no stamps then: the next open lists these directories
-                waited = false;
-            }
-            now = wallClockNanos();
-            for (Entry entry : recent) {
-                DirectoryStamp stamp = waited ? DirectoryStamp.of(partitionDirs.apply(entry.partition())) : null;
-                done.add(entry.stamped(stamp == null || stamp.waitNanos(now) > 0 ? null : stamp));
-            }
-        }
-        return done;
     }
 
     private void removeLeftovers() throws IOException {

@@ -172,13 +172,13 @@ public final class PartitionRecovery {
         // One listing serves the quiet open whole: the newest claim, the segments, their index
         // files and any leftover (a directory of a million segments costs a second per listing).
         // After a clean close that left the directory as it is, the manifest says all of that.
-        Listing first = unchangedSinceClose();
+        PartitionListing first = unchangedSinceClose();
         CleanCloses.DirectoryStamp listedAs = null;
         if (first == null) {
             // The directory's stamp before and after the listing: when they agree, and the change
             // time was settled, a close of this quiet open may record it (the listing vouches).
             CleanCloses.DirectoryStamp before = CleanCloses.DirectoryStamp.settled(dir);
-            first = list();
+            first = PartitionListing.of(config.opener(), dir);
             listedAs = before != null && before.equals(CleanCloses.DirectoryStamp.of(dir)) ? before : null;
         }
         int previous = manifests.newestClaimed(first.newestEpoch());
@@ -204,7 +204,7 @@ public final class PartitionRecovery {
         boolean legacy = manifest == null;
         // The first listing still holds: the quiet open changed nothing, and this writer's own
         // claim is all that was made since, unless another claim came in past a broken lock.
-        Listing listing = previous == first.newestEpoch() && first.fromManifest() == null ? first : list();
+        PartitionListing listing = previous == first.newestEpoch() && first.fromManifest() == null ? first : PartitionListing.of(config.opener(), dir);
         if (legacy) {
             manifest = LegacyLayout.manifestOf(dir, listing.segments(), listing.legacyMarker());
         }
@@ -313,7 +313,7 @@ public final class PartitionRecovery {
      * checking then that this manifest is still the newest. Null when any of this does not hold
      * (nothing was changed): then the partition is opened the ordinary way, claim first.
      */
-    private RecoveredPartition openQuietly(FileLocks.Held lock, int previous, Listing listing,
+    private RecoveredPartition openQuietly(FileLocks.Held lock, int previous, PartitionListing listing,
                                            CleanCloses.DirectoryStamp listedAs) throws IOException {
         if (previous == 0) {
             return openNew(lock, listing);
@@ -387,7 +387,7 @@ public final class PartitionRecovery {
      * without writing anything either: its first write claims epoch 1 and creates its first
      * segment. Null when the directory holds anything of a partition.
      */
-    private RecoveredPartition openNew(FileLocks.Held lock, Listing listing) {
+    private RecoveredPartition openNew(FileLocks.Held lock, PartitionListing listing) {
         if (!listing.segments().isEmpty() || !listing.leftovers().isEmpty() || listing.legacyMarker()) {
             return null;
         }
@@ -400,21 +400,12 @@ public final class PartitionRecovery {
     }
 
     /**
-     * What the partition directory holds, by kind: segments (ascending base offsets), those with
-     * both index files, leftovers to remove, the newest manifest epoch (0 when none), and whether
-     * LogStore 0.1's clean marker is there.
-     */
-    private record Listing(List<Long> segments, Set<Long> indexed, List<Path> leftovers, int newestEpoch,
-                           boolean legacyMarker, Manifest fromManifest) {
-    }
-
-    /**
      * What the directory holds, from its newest manifest, when the store's clean-close record says
      * the directory has not changed since the close that wrote it (see {@link CleanCloses}): the
      * manifest's segments, each with its index files where it needs them, and nothing else. Null
      * when the record does not say so; then the directory is listed.
      */
-    private Listing unchangedSinceClose() throws IOException {
+    private PartitionListing unchangedSinceClose() throws IOException {
         CleanCloses.Entry entry = config.cleanCloses().unchangedSinceClose(partition, dir);
         if (entry == null) {
             return null;
@@ -434,55 +425,11 @@ public final class PartitionRecovery {
         }
         // The close wrote the index files of every segment that needs them (a segment whose index
         // files were lost since is rebuilt in memory by its first lookup, as index files are a cache).
-        return new Listing(segments, new HashSet<>(segments), List.of(), entry.epoch(), false, manifest);
-    }
-
-    private Listing list() throws IOException {
-        // File.list returns names only: no Path per entry, which for a partition of thousands of
-        // segments (three files each) is most of the listing's own cost.
-        String[] names = dir.toFile().list();
-        if (names == null) {
-            throw new IOException("cannot list " + dir + " (missing, not a directory, or not readable)");
-        }
-        List<Long> segments = new ArrayList<>();
-        Set<Long> withIndex = new HashSet<>();
-        Set<Long> withTimeIndex = new HashSet<>();
-        List<Path> leftovers = new ArrayList<>();
-        int newestEpoch = 0;
-        boolean legacyMarker = false;
-        for (String name : names) {
-            if (name.endsWith(".tmp") || name.endsWith(".deleted")) {
-                leftovers.add(dir.resolve(name));
-            } else if (name.endsWith(Segment.LOG_SUFFIX)) {
-                long base = Segment.parseBaseOffset(name);
-                if (base >= 0) {
-                    segments.add(base);
-                }
-            } else if (name.endsWith(Segment.INDEX_SUFFIX)) {
-                addBase(withIndex, name, Segment.INDEX_SUFFIX);
-            } else if (name.endsWith(Segment.TIME_INDEX_SUFFIX)) {
-                addBase(withTimeIndex, name, Segment.TIME_INDEX_SUFFIX);
-            } else if (name.startsWith(Manifests.PREFIX)) {
-                newestEpoch = Math.max(newestEpoch, Manifests.parseEpoch(name));
-            } else if (name.equals(LegacyLayout.CLEAN_MARKER)) {
-                legacyMarker = true;
-            }
-        }
-        segments.sort(null);
-        withIndex.retainAll(withTimeIndex);
-        return new Listing(segments, withIndex, leftovers, newestEpoch, legacyMarker, null);
-    }
-
-    /** Adds the base offset of index file {@code name} (with {@code suffix}), if it names one. */
-    private static void addBase(Set<Long> bases, String name, String suffix) {
-        long base = Segment.parseBaseOffset(name, suffix);
-        if (base >= 0) {
-            bases.add(base);
-        }
+        return new PartitionListing(segments, new HashSet<>(segments), List.of(), entry.epoch(), false, manifest);
     }
 
     /** Removes temporary files and, for a partition with a manifest, segment files it does not name. */
-    private void removeLeftovers(Listing listing, Manifest manifest, boolean legacy, long keep) throws IOException {
+    private void removeLeftovers(PartitionListing listing, Manifest manifest, boolean legacy, long keep) throws IOException {
         boolean removed = false;
         for (Path file : listing.leftovers()) {
             removed |= Files.deleteIfExists(file);
@@ -515,7 +462,7 @@ public final class PartitionRecovery {
      * {@link Segment#mayLackIndexFiles}): damage in it is found by the read that reaches it, as after a
      * clean close.
      */
-    private SegmentSummary checkSealed(Segment segment, Manifest.Entry entry, Listing listing, boolean legacy)
+    private SegmentSummary checkSealed(Segment segment, Manifest.Entry entry, PartitionListing listing, boolean legacy)
             throws IOException {
         long fileSize = fileSize(segment);
         long size = entry.size();

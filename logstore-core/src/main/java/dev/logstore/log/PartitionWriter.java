@@ -838,6 +838,43 @@ public final class PartitionWriter extends PartitionLog {
         return close(true);
     }
 
+    /**
+     * {@code entry}, this partition's from {@link #closeForRecord()}, with the directory's stamp
+     * when the directory holds exactly what this writer left: its segments and no other, their
+     * index files where they need them, no leftover, no newer claim; and its change time has
+     * settled and did not move during the look (see {@link CleanCloses}). Otherwise {@code entry}
+     * as it is, and the next open lists the directory. An entry that carries a stamp already (from
+     * an open that listed the directory) is returned as it is. Called after the close, while the
+     * lock is still held.
+     */
+    public CleanCloses.Entry stamped(CleanCloses.Entry entry) {
+        if (entry == null || entry.dirChanged() != 0) {
+            return entry;
+        }
+        CleanCloses.DirectoryStamp before = CleanCloses.DirectoryStamp.settled(dir);
+        if (before == null) {
+            return entry;
+        }
+        Segment[] all = segments;
+        long[] bases = new long[all.length];
+        long[] sizes = new long[all.length];
+        for (int i = 0; i < all.length; i++) {
+            SegmentSummary summary = all[i].summary();
+            bases[i] = all[i].baseOffset();
+            sizes[i] = all[i] == active || summary == null ? activeSize : summary.size();
+        }
+        try {
+            if (!PartitionListing.of(config.opener(), dir).holdsExactly(bases, sizes, epoch)) {
+                log.debug("{}: the directory holds more or less than the partition's files; the next open lists it",
+                        description);
+                return entry;
+            }
+        } catch (IOException e) {
+            return entry;
+        }
+        return before.equals(CleanCloses.DirectoryStamp.of(dir)) ? entry.stamped(before) : entry;
+    }
+
     /** Lets go of the partition's lock after {@link #closeForRecord()}; does nothing if it is released. */
     public void releaseLock() {
         try {
