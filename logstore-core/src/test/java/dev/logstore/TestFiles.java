@@ -40,4 +40,28 @@ public final class TestFiles {
         }
         return positions;
     }
+
+    /** Writes {@code value} (big-endian) at byte {@code at} of {@code file}, as damage does. */
+    public static void putLong(Path file, long at, long value) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(at);
+            raf.writeLong(value);
+        }
+    }
+
+    /** Writes {@code value} (big-endian) at byte {@code at} of {@code file}, as damage does. */
+    public static void putInt(Path file, long at, int value) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(at);
+            raf.writeInt(value);
+        }
+    }
+
+    /** Writes byte {@code value} at byte {@code at} of {@code file}, as damage does. */
+    public static void putByte(Path file, long at, int value) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(at);
+            raf.writeByte(value);
+        }
+    }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.logstore.record.BatchFormat;
 import dev.logstore.record.Record;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,19 +27,7 @@ class TimeSeekDamageTest {
         return TestRecords.numbered(n, 1_000 + n);
     }
 
-    private static void putLong(Path log, long at, long value) throws IOException {
-        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
-            file.seek(at);
-            file.writeLong(value);
-        }
-    }
 
-    private static void putInt(Path log, long at, int value) throws IOException {
-        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
-            file.seek(at);
-            file.writeInt(value);
-        }
-    }
 
     /** Segments of about 2 KiB (no index files) or 20 KB (with them), in which the third segment, or the second, is damaged. */
     private Path fillAndPick(int segmentBytes) throws IOException {
@@ -55,8 +42,8 @@ class TimeSeekDamageTest {
     /** Lowers the timestamps in the header of the third batch of {@code log}; returns the offset of its record. */
     private static long lowerTimestampOfThirdBatch(Path log) throws IOException {
         long batch = TestFiles.batchPositions(log).get(2);
-        putLong(log, batch + BatchFormat.FIRST_TIMESTAMP_OFFSET, 0L);
-        putLong(log, batch + BatchFormat.MAX_TIMESTAMP_OFFSET, 0L);
+        TestFiles.putLong(log, batch + BatchFormat.FIRST_TIMESTAMP_OFFSET, 0L);
+        TestFiles.putLong(log, batch + BatchFormat.MAX_TIMESTAMP_OFFSET, 0L);
         return TestFiles.baseOffset(log) + 2;
     }
 
@@ -67,7 +54,7 @@ class TimeSeekDamageTest {
     private static long spanSecondBatchOverThird(Path log) throws IOException {
         List<Long> batches = TestFiles.batchPositions(log);
         long first = batches.get(1);
-        putInt(log, first + BatchFormat.LENGTH_OFFSET, (int) (batches.get(3) - first) - BatchFormat.LOG_OVERHEAD);
+        TestFiles.putInt(log, first + BatchFormat.LENGTH_OFFSET, (int) (batches.get(3) - first) - BatchFormat.LOG_OVERHEAD);
         return TestFiles.baseOffset(log) + 2;
     }
 

@@ -7,7 +7,6 @@ import dev.logstore.record.BatchFormat;
 import dev.logstore.record.RecordDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.file.Path;
@@ -28,12 +27,6 @@ class TransferContinuationTest {
     @TempDir
     Path dir;
 
-    private static void putLong(Path log, long at, long value) throws IOException {
-        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
-            file.seek(at);
-            file.writeLong(value);
-        }
-    }
 
     /** Streams like a zero-copy consumer: transfer after transfer, decoding each chunk. */
     private static List<Long> stream(LogStore store, long from, long maxBytes, int maxTransfers, List<String> log) {
@@ -61,7 +54,7 @@ class TransferContinuationTest {
         List<Long> positions = TestFiles.batchPositions(log);
         int k = 5;
         long at = positions.get(k);
-        putLong(log, at + BatchFormat.BASE_OFFSET_OFFSET, damagedBase);
+        TestFiles.putLong(log, at + BatchFormat.BASE_OFFSET_OFFSET, damagedBase);
         try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(20_000).open()) {
             List<String> steps = new ArrayList<>();
             List<Long> offsets;

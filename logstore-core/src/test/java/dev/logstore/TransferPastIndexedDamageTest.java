@@ -9,7 +9,6 @@ import dev.logstore.record.BatchFormat;
 import dev.logstore.record.RecordDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -38,19 +37,7 @@ class TransferPastIndexedDamageTest {
         return log;
     }
 
-    private static void putInt(Path log, long at, int value) throws IOException {
-        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
-            file.seek(at);
-            file.writeInt(value);
-        }
-    }
 
-    private static void putByte(Path log, long at, int value) throws IOException {
-        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
-            file.seek(at);
-            file.writeByte(value);
-        }
-    }
 
     /**
      * Batch k's length field says the batch runs 1000 bytes past the segment's end (a damaged
@@ -67,7 +54,7 @@ class TransferPastIndexedDamageTest {
         long size = Files.size(log);
         int k = 10;
         long at = positions.get(k);
-        putInt(log, at + BatchFormat.LENGTH_OFFSET, (int) (size - at - BatchFormat.LOG_OVERHEAD + 1000));
+        TestFiles.putInt(log, at + BatchFormat.LENGTH_OFFSET, (int) (size - at - BatchFormat.LOG_OVERHEAD + 1000));
         try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(20_000).open()) {
             // The reader reports the damage after the intact records: the promise holds there.
             try (LogReader reader = store.reader(0).seek(base)) {
@@ -139,7 +126,7 @@ class TransferPastIndexedDamageTest {
         List<Long> positions = TestFiles.batchPositions(log);
         int k = 10;
         long at = positions.get(k);
-        putByte(log, at + BatchFormat.MAGIC_OFFSET, 0x7f);
+        TestFiles.putByte(log, at + BatchFormat.MAGIC_OFFSET, 0x7f);
         try (LogStore store = LogStore.builder(dir).partitions(1).segmentBytes(20_000).open()) {
             List<String> failures = new ArrayList<>();
             for (long capacity : new long[] {at, at + 10}) {
