@@ -4,7 +4,9 @@ package dev.logstore;
  * What one zero-copy transfer sent, and where the next one continues.
  *
  * @param bytes            bytes written to the target channel; 0 at the end of the partition
- * @param nextOffset       where to continue: the base offset of the first batch not wholly sent
+ * @param nextOffset       where to continue: the offset after the last batch wholly sent (in a
+ *                         partition with offset gaps, it may fall in the gap before the next
+ *                         batch); after part of a batch, that batch's base offset
  * @param nextBatchBytesSent bytes of the batch at {@code nextOffset} that a non-blocking target
  *                         already took (0 when the transfer ended at a batch boundary); pass this
  *                         {@code Transfer} to {@link LogStore#transfer(int, Transfer, long,

@@ -227,8 +227,14 @@ public final class BatchReads {
                 // continue is the offset after the last batch sent, from that batch's header (its
                 // bytes go out, so a damaged one is the receiver's checksum to find): never from
                 // the header of a batch not sent, whose damage nothing would report.
-                long limit = Math.min(end, position + skipBytes + maxBytes);
+                long limit = maxBytes >= end - position - skipBytes ? end : position + skipBytes + maxBytes;
                 long jumped = Math.max(position, segment.floorBatchPosition(limit, end));
+                if (jumped > position && jumped < position + first.sizeInBytes()) {
+                    // The index knows a batch inside the one the first header claims: its length is damaged.
+                    throw new CorruptLogException(segment.path(), position, "the batch claims " + first.sizeInBytes()
+                            + " bytes, but the offset index has a batch start " + (jumped - position)
+                            + " bytes after its own");
+                }
                 long stop = jumped;
                 long next = -1;
                 while (stop < end) {
@@ -281,6 +287,11 @@ public final class BatchReads {
                         // end of the last intact batch, reports the damage.
                         return new Transfer(sent, after, (int) (reached - batchStart));
                     }
+                }
+                if (batch != first) {
+                    // Where to resume is this batch's base offset, from a header not checked yet:
+                    // a damaged one would resume elsewhere (back, or past records) without a word.
+                    segment.headerWindow().checkBatch(batchStart, batch, end);
                 }
                 return new Transfer(sent, batch.baseOffset(), (int) (reached - batchStart));
             } catch (IOException e) {
