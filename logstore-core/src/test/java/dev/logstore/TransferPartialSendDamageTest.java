@@ -62,9 +62,9 @@ class TransferPartialSendDamageTest {
         String end = "no end after 3000 calls";
         try {
             for (int call = 0; call < 3000; call++) {
-                ChunkChannel ch = new ChunkChannel(33);
+                TransferPastIndexedDamageTest.PartialChannel ch = new TransferPastIndexedDamageTest.PartialChannel(33);
                 t = t == null ? store.transfer(0, base, 1 << 20, ch) : store.transfer(0, t, 1 << 20, ch);
-                pending.writeBytes(ch.out.toByteArray());
+                pending.writeBytes(ch.taken.toByteArray());
                 if (t.bytes() == 0) {
                     end = "end of partition: " + t + " with " + pending.size() + " bytes of a batch held";
                     break;
@@ -122,35 +122,6 @@ class TransferPartialSendDamageTest {
     void aBaseOffsetDamagedForwardsIsReportedNotTheEnd() throws IOException {
         try (LogStore store = damagedStore(50, 276 + 50 + 1000)) {
             expectIntactThenReport(50, "batch 50's base offset 326 -> 1326", store);
-        }
-    }
-
-    /** A non-blocking channel with room for {@code perCall} bytes: it takes them, then nothing. */
-    static final class ChunkChannel implements java.nio.channels.WritableByteChannel {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int left;
-
-        ChunkChannel(int perCall) {
-            this.left = perCall;
-        }
-
-        @Override
-        public int write(ByteBuffer src) {
-            int n = Math.min(src.remaining(), left);
-            left -= n;
-            byte[] bytes = new byte[n];
-            src.get(bytes);
-            out.write(bytes, 0, n);
-            return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
         }
     }
 }
