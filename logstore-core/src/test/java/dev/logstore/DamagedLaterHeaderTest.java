@@ -132,20 +132,22 @@ class DamagedLaterHeaderTest {
         assertTrue(e.getMessage().contains(log.getFileName().toString()), e.getMessage());
     }
 
+    /** Segment {@code index} of a partition filled in segments of {@code segmentBytes}, sealed, with or without index files. */
+    private Path sealedSegment(int segmentBytes, int index, boolean indexFiles) throws IOException {
+        fill(segmentBytes);
+        Path log = TestFiles.segmentLogs(dir.resolve("partition-0")).get(index);
+        assertEquals(indexFiles, Files.exists(log.resolveSibling(log.getFileName().toString().replace(".log", ".index"))));
+        return log;
+    }
+
     @Test
     void inASealedSegmentWithIndexFiles() throws IOException {
-        fill(20_000);
-        Path log = TestFiles.segmentLogs(dir.resolve("partition-0")).get(1);
-        assertTrue(Files.exists(log.resolveSibling(log.getFileName().toString().replace(".log", ".index"))));
-        assertIntactBatchesBeforeEachDamagedHeaderAreRead(20_000, log);
+        assertIntactBatchesBeforeEachDamagedHeaderAreRead(20_000, sealedSegment(20_000, 1, true));
     }
 
     @Test
     void inASealedSegmentWithoutIndexFiles() throws IOException {
-        fill(2_000);
-        Path log = TestFiles.segmentLogs(dir.resolve("partition-0")).get(2);
-        assertTrue(Files.notExists(log.resolveSibling(log.getFileName().toString().replace(".log", ".index"))));
-        assertIntactBatchesBeforeEachDamagedHeaderAreRead(2_000, log);
+        assertIntactBatchesBeforeEachDamagedHeaderAreRead(2_000, sealedSegment(2_000, 2, false));
     }
 
     @Test

@@ -110,12 +110,21 @@ class RecordDecoderTest {
         assertThrows(BufferTooSmallException.class, () -> RecordDecoder.decode(batch));
     }
 
-    @Test
-    void aTrailingPartialBatchAfterWholeOnesIsLeftForTheNextRead() {
+    /** A batch of record "a", then all but the last 3 bytes of a batch of record "b"; and the first batch's size. */
+    private record WholeThenPart(ByteBuffer bytes, int firstSize) {
+    }
+
+    private WholeThenPart wholeBatchThenPartOfOne() {
         ByteBuffer first = copy(encoder.encode(0, null, List.of(Record.of(null, TestRecords.bytes("a"), 1L))));
         ByteBuffer second = copy(encoder.encode(1, null, List.of(Record.of(null, TestRecords.bytes("b"), 1L))));
         ByteBuffer both = ByteBuffer.allocate(first.limit() + second.limit() - 3);
         both.put(first).put(second.limit(second.limit() - 3)).flip();
+        return new WholeThenPart(both, first.limit());
+    }
+
+    @Test
+    void aTrailingPartialBatchAfterWholeOnesIsLeftForTheNextRead() {
+        ByteBuffer both = wholeBatchThenPartOfOne().bytes();
         List<LogRecord> decoded = RecordDecoder.decode(both);
         assertEquals(1, decoded.size());
         assertEquals("a", TestRecords.string(decoded.get(0).value()));
@@ -123,15 +132,13 @@ class RecordDecoderTest {
 
     @Test
     void bytesThatAreWholeBatchesByContractReportATrailingPartAfterTheRecordsBeforeIt() {
-        ByteBuffer first = copy(encoder.encode(0, null, List.of(Record.of(null, TestRecords.bytes("a"), 1L))));
-        ByteBuffer second = copy(encoder.encode(1, null, List.of(Record.of(null, TestRecords.bytes("b"), 1L))));
-        ByteBuffer both = ByteBuffer.allocate(first.limit() + second.limit() - 3);
-        both.put(first).put(second.limit(second.limit() - 3)).flip();
+        WholeThenPart bytes = wholeBatchThenPartOfOne();
+        ByteBuffer both = bytes.bytes();
         List<LogRecord> decoded = new java.util.ArrayList<>();
         dev.logstore.CorruptLogException e = assertThrows(dev.logstore.CorruptLogException.class,
                 () -> RecordDecoder.decodeWhole(both, decoded::add));
         assertEquals(1, decoded.size(), "the whole batch before it is handed over first");
-        assertEquals(first.limit(), e.position());
+        assertEquals(bytes.firstSize(), e.position());
         assertEquals(0, both.position(), "the buffer's position is not changed");
     }
 
