@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * A FileOpener with hooks around opens, writes and forces, and a model of an operating-system
- * crash: files keep what was written, directories only the entries they had at their last fsync.
+ * A FileOpener with hooks around opens, positional reads, writes and forces, and a model of an
+ * operating-system crash: files keep what was written, directories only the entries they had at
+ * their last fsync.
  */
 final class HookedFiles implements FileOpener {
 
@@ -29,6 +30,7 @@ final class HookedFiles implements FileOpener {
     }
 
     volatile Hook onOpen = p -> { };
+    volatile Hook beforeRead = p -> { };
     volatile Hook beforeWrite = p -> { };
     volatile Hook beforeForce = p -> { };
     volatile Hook afterForce = p -> { };
@@ -135,7 +137,7 @@ final class HookedFiles implements FileOpener {
 
         @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return delegate.transferTo(position, count, target); }
         @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException { return delegate.transferFrom(src, position, count); }
-        @Override public int read(ByteBuffer dst, long position) throws IOException { return delegate.read(dst, position); }
+        @Override public int read(ByteBuffer dst, long position) throws IOException { beforeRead.run(path); return delegate.read(dst, position); }
         @Override public int write(ByteBuffer src, long position) throws IOException { beforeWrite.run(path); int n = delegate.write(src, position); afterWrite.run(path); return n; }
         @Override public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException { return delegate.map(mode, position, size); }
         @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return delegate.lock(position, size, shared); }

@@ -274,15 +274,17 @@ class StressTest {
         try (LogReader reader = store.reader(0)) {
             while (running) {
                 long start = writer.startOffset(0);
-                long asked = start + random.nextInt(Math.max(1, (int) (writer.nextOffset(0) - start)));
+                long writerNext = writer.nextOffset(0);
+                long asked = start + random.nextInt(Math.max(1, (int) (writerNext - start)));
                 try {
-                    // Timestamps are offset * 10: the seek must land on the first record at or after asked.
                     // Timestamps are offset * 10: the seek lands on the first record at or after
                     // asked, or, when retention removed that meanwhile, on the first one left.
                     long landed = reader.seekToTimestamp(asked * 10).position();
                     long expected = successor(asked);
                     if (landed != expected && !(expected < startOffset(store, writer) && landed > expected)) {
-                        violation("seekToTimestamp(" + asked * 10 + ") landed at " + landed + ", not at " + expected);
+                        violation("seekToTimestamp(" + asked * 10 + ") landed at " + landed + ", not at " + expected
+                                + " (the writer's next offset was " + writerNext + " before the seek; the view's "
+                                + store.partitionInfo(0) + " after it)");
                     }
                     checkSlice("poll after seekToTimestamp(" + asked * 10 + ")", landed, reader.poll(3, 4096));
                 } catch (OffsetOutOfRangeException e) {

@@ -111,7 +111,21 @@ public final class PartitionFollower extends PartitionLog {
                 + "the flag (or read on another thread) and read again", cause);
     }
 
+    /**
+     * Looks for what the writer did, and publishes it. When the active segment's file is gone
+     * before it could be scanned, the manifest read is already out of date (the writer deletes a
+     * segment only after a manifest without it, and a new writer replaces the file only after
+     * claiming the partition): look again, a few times, so that the view holds at least what was
+     * appended before this look began, or learns that retention removed it.
+     */
     private void follow() throws IOException {
+        for (int attempt = 1; !followOnce() && attempt < 3; attempt++) {
+            // the active segment went under the look: read the newer manifest
+        }
+    }
+
+    /** One look; false when the active segment's file was gone, so that the view lags. */
+    private boolean followOnce() throws IOException {
         int newest;
         if (claimedEpoch >= 0) {
             newest = manifests.newestClaimed(claimedEpoch);
@@ -123,7 +137,7 @@ public final class PartitionFollower extends PartitionLog {
         }
         if (newest == 0) {
             followLegacy();
-            return;
+            return true;
         }
         boolean changed = newest != claimedEpoch;
         claimedEpoch = newest;
@@ -139,12 +153,11 @@ public final class PartitionFollower extends PartitionLog {
             }
         }
         if (manifest == null) {
-            return; // epochs claimed, none written yet: a first writer is recovering
+            return true; // epochs claimed, none written yet: a first writer is recovering
         }
-        if (active != null && newest == manifest.epoch()) {
-            scanActive(manifest.epoch());
-        }
+        boolean upToDate = active == null || newest != manifest.epoch() || scanActive(manifest.epoch());
         publish();
+        return upToDate;
     }
 
     /** The newest complete manifest; null when only claims exist. */
@@ -209,35 +222,55 @@ public final class PartitionFollower extends PartitionLog {
         }
     }
 
-    /** Scans what the writer appended to the active segment since the last look. */
-    private void scanActive(int epoch) throws IOException {
+    /**
+     * Scans what the writer appended to the active segment since the last look. Returns false
+     * when the segment's file is gone: removed by retention since the manifest was read, or
+     * replaced by a new writer; a newer manifest says so.
+     */
+    private boolean scanActive(int epoch) throws IOException {
         long fileSize;
         try {
             fileSize = active.file().size();
         } catch (NoSuchFileException e) {
-            return; // replaced by a new writer; its manifest will say so
+            return false;
         }
         if (fileSize <= activeEnd || SegmentScanner.nothingWrittenAt(active.file(), activeEnd, fileSize)) {
-            return; // nothing new: the file ends there, or holds the zeros a mapped writer reserves
+            return true; // nothing new: the file ends there, or holds the zeros a mapped writer reserves
         }
         SegmentScanner.Result result;
-        try {
-            result = active.scan(activeEnd, fileSize, activeNext, activeIndexes);
-        } catch (CorruptLogException | NoSuchFileException e) {
-            if (manifests.claimed(epoch + 1)) {
-                return; // a newer writer is recovering the segment: its manifest decides
-            }
-            if (e instanceof CorruptLogException && shrankBelow(fileSize)) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                result = active.scan(activeEnd, fileSize, activeNext, activeIndexes);
+                break;
+            } catch (CorruptLogException | NoSuchFileException e) {
+                if (manifests.claimed(epoch + 1)) {
+                    return true; // a newer writer is recovering the segment: its manifest decides
+                }
+                if (e instanceof NoSuchFileException) {
+                    return false;
+                }
+                long cutTo = sizeBelow(fileSize);
+                if (cutTo < 0) {
+                    throw e;
+                }
+                if (cutTo == 0) {
+                    return false; // gone
+                }
                 // A writer with mapped appends cut the zeros it reserved (a seal or a clean close)
-                // while this scan ran towards the old end: the manifest says where the segment ends.
-                return;
+                // while this scan ran towards the old end. The cut falls at the end of its last
+                // batch, so all before it is whole batches: scanned again to there, the view holds
+                // every batch appended before this look began. A segment is cut once; should it
+                // shrink again, the manifest says where it ends.
+                if (attempt > 0 || cutTo <= activeEnd) {
+                    return true;
+                }
+                fileSize = cutTo;
             }
-            throw e;
         }
         if (manifests.claimed(epoch + 1)) {
             // A newer writer claimed the partition while this scan ran: what was scanned may be a
             // fenced writer's late bytes. The newer writer's manifest says how far the segment goes.
-            return;
+            return true;
         }
         activeEnd = result.validEnd();
         activeNext = result.nextOffset();
@@ -248,13 +281,16 @@ public final class PartitionFollower extends PartitionLog {
         } else {
             found = damage.suspect(active.path(), result.validEnd(), result.problem());
         }
+        return true;
     }
 
-    private boolean shrankBelow(long size) throws IOException {
+    /** The active segment's size when it is now below {@code size} (0: gone); -1 when it is not. */
+    private long sizeBelow(long size) throws IOException {
         try {
-            return active.file().size() < size;
+            long now = active.file().size();
+            return now < size ? now : -1;
         } catch (NoSuchFileException gone) {
-            return true;
+            return 0;
         }
     }
 

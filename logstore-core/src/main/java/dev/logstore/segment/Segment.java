@@ -487,9 +487,13 @@ public final class Segment extends IndexMemory.Holder {
      */
     public SegmentScanner.Result scan(long from, long end, long minOffset, SegmentIndexes into) throws IOException {
         try {
+            // A batch an earlier scan of the range added (one that ended in an error) is not added again.
             return SegmentScanner.scan(file, from, end, minOffset, epoch == 0 ? SegmentScanner.ANY_EPOCH : epoch,
-                    (position, h) -> into.add(position, h.sizeInBytes(), h.baseOffset(), h.nextOffset(),
-                            h.maxTimestamp()));
+                    (position, h) -> {
+                        if (h.baseOffset() >= into.nextOffset()) {
+                            into.add(position, h.sizeInBytes(), h.baseOffset(), h.nextOffset(), h.maxTimestamp());
+                        }
+                    });
         } catch (EOFException e) {
             throw cutShort(from, end, e);
         }
