@@ -193,6 +193,16 @@ public final class BatchReads {
         return new long[] {at, next};
     }
 
+    /** True when the CRC-32C of the batch at {@code position}, whose header is {@code header}, holds. */
+    private static boolean intact(Segment segment, long position, BatchHeader header, long end) throws IOException {
+        try {
+            segment.headerWindow().checkBatch(position, header, end);
+            return true;
+        } catch (CorruptLogException e) {
+            return false;
+        }
+    }
+
     private static BufferTooSmallException tooSmall(PartitionLog log, BatchHeader header, int room) {
         return new BufferTooSmallException(log.description() + ": the batch at offset " + header.baseOffset() + " is "
                 + header.sizeInBytes() + " bytes and the buffer has " + room + " bytes free; read with a buffer of at least "
@@ -219,6 +229,11 @@ public final class BatchReads {
             try {
                 BatchHeader first = segment.headerAt(position, end);
                 if (skipBytes > 0 && (first.baseOffset() != offset || skipBytes >= first.sizeInBytes())) {
+                    if (first.baseOffset() == offset) {
+                        // The partial transfer named this batch after walking its length to a
+                        // damaged header: a damaged length of its own is the damage to report.
+                        segment.headerWindow().checkBatch(position, first, end);
+                    }
                     throw new IllegalArgumentException(log.description() + ": cannot resume a transfer " + skipBytes
                             + " bytes into the batch at offset " + offset + ": no batch of more than that starts there; "
                             + "pass the Transfer the previous call returned");
@@ -278,13 +293,21 @@ public final class BatchReads {
                 BatchHeader batch = first;
                 long after = first.nextOffset();
                 while (batchStart + batch.sizeInBytes() <= reached) {
+                    long previousStart = batchStart;
+                    BatchHeader previous = batch;
                     batchStart += batch.sizeInBytes();
                     after = batch.nextOffset();
                     try {
                         batch = segment.headerAt(batchStart, end);
                     } catch (CorruptLogException e) {
-                        // Sent as stored past the headers read above: the continuation, from the
-                        // end of the last intact batch, reports the damage.
+                        // Sent as stored past the headers read above. When the batch before has a
+                        // damaged length (which led here), the continuation resumes inside it, in
+                        // step with the bytes sent, and reports it where its length does not fit;
+                        // else it resumes at the damaged header, from the end of the last intact
+                        // batch, and reports that.
+                        if (!intact(segment, previousStart, previous, end)) {
+                            return new Transfer(sent, previous.baseOffset(), (int) (reached - previousStart));
+                        }
                         return new Transfer(sent, after, (int) (reached - batchStart));
                     }
                 }
