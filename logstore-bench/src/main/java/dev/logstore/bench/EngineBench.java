@@ -558,6 +558,61 @@ public final class EngineBench {
                 + "cache: the comparison is of CPU cost per byte. Both LogStore reads check every batch's CRC-32C and "
                 + "every record's fields; the in-place read hands each record as a view into the read buffer, the "
                 + "copying read allocates a record object with fresh key and value arrays per record.");
+        gappedTransfers();
+    }
+
+    /**
+     * Transfers of a partition with offset gaps (as a compacted or transactional topic leaves):
+     * each transfer ends after its last whole batch, at an offset in a gap.
+     */
+    private void gappedTransfers() throws Exception {
+        Path storeDir = dir.resolve("gapped");
+        int batchBytes = 256 << 10;
+        long total = Math.min(totalBytes, 256L << 20);
+        try (LogStore store = LogStore.builder(storeDir).partitions(1).segmentBytes(64L << 20)
+                .durability(Durability.onFlush()).open()) {
+            byte[] value = new byte[batchBytes];
+            new Random(3).nextBytes(value);
+            long offset = 0;
+            for (long written = 0; written < total; written += batchBytes, offset += 4) {
+                store.append(0, new long[] {offset}, List.of(new Record(null, value, List.of(), offset)));
+            }
+        }
+        List<Path> files = segmentFiles(storeDir);
+        long fileBytes = 0;
+        for (Path file : files) {
+            fileBytes += Files.size(file);
+        }
+        long size = fileBytes;
+        double raw = median(() -> size / (rawTransfer(files) / 1e9));
+        double continuing = median(() -> size / (gappedTransfer(storeDir, true) / 1e9));
+        double fromOffsets = median(() -> size / (gappedTransfer(storeDir, false) / 1e9));
+        List<String> rows = List.of(
+                String.format(Locale.ROOT, "| transfer(partition, previous, 64 KiB): continuations | %s | raw "
+                        + "FileChannel.transferTo to /dev/null | %s | %s |", Report.mb(continuing), Report.mb(raw),
+                        Report.ratio(continuing, raw)),
+                String.format(Locale.ROOT, "| transfer(partition, offset, 64 KiB): from each nextOffset | %s | raw "
+                        + "FileChannel.transferTo to /dev/null | %s | %s |", Report.mb(fromOffsets), Report.mb(raw),
+                        Report.ratio(fromOffsets, raw)));
+        report.section("Transfers of " + (size >> 20) + " MiB with offset gaps (256 KiB batches, 3 offsets "
+                + "between them)", "| LogStore | MiB/s | Baseline | Baseline MiB/s | Ratio |", rows, "One batch a "
+                + "transfer, warm in the page cache. A transfer from an offset in a gap checks the batch before it "
+                + "(a damaged header might hide records there), which reads that batch again; a continuation does "
+                + "not, since that batch went out whole in the previous transfer and its receiver checks it.");
+    }
+
+    private static long gappedTransfer(Path storeDir, boolean continuing) throws IOException {
+        try (LogStore store = LogStore.builder(storeDir).readOnly().open();
+             FileChannel devNull = FileChannel.open(Path.of("/dev/null"), StandardOpenOption.WRITE)) {
+            store.startOffset(0);
+            long start = System.nanoTime();
+            dev.logstore.Transfer sent = store.transfer(0, 0, 64 << 10, devNull);
+            while (sent.bytes() > 0) {
+                sent = continuing ? store.transfer(0, sent, 64 << 10, devNull)
+                        : store.transfer(0, sent.nextOffset(), 64 << 10, devNull);
+            }
+            return System.nanoTime() - start;
+        }
     }
 
     private static long rawRead(List<Path> files) throws IOException {
