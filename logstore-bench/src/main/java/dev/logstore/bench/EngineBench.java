@@ -530,14 +530,18 @@ public final class EngineBench {
         }
     }
 
+    private static long totalSize(List<Path> files) throws IOException {
+        long bytes = 0;
+        for (Path file : files) {
+            bytes += Files.size(file);
+        }
+        return bytes;
+    }
+
     private void reads() throws Exception {
         Path storeDir = fill("reads", totalBytes, 256L << 20);
         List<Path> files = segmentFiles(storeDir);
-        long fileBytes = 0;
-        for (Path file : files) {
-            fileBytes += Files.size(file);
-        }
-        long size = fileBytes;
+        long size = totalSize(files);
         double raw = median(() -> size / (rawRead(files) / 1e9));
         double inPlace = median(() -> size / (inPlaceRead(storeDir) / 1e9));
         double decode = median(() -> size / (decodeRead(storeDir) / 1e9));
@@ -579,11 +583,7 @@ public final class EngineBench {
             }
         }
         List<Path> files = segmentFiles(storeDir);
-        long fileBytes = 0;
-        for (Path file : files) {
-            fileBytes += Files.size(file);
-        }
-        long size = fileBytes;
+        long size = totalSize(files);
         double raw = median(() -> size / (rawTransfer(files) / 1e9));
         double continuing = median(() -> size / (gappedTransfer(storeDir, true) / 1e9));
         double fromOffsets = median(() -> size / (gappedTransfer(storeDir, false) / 1e9));
