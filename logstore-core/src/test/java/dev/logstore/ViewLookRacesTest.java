@@ -13,8 +13,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A read-only view's look at the files (a refresh) racing its writer: the writer rolls and
@@ -134,6 +137,47 @@ class ViewLookRacesTest {
                 assertEquals(1, reader.seekToTimestamp(10).position());
                 assertReadsFromStart(view, 0, 3, valueBytes);
             }
+        }
+    }
+
+    /**
+     * A writer hands over during the view's scan: it closes cleanly (with mapped appends, cutting
+     * its reserved zeros under the scan), and a new writer's first append commits the manifest
+     * of the next epoch, which seals the segment after record 1. Record 1 was appended before the
+     * look began, and the manifest sealing it is complete before the look ends: the look reads
+     * that manifest instead of keeping what it had.
+     */
+    @ParameterizedTest(name = "mapped appends: {0}")
+    @ValueSource(booleans = {false, true})
+    void aHandoverDuringTheScanSendsTheLookToTheNewWritersManifest(boolean mapped) throws Exception {
+        HookedFiles viewFiles = new HookedFiles();
+        AtomicReference<LogStore> writer = new AtomicReference<>(
+                LogStore.builder(dir).partitions(1).mappedAppends(mapped).open());
+        try {
+            writer.get().append(0, List.of(record(0, 100)));
+            try (LogStore view = LogStore.builder(dir).readOnly().fileOpener(viewFiles).open();
+                 LogReader reader = view.reader(0)) {
+                assertEquals(1, reader.seekToEnd().position());
+                writer.get().append(0, List.of(record(1, 100)));
+                AtomicBoolean armed = new AtomicBoolean(true);
+                viewFiles.beforeRead = path -> {
+                    if (path.getFileName().toString().equals(logName(0)) && calledFrom("SegmentScanner", "scan")
+                            && !calledFrom("SegmentScanner", "nothingWrittenAt") && armed.getAndSet(false)) {
+                        writer.get().close();
+                        LogStore next = LogStore.builder(dir).partitions(1).mappedAppends(mapped).open();
+                        writer.set(next);
+                        next.append(0, List.of(record(2, 100)));
+                    }
+                };
+
+                long end = reader.seekToEnd().position();
+
+                assertTrue(!armed.get(), "the handover ran during the view's scan");
+                assertEquals(3, end, "the look ends where the new writer's manifest and segment do");
+                assertReadsFromStart(view, 0, 3, 100);
+            }
+        } finally {
+            writer.get().close();
         }
     }
 }

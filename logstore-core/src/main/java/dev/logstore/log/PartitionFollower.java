@@ -113,10 +113,12 @@ public final class PartitionFollower extends PartitionLog {
 
     /**
      * Looks for what the writer did, and publishes it. When the active segment's file is gone
-     * before it could be scanned, the manifest read is already out of date (the writer deletes a
-     * segment only after a manifest without it, and a new writer replaces the file only after
-     * claiming the partition): look again, a few times, so that the view holds at least what was
-     * appended before this look began, or learns that retention removed it.
+     * before it could be scanned, or a newer writer claimed the partition during the scan, the
+     * manifest read is out of date (the writer deletes a segment only after a manifest without
+     * it; a new writer touches the file only after claiming the partition): look again, a few
+     * times, so that the view holds at least what was appended before this look began, or learns
+     * that retention removed it. While a new writer recovers (claimed, no manifest written yet),
+     * the view keeps what it had until that manifest appears.
      */
     private void follow() throws IOException {
         for (int attempt = 1; !followOnce() && attempt < 3; attempt++) {
@@ -224,8 +226,10 @@ public final class PartitionFollower extends PartitionLog {
 
     /**
      * Scans what the writer appended to the active segment since the last look. Returns false
-     * when the segment's file is gone: removed by retention since the manifest was read, or
-     * replaced by a new writer; a newer manifest says so.
+     * when the manifest the look read is out of date and a newer one decides: the segment's file
+     * is gone (removed by retention since the manifest was read, or replaced by a new writer), or
+     * a newer writer claimed the partition during the scan (its manifest, once written, says where
+     * the segment ends; until then the look keeps what it had).
      */
     private boolean scanActive(int epoch) throws IOException {
         long fileSize;
@@ -244,7 +248,7 @@ public final class PartitionFollower extends PartitionLog {
                 break;
             } catch (CorruptLogException | NoSuchFileException e) {
                 if (manifests.claimed(epoch + 1)) {
-                    return true; // a newer writer is recovering the segment: its manifest decides
+                    return false; // a newer writer took over the segment: its manifest decides
                 }
                 if (e instanceof NoSuchFileException) {
                     return false;
@@ -270,7 +274,7 @@ public final class PartitionFollower extends PartitionLog {
         if (manifests.claimed(epoch + 1)) {
             // A newer writer claimed the partition while this scan ran: what was scanned may be a
             // fenced writer's late bytes. The newer writer's manifest says how far the segment goes.
-            return true;
+            return false;
         }
         activeEnd = result.validEnd();
         activeNext = result.nextOffset();

@@ -481,13 +481,13 @@ public final class Segment extends IndexMemory.Holder {
     }
 
     /**
-     * Scans {@code [from, end)}, adding every valid batch to {@code into}; see
-     * {@link SegmentScanner#scan}. A file shorter than {@code end} is reported as corruption: bytes
-     * the partition recorded were cut off.
+     * Scans {@code [from, end)}, adding every valid batch to {@code into} except those it holds
+     * already (below its next offset: an earlier scan of the range that ended in an error added
+     * them); see {@link SegmentScanner#scan}. A file shorter than {@code end} is reported as
+     * corruption: bytes the partition recorded were cut off.
      */
     public SegmentScanner.Result scan(long from, long end, long minOffset, SegmentIndexes into) throws IOException {
         try {
-            // A batch an earlier scan of the range added (one that ended in an error) is not added again.
             return SegmentScanner.scan(file, from, end, minOffset, epoch == 0 ? SegmentScanner.ANY_EPOCH : epoch,
                     (position, h) -> {
                         if (h.baseOffset() >= into.nextOffset()) {
