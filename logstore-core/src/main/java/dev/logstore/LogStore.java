@@ -258,25 +258,19 @@ public final class LogStore implements AutoCloseable {
      */
     public Transfer transfer(int partition, long offset, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(target, "target channel must not be null");
-        return BatchReads.transfer(partition(partition), offset, 0, maxBytes, target, false);
+        return BatchReads.transfer(partition(partition), offset, 0, maxBytes, target);
     }
 
     /**
      * Continues a transfer where {@code previous} stopped, also in the middle of a batch that a
      * non-blocking target took only part of: the rest of that batch is sent first, then whole
      * batches, at most about {@code maxBytes} in all.
-     *
-     * <p>{@code previous} is what the preceding transfer of this partition to the same receiver
-     * returned: the batch ending at its {@code nextOffset} went out whole then, and the receiver
-     * checks it ({@link dev.logstore.record.RecordDecoder#decodeWhole}). So where that offset
-     * falls in a gap of offsets, this call does not read that batch again to check it, as
-     * {@link #transfer(int, long, long, WritableByteChannel)} does for an offset in a gap.
      */
     public Transfer transfer(int partition, Transfer previous, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(previous, "previous transfer must not be null");
         Objects.requireNonNull(target, "target channel must not be null");
         return BatchReads.transfer(partition(partition), previous.nextOffset(), previous.nextBatchBytesSent(),
-                maxBytes, target, true);
+                maxBytes, target);
     }
 
     /** A new reader of {@code partition}, positioned at its start offset. Close it when done. */

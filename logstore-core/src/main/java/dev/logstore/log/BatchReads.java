@@ -46,14 +46,6 @@ public final class BatchReads {
      * @throws dev.logstore.OffsetOutOfRangeException when the offset is below the start offset
      */
     public static Found find(PartitionLog log, long offset) {
-        return find(log, offset, false);
-    }
-
-    /**
-     * As {@link #find(PartitionLog, long)}; {@code afterWholeBatch}: see
-     * {@link Segment#positionOf(long, long, boolean)}.
-     */
-    static Found find(PartitionLog log, long offset, boolean afterWholeBatch) {
         if (offset < 0) {
             throw new IllegalArgumentException(log.description() + ": offset " + offset + " is negative");
         }
@@ -66,7 +58,7 @@ public final class BatchReads {
                 state.checkDamage();
                 return null;
             }
-            Found found = findIn(log, state, offset, afterWholeBatch);
+            Found found = findIn(log, state, offset);
             if (found != RETRY) {
                 return found;
             }
@@ -79,7 +71,7 @@ public final class BatchReads {
 
     private static final Found RETRY = new Found(null, -1, -1, false);
 
-    private static Found findIn(PartitionLog log, LogState state, long offset, boolean afterWholeBatch) {
+    private static Found findIn(PartitionLog log, LogState state, long offset) {
         for (int i = Math.max(0, state.floorIndex(offset)); i < state.segmentCount(); i++) {
             Segment segment = state.segment(i);
             if (!segment.tryRetain()) {
@@ -88,7 +80,7 @@ public final class BatchReads {
             long end = state.end(i);
             long position;
             try {
-                position = segment.positionOf(offset, end, afterWholeBatch);
+                position = segment.positionOf(offset, end);
             } catch (IOException e) {
                 segment.release();
                 throw log.readFailure(segment, offset, e);
@@ -222,18 +214,12 @@ public final class BatchReads {
      * first whole batch, so a caller makes progress), to {@code target} without copying them
      * through user space, skipping the first {@code skipBytes} of the first batch (sent by an
      * earlier, partial transfer). The bytes are sent as stored, unverified; decoders check the CRC.
-     *
-     * @param continuing true for the continuation of a transfer that ended at a batch boundary:
-     *                   the batch ending at {@code offset} went out whole, so when {@code offset}
-     *                   falls in a gap of offsets after it, finding where to start does not read
-     *                   it again to check it (its receiver does)
      */
-    public static Transfer transfer(PartitionLog log, long offset, int skipBytes, long maxBytes,
-                                    WritableByteChannel target, boolean continuing) {
+    public static Transfer transfer(PartitionLog log, long offset, int skipBytes, long maxBytes, WritableByteChannel target) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException(log.description() + ": maxBytes " + maxBytes + " must be positive");
         }
-        try (Found found = find(log, offset, continuing && skipBytes == 0)) {
+        try (Found found = find(log, offset)) {
             if (found == null) {
                 return new Transfer(0, offset, 0);
             }

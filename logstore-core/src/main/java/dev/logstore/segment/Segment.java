@@ -531,16 +531,6 @@ public final class Segment extends IndexMemory.Holder {
      * when there is none below it.
      */
     public long positionOf(long target, long end) throws IOException {
-        return positionOf(target, end, false);
-    }
-
-    /**
-     * As {@link #positionOf(long, long)}. {@code afterWholeBatch} true: the caller knows that the
-     * batch ending exactly at {@code target} went out whole to whoever asks (the continuation of a
-     * transfer, whose receiver checks that batch's checksum), so a target in the gap after it
-     * does not cost a check of it; a batch that ends anywhere else is checked as always.
-     */
-    public long positionOf(long target, long end, boolean afterWholeBatch) throws IOException {
         long position = indexedPosition(target, end);
         long skipped = -1;
         BatchHeader skippedHeader = null;
@@ -550,8 +540,7 @@ public final class Segment extends IndexMemory.Holder {
         while (position < end) {
             BatchHeader h = window.headerAt(position, end);
             if (h.lastOffset() >= target) {
-                if (h.baseOffset() > target && skippedHeader != null
-                        && !(afterWholeBatch && skippedHeader.nextOffset() == target)) {
+                if (h.baseOffset() > target && skippedHeader != null) {
                     // The target falls between two batches: a gap in the offsets, or a damaged
                     // header that made the batch holding it look as if it ended earlier. Only
                     // the batch just stepped over can tell, by its checksum.
@@ -563,7 +552,7 @@ public final class Segment extends IndexMemory.Holder {
             skippedHeader = h;
             position += h.sizeInBytes();
         }
-        if (skippedHeader != null && !(afterWholeBatch && skippedHeader.nextOffset() == target)) {
+        if (skippedHeader != null) {
             checkCrc(skipped, skippedHeader);
         }
         return end;
