@@ -229,11 +229,10 @@ public final class BatchReads {
             try {
                 BatchHeader first = segment.headerAt(position, end);
                 if (skipBytes > 0 && (first.baseOffset() != offset || skipBytes >= first.sizeInBytes())) {
-                    if (first.baseOffset() == offset) {
-                        // The partial transfer named this batch after walking its length to a
-                        // damaged header: a damaged length of its own is the damage to report.
-                        segment.headerWindow().checkBatch(position, first, end);
-                    }
+                    // A partial transfer that stopped inside a damaged batch (a damaged length of
+                    // its own, or of the batch before, that led the walk astray) names it by the
+                    // offset that finds it: the damage is what to report.
+                    segment.headerWindow().checkBatch(position, first, end);
                     throw new IllegalArgumentException(log.description() + ": cannot resume a transfer " + skipBytes
                             + " bytes into the batch at offset " + offset + ": no batch of more than that starts there; "
                             + "pass the Transfer the previous call returned");
@@ -311,10 +310,13 @@ public final class BatchReads {
                         return new Transfer(sent, after, (int) (reached - batchStart));
                     }
                 }
-                if (batch != first) {
-                    // Where to resume is this batch's base offset, from a header not checked yet:
-                    // a damaged one would resume elsewhere (back, or past records) without a word.
-                    segment.headerWindow().checkBatch(batchStart, batch, end);
+                // Where to resume is this batch's base offset, from a header not checked yet: a
+                // damaged one would resume elsewhere (back, or past records) without a word. (The
+                // first batch of a call that resumes inside it was checked by the call that named
+                // it.) A damaged batch is named by the offset that finds it, in step with the
+                // bytes sent, and the continuation reports it: these bytes went out already.
+                if ((batch != first || skipBytes == 0) && !intact(segment, batchStart, batch, end)) {
+                    return new Transfer(sent, batch == first ? offset : after, (int) (reached - batchStart));
                 }
                 return new Transfer(sent, batch.baseOffset(), (int) (reached - batchStart));
             } catch (IOException e) {
