@@ -79,36 +79,9 @@ class TransferChainSweepTest {
         return all.toByteArray();
     }
 
-    /** Channel taking at most {@code perCall} bytes a write (0: all). */
+    /** A channel taking at most {@code perCall} bytes a transfer (0: all). */
     private static WritableByteChannel channel(ByteArrayOutputStream into, int perCall) {
-        if (perCall == 0) {
-            return Channels.newChannel(into);
-        }
-        return new WritableByteChannel() {
-            boolean used;
-
-            @Override
-            public int write(ByteBuffer src) {
-                if (used) {
-                    return 0;
-                }
-                int n = Math.min(perCall, src.remaining());
-                byte[] b = new byte[n];
-                src.get(b);
-                into.write(b, 0, n);
-                used = true;
-                return n;
-            }
-
-            @Override
-            public boolean isOpen() {
-                return true;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        return perCall == 0 ? Channels.newChannel(into) : new TransferPastIndexedDamageTest.PartialChannel(perCall, into);
     }
 
     /** Returns null when fine, else a description of the problem. */

@@ -85,11 +85,17 @@ class TransferPastIndexedDamageTest {
 
     /** A channel that takes at most {@code capacity} bytes in all, then nothing (non-blocking, full). */
     static final class PartialChannel implements WritableByteChannel {
-        final ByteArrayOutputStream taken = new ByteArrayOutputStream();
+        final ByteArrayOutputStream taken;
         long room;
 
         PartialChannel(long capacity) {
+            this(capacity, new ByteArrayOutputStream());
+        }
+
+        /** Adds what it takes to {@code into}. */
+        PartialChannel(long capacity, ByteArrayOutputStream into) {
             this.room = capacity;
+            this.taken = into;
         }
 
         @Override
