@@ -8,7 +8,7 @@ package dev.logstore;
  *                         partition with offset gaps, it may fall in the gap before the next
  *                         batch); after part of a batch, that batch's base offset (when
  *                         the batch's checksum fails, the offset that found it, and the
- *                         continuation reports the damage)
+ *                         continuation or the receiver's decoder reports the damage)
  * @param nextBatchBytesSent bytes of the batch at {@code nextOffset} that a non-blocking target
  *                         already took (0 when the transfer ended at a batch boundary); pass this
  *                         {@code Transfer} to {@link LogStore#transfer(int, Transfer, long,
