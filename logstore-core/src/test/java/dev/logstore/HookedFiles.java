@@ -45,8 +45,13 @@ final class HookedFiles implements FileOpener {
 
     /** True when the current thread is inside {@code PartitionWriter.method}: a hook's way to tell whose I/O it sees. */
     static boolean calledFromWriter(String method) {
+        return calledFrom("PartitionWriter", method);
+    }
+
+    /** True when the current thread is inside {@code method} of a class whose name ends with {@code classSuffix}. */
+    static boolean calledFrom(String classSuffix, String method) {
         for (StackTraceElement e : Thread.currentThread().getStackTrace()) {
-            if (e.getClassName().endsWith("PartitionWriter") && e.getMethodName().equals(method)) {
+            if (e.getClassName().endsWith(classSuffix) && e.getMethodName().equals(method)) {
                 return true;
             }
         }

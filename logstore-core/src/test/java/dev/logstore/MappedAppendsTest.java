@@ -346,15 +346,6 @@ class MappedAppendsTest {
         }
     }
 
-    private static boolean calledFrom(String classSuffix, String method) {
-        for (StackTraceElement e : Thread.currentThread().getStackTrace()) {
-            if (e.getClassName().endsWith(classSuffix) && e.getMethodName().equals(method)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * A mapped append that lands while the open-files pool forces the active segment's write
      * channel (to close it under maxOpenFiles) is not counted as covered by that fsync, which
@@ -375,7 +366,7 @@ class MappedAppendsTest {
         };
         files.afterForce = path -> {
             // The pool's fsync has returned: from here on, it covers nothing newly written.
-            if (path.getFileName().toString().endsWith(".log") && calledFrom("OpenFiles", "evict")
+            if (path.getFileName().toString().endsWith(".log") && HookedFiles.calledFrom("OpenFiles", "evict")
                     && armed.compareAndSet(true, false)) {
                 inEvictionForce.countDown();
                 try {
