@@ -416,8 +416,10 @@ public final class CleanCloses {
      */
     public void record(Collection<Entry> closed, IntFunction<Path> partitionDirs) throws IOException {
         Map<Integer, Entry> before = current();
-        if (closed.stream().allMatch(entry -> entry.stamped(null).equals(
-                before.containsKey(entry.partition()) ? before.get(entry.partition()).stamped(null) : null))) {
+        if (closed.stream().allMatch(entry -> {
+            Entry recorded = before.get(entry.partition());
+            return recorded != null && entry.stamped(null).equals(recorded.stamped(null));
+        })) {
             return;
         }
         List<Entry> checked = new ArrayList<>(closed.size());

@@ -122,11 +122,11 @@ public final class PartitionFollower extends PartitionLog {
      */
     private void follow() throws IOException {
         for (int attempt = 1; !followOnce() && attempt < 3; attempt++) {
-            // the active segment went under the look: read the newer manifest
+            // the manifest read was out of date: read the newer one
         }
     }
 
-    /** One look; false when the active segment's file was gone, so that the view lags. */
+    /** One look; false when the manifest it read was out of date (see {@link #scanActive}), so that the view lags. */
     private boolean followOnce() throws IOException {
         int newest;
         if (claimedEpoch >= 0) {

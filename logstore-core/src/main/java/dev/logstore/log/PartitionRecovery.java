@@ -204,7 +204,8 @@ public final class PartitionRecovery {
         boolean legacy = manifest == null;
         // The first listing still holds: the quiet open changed nothing, and this writer's own
         // claim is all that was made since, unless another claim came in past a broken lock.
-        PartitionListing listing = previous == first.newestEpoch() && first.fromManifest() == null ? first : PartitionListing.of(config.opener(), dir);
+        PartitionListing listing = previous == first.newestEpoch() && first.fromManifest() == null ? first
+                : PartitionListing.of(config.opener(), dir);
         if (legacy) {
             manifest = LegacyLayout.manifestOf(dir, listing.segments(), listing.legacyMarker());
         }
@@ -429,7 +430,8 @@ public final class PartitionRecovery {
     }
 
     /** Removes temporary files and, for a partition with a manifest, segment files it does not name. */
-    private void removeLeftovers(PartitionListing listing, Manifest manifest, boolean legacy, long keep) throws IOException {
+    private void removeLeftovers(PartitionListing listing, Manifest manifest, boolean legacy, long keep)
+            throws IOException {
         boolean removed = false;
         for (Path file : listing.leftovers()) {
             removed |= Files.deleteIfExists(file);
