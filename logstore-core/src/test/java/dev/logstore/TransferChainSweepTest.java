@@ -15,9 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,19 +53,6 @@ class TransferChainSweepTest {
                 }
                 store.append(0, offsets, batch);
                 next += RECORDS + gap;
-            }
-        }
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.sorted(Comparator.naturalOrder()).toList()) {
-                Path t = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(f, t);
-                }
             }
         }
     }
@@ -192,7 +178,7 @@ class TransferChainSweepTest {
             for (int k : targets) {
                 for (int i = 0; i < damages.size(); i++) {
                     Path dir = root.resolve("case-" + caseNo++);
-                    copy(pristine, dir);
+                    PathUtils.copyDirectory(pristine, dir);
                     long[] b = batches.get(k);
                     Path log = TestFiles.segmentLogs(dir.resolve("partition-0")).get((int) b[0]);
                     try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "rw")) {
