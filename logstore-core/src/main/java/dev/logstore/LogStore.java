@@ -258,19 +258,33 @@ public final class LogStore implements AutoCloseable {
      */
     public Transfer transfer(int partition, long offset, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(target, "target channel must not be null");
-        return BatchReads.transfer(partition(partition), offset, 0, maxBytes, target);
+        return transferred(BatchReads.transfer(partition(partition), offset, 0, maxBytes, target, -1, -1, 0));
     }
 
     /**
      * Continues a transfer where {@code previous} stopped, also in the middle of a batch that a
      * non-blocking target took only part of: the rest of that batch is sent first, then whole
      * batches, at most about {@code maxBytes} in all.
+     *
+     * <p>Where {@code previous} ended in a gap of offsets (a compacted topic, transaction
+     * markers), finding where to go on steps over the gap. A transfer from an offset in a gap
+     * reads the batch before it again to check its checksum, since a damaged header there could
+     * hide records; the continuation of a transfer made by this store skips that read for the
+     * batch {@code previous} itself sent whole (same segment, same end in its file, same stored
+     * checksum): its receiver has those bytes as stored and checks them. Any other batch before
+     * the gap is checked as always.
      */
     public Transfer transfer(int partition, Transfer previous, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(previous, "previous transfer must not be null");
         Objects.requireNonNull(target, "target channel must not be null");
-        return BatchReads.transfer(partition(partition), previous.nextOffset(), previous.nextBatchBytesSent(),
-                maxBytes, target);
+        return transferred(BatchReads.transfer(partition(partition), previous.nextOffset(),
+                previous.nextBatchBytesSent(), maxBytes, target, previous.sentSegment(), previous.sentEnd(),
+                previous.sentCrc()));
+    }
+
+    private static Transfer transferred(BatchReads.Sent sent) {
+        return new Transfer(sent.bytes(), sent.nextOffset(), sent.nextBatchBytesSent(), sent.sentSegment(),
+                sent.sentEnd(), sent.sentCrc());
     }
 
     /** A new reader of {@code partition}, positioned at its start offset. Close it when done. */

@@ -1,24 +1,109 @@
 package dev.logstore;
 
+import java.util.Objects;
+
 /**
  * What one zero-copy transfer sent, and where the next one continues.
  *
- * @param bytes            bytes written to the target channel; 0 at the end of the partition
- * @param nextOffset       where to continue: the offset after the last batch wholly sent (in a
- *                         partition with offset gaps, it may fall in the gap before the next
- *                         batch); after part of a batch, that batch's base offset (when
- *                         the batch's checksum fails, the offset that found it, and the
- *                         continuation or the receiver's decoder reports the damage)
- * @param nextBatchBytesSent bytes of the batch at {@code nextOffset} that a non-blocking target
- *                         already took (0 when the transfer ended at a batch boundary); pass this
- *                         {@code Transfer} to {@link LogStore#transfer(int, Transfer, long,
- *                         java.nio.channels.WritableByteChannel)} to send the rest without
- *                         sending those bytes twice
+ * <p>{@link #bytes}, {@link #nextOffset} and {@link #nextBatchBytesSent} say all a caller needs.
+ * A transfer made by the store also remembers, for its continuation ({@link LogStore#transfer(int,
+ * Transfer, long, java.nio.channels.WritableByteChannel)}), which stored batch it sent last: where
+ * {@code nextOffset} falls in a gap of offsets, the continuation then knows the batch before the
+ * gap went out whole and does not read it again to check it. A {@code Transfer} built with the
+ * public constructor has no such memory, and its continuation checks that batch.
  */
-public record Transfer(long bytes, long nextOffset, int nextBatchBytesSent) {
+public final class Transfer {
+
+    private final long bytes;
+    private final long nextOffset;
+    private final int nextBatchBytesSent;
+    // The last batch sent whole: the base offset of its segment, where it ends in the segment's
+    // file, its stored checksum. sentEnd is -1 when not known.
+    private final long sentSegment;
+    private final long sentEnd;
+    private final int sentCrc;
+
+    /**
+     * @param bytes              bytes written to the target channel; 0 at the end of the partition
+     * @param nextOffset         where to continue: the offset after the last batch wholly sent (in
+     *                           a partition with offset gaps, it may fall in the gap before the
+     *                           next batch); after part of a batch, that batch's base offset (when
+     *                           the batch's checksum fails, the offset that found it, and the
+     *                           continuation or the receiver's decoder reports the damage)
+     * @param nextBatchBytesSent bytes of the batch at {@code nextOffset} that a non-blocking target
+     *                           already took (0 when the transfer ended at a batch boundary); pass
+     *                           this {@code Transfer} to {@link LogStore#transfer(int, Transfer,
+     *                           long, java.nio.channels.WritableByteChannel)} to send the rest
+     *                           without sending those bytes twice
+     */
+    public Transfer(long bytes, long nextOffset, int nextBatchBytesSent) {
+        this(bytes, nextOffset, nextBatchBytesSent, -1, -1, 0);
+    }
+
+    Transfer(long bytes, long nextOffset, int nextBatchBytesSent, long sentSegment, long sentEnd, int sentCrc) {
+        this.bytes = bytes;
+        this.nextOffset = nextOffset;
+        this.nextBatchBytesSent = nextBatchBytesSent;
+        this.sentSegment = sentSegment;
+        this.sentEnd = sentEnd;
+        this.sentCrc = sentCrc;
+    }
+
+    /** Bytes written to the target channel; 0 at the end of the partition. */
+    public long bytes() {
+        return bytes;
+    }
+
+    /**
+     * Where to continue: the offset after the last batch wholly sent (in a partition with offset
+     * gaps, it may fall in the gap before the next batch); after part of a batch, that batch's
+     * base offset (when the batch's checksum fails, the offset that found it, and the continuation
+     * or the receiver's decoder reports the damage).
+     */
+    public long nextOffset() {
+        return nextOffset;
+    }
+
+    /**
+     * Bytes of the batch at {@link #nextOffset} that a non-blocking target already took (0 when
+     * the transfer ended at a batch boundary).
+     */
+    public int nextBatchBytesSent() {
+        return nextBatchBytesSent;
+    }
 
     /** True when the transfer ended between two batches. */
     public boolean atBatchBoundary() {
         return nextBatchBytesSent == 0;
+    }
+
+    long sentSegment() {
+        return sentSegment;
+    }
+
+    long sentEnd() {
+        return sentEnd;
+    }
+
+    int sentCrc() {
+        return sentCrc;
+    }
+
+    /** Equal when bytes, next offset and bytes of the next batch sent are; what it remembers does not count. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Transfer other && bytes == other.bytes && nextOffset == other.nextOffset
+                && nextBatchBytesSent == other.nextBatchBytesSent;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(bytes, nextOffset, nextBatchBytesSent);
+    }
+
+    @Override
+    public String toString() {
+        return "Transfer[bytes=" + bytes + ", nextOffset=" + nextOffset + ", nextBatchBytesSent="
+                + nextBatchBytesSent + "]";
     }
 }

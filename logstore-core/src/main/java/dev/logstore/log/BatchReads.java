@@ -4,7 +4,6 @@ import static dev.logstore.record.BatchFormat.MIN_HEADER_SIZE;
 
 import dev.logstore.BufferTooSmallException;
 import dev.logstore.CorruptLogException;
-import dev.logstore.Transfer;
 import dev.logstore.record.BatchHeader;
 import dev.logstore.record.RecordDecoder;
 import dev.logstore.segment.Segment;
@@ -46,6 +45,15 @@ public final class BatchReads {
      * @throws dev.logstore.OffsetOutOfRangeException when the offset is below the start offset
      */
     public static Found find(PartitionLog log, long offset) {
+        return find(log, offset, -1, -1, 0);
+    }
+
+    /**
+     * As {@link #find(PartitionLog, long)}, for the continuation of a transfer that sent whole
+     * batches up to {@code sentEnd} of the segment based at {@code sentSegment}, the last with the
+     * stored checksum {@code sentCrc} (see {@link Segment#positionOf(long, long, long, int)}).
+     */
+    static Found find(PartitionLog log, long offset, long sentSegment, long sentEnd, int sentCrc) {
         if (offset < 0) {
             throw new IllegalArgumentException(log.description() + ": offset " + offset + " is negative");
         }
@@ -58,7 +66,7 @@ public final class BatchReads {
                 state.checkDamage();
                 return null;
             }
-            Found found = findIn(log, state, offset);
+            Found found = findIn(log, state, offset, sentSegment, sentEnd, sentCrc);
             if (found != RETRY) {
                 return found;
             }
@@ -71,7 +79,8 @@ public final class BatchReads {
 
     private static final Found RETRY = new Found(null, -1, -1, false);
 
-    private static Found findIn(PartitionLog log, LogState state, long offset) {
+    private static Found findIn(PartitionLog log, LogState state, long offset, long sentSegment, long sentEnd,
+                                int sentCrc) {
         for (int i = Math.max(0, state.floorIndex(offset)); i < state.segmentCount(); i++) {
             Segment segment = state.segment(i);
             if (!segment.tryRetain()) {
@@ -80,7 +89,8 @@ public final class BatchReads {
             long end = state.end(i);
             long position;
             try {
-                position = segment.positionOf(offset, end);
+                position = segment.baseOffset() == sentSegment ? segment.positionOf(offset, end, sentEnd, sentCrc)
+                        : segment.positionOf(offset, end);
             } catch (IOException e) {
                 segment.release();
                 throw log.readFailure(segment, offset, e);
@@ -164,11 +174,11 @@ public final class BatchReads {
      * (its length is damaged: {@code to} is a batch start). The batch at {@code position},
      * {@code first}, was checked already.
      */
-    private static long[] hopTo(Segment segment, long from, long to, long end, long position, BatchHeader first)
+    private static Hop hopTo(Segment segment, long from, long to, long end, long position, BatchHeader first)
             throws IOException {
         Segment.HeaderWindow window = segment.headerWindow();
         long at = from;
-        long next = -1;
+        BatchHeader last = null;
         while (at < to) {
             BatchHeader header;
             try {
@@ -183,14 +193,30 @@ public final class BatchReads {
                 break;
             }
             at += header.sizeInBytes();
-            next = header.nextOffset();
+            last = header;
         }
-        if (next < 0) {
+        if (last == null) {
             // The index entry below was the batch itself or one with a damaged header: the first
             // batch alone, whose header was checked, goes out.
-            return new long[] {position + first.sizeInBytes(), first.nextOffset()};
+            return new Hop(position + first.sizeInBytes(), first);
         }
-        return new long[] {at, next};
+        return new Hop(at, last);
+    }
+
+    /** Where a walk of headers ended, and the header of the last batch it stepped over. */
+    private record Hop(long position, BatchHeader last) {
+    }
+
+    /**
+     * What {@link #transfer} sent: the fields of a {@link dev.logstore.Transfer}, and the last batch it sent
+     * whole (the base offset of its segment, where it ends there, its stored checksum;
+     * {@code sentEnd} -1 when none), which the transfer's continuation passes back.
+     */
+    public record Sent(long bytes, long nextOffset, int nextBatchBytesSent, long sentSegment, long sentEnd,
+                       int sentCrc) {
+        Sent(long bytes, long nextOffset, int nextBatchBytesSent) {
+            this(bytes, nextOffset, nextBatchBytesSent, -1, -1, 0);
+        }
     }
 
     /** True when the CRC-32C of the batch at {@code position}, whose header is {@code header}, holds. */
@@ -214,14 +240,20 @@ public final class BatchReads {
      * first whole batch, so a caller makes progress), to {@code target} without copying them
      * through user space, skipping the first {@code skipBytes} of the first batch (sent by an
      * earlier, partial transfer). The bytes are sent as stored, unverified; decoders check the CRC.
+     *
+     * <p>{@code sentSegment}, {@code sentEnd} and {@code sentCrc}: the last batch the transfer
+     * this one continues sent whole, as {@link Sent} named it ({@code sentEnd} -1: none, or not
+     * a continuation). Where {@code offset} falls in a gap of offsets right after that batch,
+     * finding where to start does not read it again to check it.
      */
-    public static Transfer transfer(PartitionLog log, long offset, int skipBytes, long maxBytes, WritableByteChannel target) {
+    public static Sent transfer(PartitionLog log, long offset, int skipBytes, long maxBytes, WritableByteChannel target,
+                                long sentSegment, long sentEnd, int sentCrc) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException(log.description() + ": maxBytes " + maxBytes + " must be positive");
         }
-        try (Found found = find(log, offset)) {
+        try (Found found = skipBytes == 0 ? find(log, offset, sentSegment, sentEnd, sentCrc) : find(log, offset)) {
             if (found == null) {
-                return new Transfer(0, offset, 0);
+                return new Sent(0, offset, 0);
             }
             Segment segment = found.segment();
             long position = found.position();
@@ -250,7 +282,7 @@ public final class BatchReads {
                             + " bytes after its own");
                 }
                 long stop = jumped;
-                long next = -1;
+                BatchHeader last = null;
                 while (stop < end) {
                     BatchHeader header;
                     try {
@@ -268,23 +300,23 @@ public final class BatchReads {
                         break;
                     }
                     stop += header.sizeInBytes();
-                    next = header.nextOffset();
+                    last = header;
                 }
                 if (stop == position) {
                     stop += first.sizeInBytes();
-                    next = first.nextOffset();
-                } else if (next < 0) {
+                    last = first;
+                } else if (last == null) {
                     // Nothing hopped past the index's batch: the batch before it says where to
                     // continue. Hop there from the index entry below (one read of headers).
-                    long[] ended = hopTo(segment, Math.max(position, segment.floorBatchPosition(stop - 1, end)), stop,
+                    Hop ended = hopTo(segment, Math.max(position, segment.floorBatchPosition(stop - 1, end)), stop,
                             end, position, first);
-                    stop = ended[0];
-                    next = ended[1];
+                    stop = ended.position();
+                    last = ended.last();
                 }
                 long from = position + skipBytes;
                 long sent = segment.transferTo(from, stop - from, target);
                 if (sent == stop - from) {
-                    return new Transfer(sent, next, 0);
+                    return new Sent(sent, last.nextOffset(), 0, segment.baseOffset(), stop, last.crc());
                 }
                 // A non-blocking target took part: say which batch it stopped in, and how far.
                 long reached = from + sent;
@@ -305,9 +337,9 @@ public final class BatchReads {
                         // else it resumes at the damaged header, from the end of the last intact
                         // batch, and reports that.
                         if (!intact(segment, previousStart, previous, end)) {
-                            return new Transfer(sent, previous.baseOffset(), (int) (reached - previousStart));
+                            return new Sent(sent, previous.baseOffset(), (int) (reached - previousStart));
                         }
-                        return new Transfer(sent, after, (int) (reached - batchStart));
+                        return new Sent(sent, after, (int) (reached - batchStart));
                     }
                 }
                 // Where to resume is this batch's base offset, from a header not checked yet: a
@@ -316,9 +348,9 @@ public final class BatchReads {
                 // it.) A damaged batch is named by the offset that finds it, in step with the
                 // bytes sent, and the continuation reports it: these bytes went out already.
                 if ((batch != first || skipBytes == 0) && !intact(segment, batchStart, batch, end)) {
-                    return new Transfer(sent, batch == first ? offset : after, (int) (reached - batchStart));
+                    return new Sent(sent, batch == first ? offset : after, (int) (reached - batchStart));
                 }
-                return new Transfer(sent, batch.baseOffset(), (int) (reached - batchStart));
+                return new Sent(sent, batch.baseOffset(), (int) (reached - batchStart));
             } catch (IOException e) {
                 throw log.readFailure(segment, offset, e);
             }

@@ -531,6 +531,19 @@ public final class Segment extends IndexMemory.Holder {
      * when there is none below it.
      */
     public long positionOf(long target, long end) throws IOException {
+        return positionOf(target, end, -1, 0);
+    }
+
+    /**
+     * As {@link #positionOf(long, long)}, for the continuation of a transfer that sent whole
+     * batches up to {@code sentEnd} of this segment, the last of them with the stored checksum
+     * {@code sentCrc} (-1: none). Where {@code target} falls in a gap of offsets after that very
+     * batch (ending at {@code sentEnd}, with that checksum, followed by {@code target}), it is not
+     * read again to check it: its bytes went out whole as stored, and the receiver checks them.
+     * Any other batch before a gap is checked as always, so an unsent batch whose damaged header
+     * claims the same end is still reported.
+     */
+    public long positionOf(long target, long end, long sentEnd, int sentCrc) throws IOException {
         long position = indexedPosition(target, end);
         long skipped = -1;
         BatchHeader skippedHeader = null;
@@ -540,7 +553,8 @@ public final class Segment extends IndexMemory.Holder {
         while (position < end) {
             BatchHeader h = window.headerAt(position, end);
             if (h.lastOffset() >= target) {
-                if (h.baseOffset() > target && skippedHeader != null) {
+                if (h.baseOffset() > target && skippedHeader != null
+                        && !wasSent(skipped, skippedHeader, target, sentEnd, sentCrc)) {
                     // The target falls between two batches: a gap in the offsets, or a damaged
                     // header that made the batch holding it look as if it ended earlier. Only
                     // the batch just stepped over can tell, by its checksum.
@@ -552,10 +566,16 @@ public final class Segment extends IndexMemory.Holder {
             skippedHeader = h;
             position += h.sizeInBytes();
         }
-        if (skippedHeader != null) {
+        if (skippedHeader != null && !wasSent(skipped, skippedHeader, target, sentEnd, sentCrc)) {
             checkCrc(skipped, skippedHeader);
         }
         return end;
+    }
+
+    /** True when the batch at {@code position} is the one a transfer sent whole up to {@code sentEnd}. */
+    private static boolean wasSent(long position, BatchHeader header, long target, long sentEnd, int sentCrc) {
+        return sentEnd >= 0 && position + header.sizeInBytes() == sentEnd && header.crc() == sentCrc
+                && header.nextOffset() == target;
     }
 
     /**
