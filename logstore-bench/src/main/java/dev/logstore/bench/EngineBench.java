@@ -127,6 +127,8 @@ public final class EngineBench {
         System.out.println("results written to " + out);
     }
 
+    /** Passes over the data before a sequential read is measured (see {@link #median(Callable, int)}). */
+    private static final int READ_WARM_UPS = 8;
     private static final List<String> SECTIONS = List.of("appends", "writers", "groupcommit", "rolls", "reads",
             "seeks", "recovery", "compression", "scale");
 
@@ -542,11 +544,11 @@ public final class EngineBench {
         Path storeDir = fill("reads", totalBytes, 256L << 20);
         List<Path> files = segmentFiles(storeDir);
         long size = totalSize(files);
-        double raw = median(() -> size / (rawRead(files) / 1e9));
-        double inPlace = median(() -> size / (inPlaceRead(storeDir) / 1e9));
-        double decode = median(() -> size / (decodeRead(storeDir) / 1e9));
-        double rawTransfer = median(() -> size / (rawTransfer(files) / 1e9));
-        double transfer = median(() -> size / (logStoreTransfer(storeDir) / 1e9));
+        double raw = median(() -> size / (rawRead(files) / 1e9), READ_WARM_UPS);
+        double inPlace = median(() -> size / (inPlaceRead(storeDir) / 1e9), READ_WARM_UPS);
+        double decode = median(() -> size / (decodeRead(storeDir) / 1e9), READ_WARM_UPS);
+        double rawTransfer = median(() -> size / (rawTransfer(files) / 1e9), READ_WARM_UPS);
+        double transfer = median(() -> size / (logStoreTransfer(storeDir) / 1e9), READ_WARM_UPS);
         List<String> rows = List.of(
                 String.format(Locale.ROOT, "| LogReader.poll(handler): every record checked and handed in place | %s "
                         + "| raw FileChannel.read into a 1 MiB buffer | %s | %s |", Report.mb(inPlace), Report.mb(raw),
@@ -839,7 +841,19 @@ public final class EngineBench {
 
     /** Runs {@code measure} rounds + 1 times, drops the first (warm-up) and returns the median. */
     private double median(Callable<Double> measure) throws Exception {
-        measure.call();
+        return median(measure, 1);
+    }
+
+    /**
+     * Runs {@code measure} {@code warmUps} times, then rounds times, and returns the median of the
+     * latter. A pass over the data that takes tens of milliseconds needs several runs before the
+     * JIT has compiled the read path; until then a comparison with a system call loop measures
+     * the interpreter.
+     */
+    private double median(Callable<Double> measure, int warmUps) throws Exception {
+        for (int i = 0; i < warmUps; i++) {
+            measure.call();
+        }
         double[] values = new double[rounds];
         for (int i = 0; i < rounds; i++) {
             values[i] = measure.call();
