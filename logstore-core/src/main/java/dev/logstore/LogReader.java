@@ -16,6 +16,7 @@ import dev.logstore.segment.Segment;
 import dev.logstore.segment.SegmentSummary;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +62,9 @@ public final class LogReader implements AutoCloseable {
     private long currentStart;
 
     private Segment segment;
+    // The path of pathOf, for error messages: a segment makes its path anew each time it is asked.
+    private Path path;
+    private Segment pathOf;
     private long end;
     private long filePosition;
     private BatchHeader batch;
@@ -333,8 +337,8 @@ public final class LogReader implements AutoCloseable {
                 if (taken > 0 && taken + header.sizeInBytes() > maxBytes) {
                     return handed; // the next batch is over budget: leave it for the next poll
                 }
-                RecordDecoder.checkCrc(current, index, header, segment.path(), filePosition);
-                unpacker.unpack(current, index, header, segment.path(), filePosition);
+                RecordDecoder.checkCrc(current, index, header, segmentPath(), filePosition);
+                unpacker.unpack(current, index, header, segmentPath(), filePosition);
                 cursor.reset();
                 batch = header;
                 taken += header.sizeInBytes();
@@ -342,7 +346,7 @@ public final class LogReader implements AutoCloseable {
             // The records are where the unpacker found them when the batch was loaded: in place in
             // `current` for a plain batch, in the unpacker's buffer (kept until the next batch) for a packed one.
             handed += view.walk(unpacker.records(), unpacker.start(), unpacker.end(), header, cursor, nextOffset,
-                    maxRecords - handed, consuming, segment.path(), filePosition);
+                    maxRecords - handed, consuming, segmentPath(), filePosition);
             if (!cursor.finished(header)) {
                 return handed; // maxRecords reached inside the batch: the cursor keeps the place
             }
@@ -357,6 +361,14 @@ public final class LogReader implements AutoCloseable {
             }
         }
         return handed;
+    }
+
+    private Path segmentPath() {
+        if (pathOf != segment) {
+            path = segment.path();
+            pathOf = segment;
+        }
+        return path;
     }
 
     /** Positions the reader on the segment holding {@code nextOffset}; false when there is nothing there yet. */
@@ -462,7 +474,7 @@ public final class LogReader implements AutoCloseable {
         if (header == null) {
             segment.headerAt(filePosition, end); // throws: the segment ends inside a header
         }
-        header = RecordDecoder.checkHeader(target, 0, segment.path(), filePosition);
+        header = RecordDecoder.checkHeader(target, 0, segmentPath(), filePosition);
         loaded = header;
         int size = header.sizeInBytes();
         if (size > want) {
