@@ -258,7 +258,7 @@ public final class LogStore implements AutoCloseable {
      */
     public Transfer transfer(int partition, long offset, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(target, "target channel must not be null");
-        return transferred(BatchReads.transfer(partition(partition), offset, 0, maxBytes, target, -1, -1, 0));
+        return transferred(BatchReads.transfer(partition(partition), offset, 0, maxBytes, target, null));
     }
 
     /**
@@ -269,22 +269,22 @@ public final class LogStore implements AutoCloseable {
      * <p>Where {@code previous} ended in a gap of offsets (a compacted topic, transaction
      * markers), finding where to go on steps over the gap. A transfer from an offset in a gap
      * reads the batch before it again to check its checksum, since a damaged header there could
-     * hide records; the continuation of a transfer made by this store skips that read for the
-     * batch {@code previous} itself sent whole (same segment, same end in its file, same stored
-     * checksum): its receiver has those bytes as stored and checks them. Any other batch before
-     * the gap is checked as always.
+     * hide records; the continuation skips that read for the batch {@code previous} itself sent
+     * whole: a transfer of this partition by this store as opened, of a batch with the same
+     * segment, end in its file and stored checksum. Its receiver has those bytes as stored and
+     * checks them. Any other batch before the gap is checked as always, also when
+     * {@code previous} came from another partition, another store, or this store before it was
+     * opened again.
      */
     public Transfer transfer(int partition, Transfer previous, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(previous, "previous transfer must not be null");
         Objects.requireNonNull(target, "target channel must not be null");
         return transferred(BatchReads.transfer(partition(partition), previous.nextOffset(),
-                previous.nextBatchBytesSent(), maxBytes, target, previous.sentSegment(), previous.sentEnd(),
-                previous.sentCrc()));
+                previous.nextBatchBytesSent(), maxBytes, target, previous.lastSent()));
     }
 
     private static Transfer transferred(BatchReads.Sent sent) {
-        return new Transfer(sent.bytes(), sent.nextOffset(), sent.nextBatchBytesSent(), sent.sentSegment(),
-                sent.sentEnd(), sent.sentCrc());
+        return new Transfer(sent.bytes(), sent.nextOffset(), sent.nextBatchBytesSent(), sent.last());
     }
 
     /** A new reader of {@code partition}, positioned at its start offset. Close it when done. */

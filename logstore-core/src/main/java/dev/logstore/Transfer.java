@@ -1,5 +1,6 @@
 package dev.logstore;
 
+import dev.logstore.log.BatchReads;
 import java.util.Objects;
 
 /**
@@ -10,18 +11,16 @@ import java.util.Objects;
  * Transfer, long, java.nio.channels.WritableByteChannel)}), which stored batch it sent last: where
  * {@code nextOffset} falls in a gap of offsets, the continuation then knows the batch before the
  * gap went out whole and does not read it again to check it. A {@code Transfer} built with the
- * public constructor has no such memory, and its continuation checks that batch.
+ * public constructor has no such memory, and its continuation checks that batch; so does the
+ * continuation through another partition, another store, or this store opened again.
  */
 public final class Transfer {
 
     private final long bytes;
     private final long nextOffset;
     private final int nextBatchBytesSent;
-    // The last batch sent whole: the base offset of its segment, where it ends in the segment's
-    // file, its stored checksum. sentEnd is -1 when not known.
-    private final long sentSegment;
-    private final long sentEnd;
-    private final int sentCrc;
+    /** The last batch sent whole, by which partition handle; null when not known. */
+    private final BatchReads.SentBatch lastSent;
 
     /**
      * @param bytes              bytes written to the target channel; 0 at the end of the partition
@@ -37,16 +36,14 @@ public final class Transfer {
      *                           without sending those bytes twice
      */
     public Transfer(long bytes, long nextOffset, int nextBatchBytesSent) {
-        this(bytes, nextOffset, nextBatchBytesSent, -1, -1, 0);
+        this(bytes, nextOffset, nextBatchBytesSent, null);
     }
 
-    Transfer(long bytes, long nextOffset, int nextBatchBytesSent, long sentSegment, long sentEnd, int sentCrc) {
+    Transfer(long bytes, long nextOffset, int nextBatchBytesSent, BatchReads.SentBatch lastSent) {
         this.bytes = bytes;
         this.nextOffset = nextOffset;
         this.nextBatchBytesSent = nextBatchBytesSent;
-        this.sentSegment = sentSegment;
-        this.sentEnd = sentEnd;
-        this.sentCrc = sentCrc;
+        this.lastSent = lastSent;
     }
 
     /** Bytes written to the target channel; 0 at the end of the partition. */
@@ -77,16 +74,8 @@ public final class Transfer {
         return nextBatchBytesSent == 0;
     }
 
-    long sentSegment() {
-        return sentSegment;
-    }
-
-    long sentEnd() {
-        return sentEnd;
-    }
-
-    int sentCrc() {
-        return sentCrc;
+    BatchReads.SentBatch lastSent() {
+        return lastSent;
     }
 
     /** Equal when bytes, next offset and bytes of the next batch sent are; what it remembers does not count. */

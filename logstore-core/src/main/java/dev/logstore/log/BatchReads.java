@@ -45,15 +45,15 @@ public final class BatchReads {
      * @throws dev.logstore.OffsetOutOfRangeException when the offset is below the start offset
      */
     public static Found find(PartitionLog log, long offset) {
-        return find(log, offset, -1, -1, 0);
+        return find(log, offset, null);
     }
 
     /**
-     * As {@link #find(PartitionLog, long)}, for the continuation of a transfer that sent whole
-     * batches up to {@code sentEnd} of the segment based at {@code sentSegment}, the last with the
-     * stored checksum {@code sentCrc} (see {@link Segment#positionOf(long, long, long, int)}).
+     * As {@link #find(PartitionLog, long)}, for the continuation of a transfer of this partition
+     * handle that sent {@code sent} whole last (null: none); see
+     * {@link Segment#positionOf(long, long, long, int)}.
      */
-    static Found find(PartitionLog log, long offset, long sentSegment, long sentEnd, int sentCrc) {
+    static Found find(PartitionLog log, long offset, SentBatch sent) {
         if (offset < 0) {
             throw new IllegalArgumentException(log.description() + ": offset " + offset + " is negative");
         }
@@ -66,7 +66,7 @@ public final class BatchReads {
                 state.checkDamage();
                 return null;
             }
-            Found found = findIn(log, state, offset, sentSegment, sentEnd, sentCrc);
+            Found found = findIn(log, state, offset, sent != null && sent.handle() == log.handle ? sent : null);
             if (found != RETRY) {
                 return found;
             }
@@ -79,8 +79,7 @@ public final class BatchReads {
 
     private static final Found RETRY = new Found(null, -1, -1, false);
 
-    private static Found findIn(PartitionLog log, LogState state, long offset, long sentSegment, long sentEnd,
-                                int sentCrc) {
+    private static Found findIn(PartitionLog log, LogState state, long offset, SentBatch sent) {
         for (int i = Math.max(0, state.floorIndex(offset)); i < state.segmentCount(); i++) {
             Segment segment = state.segment(i);
             if (!segment.tryRetain()) {
@@ -89,8 +88,8 @@ public final class BatchReads {
             long end = state.end(i);
             long position;
             try {
-                position = segment.baseOffset() == sentSegment ? segment.positionOf(offset, end, sentEnd, sentCrc)
-                        : segment.positionOf(offset, end);
+                position = sent != null && segment.baseOffset() == sent.segment()
+                        ? segment.positionOf(offset, end, sent.end(), sent.crc()) : segment.positionOf(offset, end);
             } catch (IOException e) {
                 segment.release();
                 throw log.readFailure(segment, offset, e);
@@ -208,15 +207,23 @@ public final class BatchReads {
     }
 
     /**
-     * What {@link #transfer} sent: the fields of a {@link dev.logstore.Transfer}, and the last batch it sent
-     * whole (the base offset of its segment, where it ends there, its stored checksum;
-     * {@code sentEnd} -1 when none), which the transfer's continuation passes back.
+     * What {@link #transfer} sent: the fields of a {@link dev.logstore.Transfer}, and the last
+     * batch it sent whole (null when it ended inside a batch), which the transfer's continuation
+     * passes back.
      */
-    public record Sent(long bytes, long nextOffset, int nextBatchBytesSent, long sentSegment, long sentEnd,
-                       int sentCrc) {
+    public record Sent(long bytes, long nextOffset, int nextBatchBytesSent, SentBatch last) {
         Sent(long bytes, long nextOffset, int nextBatchBytesSent) {
-            this(bytes, nextOffset, nextBatchBytesSent, -1, -1, 0);
+            this(bytes, nextOffset, nextBatchBytesSent, null);
         }
+    }
+
+    /**
+     * A batch a transfer sent whole: the partition handle that sent it (a continuation through
+     * another handle, of another partition or store, or of this one reopened, checks as a
+     * transfer from an offset does), the base offset of its segment, where it ends in the
+     * segment's file, its stored checksum.
+     */
+    public record SentBatch(long handle, long segment, long end, int crc) {
     }
 
     /** True when the CRC-32C of the batch at {@code position}, whose header is {@code header}, holds. */
@@ -241,17 +248,16 @@ public final class BatchReads {
      * through user space, skipping the first {@code skipBytes} of the first batch (sent by an
      * earlier, partial transfer). The bytes are sent as stored, unverified; decoders check the CRC.
      *
-     * <p>{@code sentSegment}, {@code sentEnd} and {@code sentCrc}: the last batch the transfer
-     * this one continues sent whole, as {@link Sent} named it ({@code sentEnd} -1: none, or not
-     * a continuation). Where {@code offset} falls in a gap of offsets right after that batch,
-     * finding where to start does not read it again to check it.
+     * <p>{@code lastSent}: the last batch the transfer this one continues sent whole, as {@link Sent}
+     * named it (null: none, or not a continuation). Where {@code offset} falls in a gap of
+     * offsets right after that batch, finding where to start does not read it again to check it.
      */
     public static Sent transfer(PartitionLog log, long offset, int skipBytes, long maxBytes, WritableByteChannel target,
-                                long sentSegment, long sentEnd, int sentCrc) {
+                                SentBatch lastSent) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException(log.description() + ": maxBytes " + maxBytes + " must be positive");
         }
-        try (Found found = skipBytes == 0 ? find(log, offset, sentSegment, sentEnd, sentCrc) : find(log, offset)) {
+        try (Found found = skipBytes == 0 ? find(log, offset, lastSent) : find(log, offset)) {
             if (found == null) {
                 return new Sent(0, offset, 0);
             }
@@ -316,7 +322,8 @@ public final class BatchReads {
                 long from = position + skipBytes;
                 long sent = segment.transferTo(from, stop - from, target);
                 if (sent == stop - from) {
-                    return new Sent(sent, last.nextOffset(), 0, segment.baseOffset(), stop, last.crc());
+                    return new Sent(sent, last.nextOffset(), 0,
+                            new SentBatch(log.handle, segment.baseOffset(), stop, last.crc()));
                 }
                 // A non-blocking target took part: say which batch it stopped in, and how far.
                 long reached = from + sent;

@@ -20,8 +20,12 @@ import java.util.concurrent.TimeUnit;
  */
 public abstract class PartitionLog implements AutoCloseable {
 
+    private static final java.util.concurrent.atomic.AtomicLong HANDLES = new java.util.concurrent.atomic.AtomicLong();
+
     final String description;
     final int partition;
+    /** Tells this handle from any other of this JVM, of any partition or store (see {@link BatchReads.SentBatch}). */
+    final long handle = HANDLES.incrementAndGet();
     final Path dir;
     final LogConfig config;
     volatile LogState state;
