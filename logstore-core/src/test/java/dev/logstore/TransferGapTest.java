@@ -63,6 +63,21 @@ class TransferGapTest {
         }
     }
 
+    /**
+     * Damages batch 12's last offset delta and record count to 3 and 4 (fields its checksum
+     * covers): its header says it ends four records early, in what looks like a gap.
+     */
+    private void hideLastRecordsOfBatch12() throws IOException {
+        Path log = TestFiles.segmentLogs(dir.resolve("partition-0")).get(0);
+        long at = TestFiles.batchPositions(log).get(12);
+        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
+            file.seek(at + BatchFormat.LAST_OFFSET_DELTA_OFFSET);
+            file.writeInt(3);
+            file.seek(at + BatchFormat.RECORD_COUNT_OFFSET);
+            file.writeInt(4);
+        }
+    }
+
     private interface Step {
         Transfer next(LogStore store, Transfer previous, ByteArrayOutputStream into);
     }
@@ -153,14 +168,7 @@ class TransferGapTest {
                 throughBatch12 = byContinuation(store, throughBatch12, new ByteArrayOutputStream());
             }
             assertEquals(base(12) + RECORDS, throughBatch12.nextOffset(), "in the gap after batch 12");
-            Path log = TestFiles.segmentLogs(dir.resolve("partition-0")).get(0);
-            long at = TestFiles.batchPositions(log).get(12);
-            try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
-                file.seek(at + BatchFormat.LAST_OFFSET_DELTA_OFFSET);
-                file.writeInt(3);
-                file.seek(at + BatchFormat.RECORD_COUNT_OFFSET);
-                file.writeInt(4);
-            }
+            hideLastRecordsOfBatch12();
             Transfer previous = throughBatch12;
             CorruptLogException reported = assertThrows(CorruptLogException.class,
                     () -> store.transfer(0, previous, 1, Channels.newChannel(new ByteArrayOutputStream())));
@@ -169,22 +177,14 @@ class TransferGapTest {
     }
 
     /**
-     * Batch 12's last offset delta and record count are damaged to 3 and 4 (fields its checksum
-     * covers): its header says it ends four records early, in what looks like a gap. The continuation does not check
-     * it again, but it went out whole: the receiver's decoder reports it, after every record
-     * before it.
+     * Batch 12's header hides its last four records before the stream begins. The continuation
+     * does not check it again, but it went out whole: the receiver's decoder reports it, after
+     * every record before it.
      */
     @Test
     void aBatchWhoseHeaderHidesItsLastRecordsIsStillReported() throws IOException {
         writeGappedPartition();
-        Path log = TestFiles.segmentLogs(dir.resolve("partition-0")).get(0);
-        long at = TestFiles.batchPositions(log).get(12);
-        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
-            file.seek(at + BatchFormat.LAST_OFFSET_DELTA_OFFSET);
-            file.writeInt(3);
-            file.seek(at + BatchFormat.RECORD_COUNT_OFFSET);
-            file.writeInt(4);
-        }
+        hideLastRecordsOfBatch12();
         try (LogStore store = LogStore.builder(dir).partitions(1).open()) {
             List<Long> decoded = new ArrayList<>();
             Transfer[] last = {null};
