@@ -168,8 +168,8 @@ public final class BatchReads {
 
     /**
      * Hops the batch headers from {@code from} (a batch start) towards {@code to}, with one read of
-     * them where they lie close together: returns {the position reached, the offset after the last
-     * batch hopped}. Stops early before a damaged header, or at a batch that runs past {@code to}
+     * them where they lie close together: returns the position reached and the header of the last
+     * batch hopped (which ends there). Stops early before a damaged header, or at a batch that runs past {@code to}
      * (its length is damaged: {@code to} is a batch start). The batch at {@code position},
      * {@code first}, was checked already.
      */
@@ -257,7 +257,7 @@ public final class BatchReads {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException(log.description() + ": maxBytes " + maxBytes + " must be positive");
         }
-        try (Found found = skipBytes == 0 ? find(log, offset, lastSent) : find(log, offset)) {
+        try (Found found = find(log, offset, lastSent)) {
             if (found == null) {
                 return new Sent(0, offset, 0);
             }

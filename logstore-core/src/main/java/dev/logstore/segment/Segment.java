@@ -536,8 +536,8 @@ public final class Segment extends IndexMemory.Holder {
 
     /**
      * As {@link #positionOf(long, long)}, for the continuation of a transfer that sent whole
-     * batches up to {@code sentEnd} of this segment, the last of them with the stored checksum
-     * {@code sentCrc} (-1: none). Where {@code target} falls in a gap of offsets after that very
+     * batches up to {@code sentEnd} of this segment (-1: none), the last of them with the stored
+     * checksum {@code sentCrc}. Where {@code target} falls in a gap of offsets after that very
      * batch (ending at {@code sentEnd}, with that checksum, followed by {@code target}), it is not
      * read again to check it: its bytes went out whole as stored, and the receiver checks them.
      * Any other batch before a gap is checked as always, so an unsent batch whose damaged header
