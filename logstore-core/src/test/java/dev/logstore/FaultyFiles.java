@@ -6,9 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -72,13 +69,9 @@ final class FaultyFiles implements FileOpener {
         return new Channel(file, FileChannel.open(file, options));
     }
 
-    private final class Channel extends FileChannel {
-        private final Path path;
-        private final FileChannel delegate;
-
+    private final class Channel extends DelegatingFileChannel {
         Channel(Path path, FileChannel delegate) {
-            this.path = path;
-            this.delegate = delegate;
+            super(path, delegate);
         }
 
         private void counted(long n) {
@@ -144,29 +137,12 @@ final class FaultyFiles implements FileOpener {
         }
 
         @Override
-        public long position() throws IOException {
-            return delegate.position();
-        }
-
-        @Override
-        public FileChannel position(long newPosition) throws IOException {
-            delegate.position(newPosition);
-            return this;
-        }
-
-        @Override
         public long size() throws IOException {
             try {
                 return delegate.size();
             } catch (ClosedChannelException e) {
                 throw closing(e);
             }
-        }
-
-        @Override
-        public FileChannel truncate(long size) throws IOException {
-            delegate.truncate(size);
-            return this;
         }
 
         @Override
@@ -180,16 +156,6 @@ final class FaultyFiles implements FileOpener {
             } catch (ClosedChannelException e) {
                 throw closing(e);
             }
-        }
-
-        @Override
-        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-            return delegate.transferTo(position, count, target);
-        }
-
-        @Override
-        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-            return delegate.transferFrom(src, position, count);
         }
 
         @Override
@@ -225,21 +191,6 @@ final class FaultyFiles implements FileOpener {
                 throw new IOException("Map failed (injected)", new OutOfMemoryError("Map failed"));
             }
             return delegate.map(mode, position, size);
-        }
-
-        @Override
-        public FileLock lock(long position, long size, boolean shared) throws IOException {
-            return delegate.lock(position, size, shared);
-        }
-
-        @Override
-        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-            return delegate.tryLock(position, size, shared);
-        }
-
-        @Override
-        protected void implCloseChannel() throws IOException {
-            delegate.close();
         }
     }
 }

@@ -3,11 +3,7 @@ package dev.logstore;
 import dev.logstore.io.FileOpener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -111,23 +107,36 @@ final class HookedFiles implements FileOpener {
         return new Channel(file, FileChannel.open(file, options));
     }
 
-    private final class Channel extends FileChannel {
-        private final Path path;
-        private final FileChannel delegate;
-
+    private final class Channel extends DelegatingFileChannel {
         Channel(Path path, FileChannel delegate) {
-            this.path = path;
-            this.delegate = delegate;
+            super(path, delegate);
         }
 
-        @Override public int read(ByteBuffer dst) throws IOException { return delegate.read(dst); }
-        @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return delegate.read(dsts, offset, length); }
-        @Override public int write(ByteBuffer src) throws IOException { beforeWrite.run(path); return delegate.write(src); }
-        @Override public long write(ByteBuffer[] srcs, int offset, int length) throws IOException { beforeWrite.run(path); return delegate.write(srcs, offset, length); }
-        @Override public long position() throws IOException { return delegate.position(); }
-        @Override public FileChannel position(long p) throws IOException { delegate.position(p); return this; }
-        @Override public long size() throws IOException { return delegate.size(); }
-        @Override public FileChannel truncate(long size) throws IOException { delegate.truncate(size); return this; }
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            beforeWrite.run(path);
+            return delegate.write(src);
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            beforeWrite.run(path);
+            return delegate.write(srcs, offset, length);
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            beforeWrite.run(path);
+            int n = delegate.write(src, position);
+            afterWrite.run(path);
+            return n;
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            beforeRead.run(path);
+            return delegate.read(dst, position);
+        }
 
         @Override
         public void force(boolean metaData) throws IOException {
@@ -139,14 +148,5 @@ final class HookedFiles implements FileOpener {
                 durable.put(path, snapshot(path));
             }
         }
-
-        @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return delegate.transferTo(position, count, target); }
-        @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException { return delegate.transferFrom(src, position, count); }
-        @Override public int read(ByteBuffer dst, long position) throws IOException { beforeRead.run(path); return delegate.read(dst, position); }
-        @Override public int write(ByteBuffer src, long position) throws IOException { beforeWrite.run(path); int n = delegate.write(src, position); afterWrite.run(path); return n; }
-        @Override public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException { return delegate.map(mode, position, size); }
-        @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return delegate.lock(position, size, shared); }
-        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException { return delegate.tryLock(position, size, shared); }
-        @Override protected void implCloseChannel() throws IOException { delegate.close(); }
     }
 }
