@@ -508,6 +508,8 @@ public final class LogReader implements AutoCloseable {
     }
 
     private void unposition() {
+        path = null;
+        pathOf = null;
         if (segment != null) {
             segment.release();
             segment = null;

@@ -270,11 +270,12 @@ public final class LogStore implements AutoCloseable {
      * markers), finding where to go on steps over the gap. A transfer from an offset in a gap
      * reads the batch before it again to check its checksum, since a damaged header there could
      * hide records; the continuation skips that read for the batch {@code previous} itself sent
-     * whole: a transfer of this partition by this store as opened, of a batch with the same
-     * segment, end in its file and stored checksum. Its receiver has those bytes as stored and
-     * checks them. Any other batch before the gap is checked as always, also when
-     * {@code previous} came from another partition, another store, or this store before it was
-     * opened again.
+     * whole: a transfer of this partition by this store as opened, of a batch in the same segment
+     * (base offset and writer epoch), with the same end in its file and stored checksum, ending at
+     * the offset named. Its receiver has those bytes as stored and checks them. Any other batch
+     * before the gap is checked as always, also when {@code previous} came from another
+     * partition, another store, this store before it was opened again, or a segment that a
+     * writer taking over made anew with the same base offset.
      */
     public Transfer transfer(int partition, Transfer previous, long maxBytes, WritableByteChannel target) {
         Objects.requireNonNull(previous, "previous transfer must not be null");

@@ -12,7 +12,8 @@ import java.util.Objects;
  * {@code nextOffset} falls in a gap of offsets, the continuation then knows the batch before the
  * gap went out whole and does not read it again to check it. A {@code Transfer} built with the
  * public constructor has no such memory, and its continuation checks that batch; so does the
- * continuation through another partition, another store, or this store opened again.
+ * continuation through another partition, another store, this store opened again, or into a
+ * segment a writer taking over made anew with the same base offset.
  */
 public final class Transfer {
 

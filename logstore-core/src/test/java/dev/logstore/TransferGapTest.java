@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.logstore.log.BatchReads;
 import dev.logstore.record.BatchFormat;
 import dev.logstore.record.Record;
 import dev.logstore.record.RecordDecoder;
@@ -26,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * fresh transfer from an offset in a gap checks the batch before it (its header might hide its
  * last records); the continuation of a transfer does not read that batch again, since it went
  * out whole and its receiver checks it. Only that very batch: the continuation checks any other
- * batch before a gap (a {@code Transfer} the caller built, the sent batch damaged since).
+ * batch before a gap (a {@code Transfer} the caller built, the sent batch's length, checksum or
+ * offsets damaged since, a segment of another writer epoch with the same base offset).
  */
 class TransferGapTest {
 
@@ -85,12 +87,18 @@ class TransferGapTest {
     /** Streams the partition one batch a call; returns the offsets decoded, in order. */
     private static List<Long> stream(LogStore store, Step step) {
         List<Long> offsets = new ArrayList<>();
+        stream(store, step, offsets);
+        return offsets;
+    }
+
+    /** Streams the partition one batch a call, adding the offsets decoded to {@code offsets} as they come. */
+    private static void stream(LogStore store, Step step, List<Long> offsets) {
         Transfer t = null;
         for (int call = 0; call < 10 * BATCHES; call++) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             t = step.next(store, t, bytes);
             if (t.bytes() == 0) {
-                return offsets;
+                return;
             }
             RecordDecoder.decodeWhole(ByteBuffer.wrap(bytes.toByteArray()), record -> {
                 assertArrayEquals(record(record.offset()).value(), record.record().value());
@@ -122,6 +130,21 @@ class TransferGapTest {
                 Channels.newChannel(into));
     }
 
+    /**
+     * A continuation from the store's {@code Transfer}, but remembering the sent batch's segment
+     * as one of another writer epoch: as if a writer that took over had made a new segment with
+     * the same base offset.
+     */
+    private static Transfer byTransferOfAnotherEpoch(LogStore store, Transfer previous, ByteArrayOutputStream into) {
+        if (previous == null) {
+            return store.transfer(0, 0, 1, Channels.newChannel(into));
+        }
+        BatchReads.SentBatch sent = previous.lastSent();
+        return store.transfer(0, new Transfer(previous.bytes(), previous.nextOffset(), previous.nextBatchBytesSent(),
+                new BatchReads.SentBatch(sent.handle(), sent.segment(), sent.epoch() + 1, sent.end(), sent.crc())), 1,
+                Channels.newChannel(into));
+    }
+
     private static Transfer byOffset(LogStore store, Transfer previous, ByteArrayOutputStream into) {
         return store.transfer(0, previous == null ? 0 : previous.nextOffset(), 1, Channels.newChannel(into));
     }
@@ -150,6 +173,13 @@ class TransferGapTest {
             long rebuilt = files.segmentBytesRead.get() - before;
             assertTrue(rebuilt - continuing > size * 3 / 4, "a continuation from a Transfer built by the caller "
                     + "checks the batch before each gap: it read " + rebuilt + " bytes, continuations " + continuing);
+
+            before = files.segmentBytesRead.get();
+            assertEquals(written(BATCHES), stream(store, TransferGapTest::byTransferOfAnotherEpoch));
+            long otherEpoch = files.segmentBytesRead.get() - before;
+            assertTrue(otherEpoch - continuing > size * 3 / 4, "a continuation into a segment of another writer "
+                    + "epoch checks the batch before each gap: it read " + otherEpoch + " bytes, continuations "
+                    + continuing);
         }
     }
 
@@ -187,17 +217,8 @@ class TransferGapTest {
         hideLastRecordsOfBatch12();
         try (LogStore store = LogStore.builder(dir).partitions(1).open()) {
             List<Long> decoded = new ArrayList<>();
-            Transfer[] last = {null};
-            CorruptLogException reported = assertThrows(CorruptLogException.class, () -> {
-                for (int call = 0; call < 10 * BATCHES; call++) {
-                    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                    last[0] = byContinuation(store, last[0], bytes);
-                    if (last[0].bytes() == 0) {
-                        return;
-                    }
-                    RecordDecoder.decodeWhole(ByteBuffer.wrap(bytes.toByteArray()), r -> decoded.add(r.offset()));
-                }
-            });
+            CorruptLogException reported = assertThrows(CorruptLogException.class,
+                    () -> stream(store, TransferGapTest::byContinuation, decoded));
             assertEquals(written(12), decoded, "every record before the damaged batch, once, in order");
             assertTrue(reported.getMessage().contains("CRC"), reported.getMessage());
 

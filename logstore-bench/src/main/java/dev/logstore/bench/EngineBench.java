@@ -578,10 +578,10 @@ public final class EngineBench {
         Path gapped = batchesOf256KiB("gapped", total, 4);
         Path contiguous = batchesOf256KiB("contiguous", total, 1);
         long size = totalSize(segmentFiles(gapped));
-        double withGaps = median(() -> size / (transfers(gapped, true) / 1e9));
-        double withoutGaps = median(() -> size / (transfers(contiguous, true) / 1e9));
-        double fromOffsetsWithGaps = median(() -> size / (transfers(gapped, false) / 1e9));
-        double fromOffsetsWithoutGaps = median(() -> size / (transfers(contiguous, false) / 1e9));
+        double withGaps = median(() -> size / (transfers(gapped, true) / 1e9), READ_WARM_UPS);
+        double withoutGaps = median(() -> size / (transfers(contiguous, true) / 1e9), READ_WARM_UPS);
+        double fromOffsetsWithGaps = median(() -> size / (transfers(gapped, false) / 1e9), READ_WARM_UPS);
+        double fromOffsetsWithoutGaps = median(() -> size / (transfers(contiguous, false) / 1e9), READ_WARM_UPS);
         List<String> rows = List.of(String.format(Locale.ROOT, "| transfer(partition, previous, 64 KiB), 3 offsets "
                 + "between batches | %s | the same batches without gaps | %s | %s |", Report.mb(withGaps),
                 Report.mb(withoutGaps), Report.ratio(withGaps, withoutGaps)), String.format(Locale.ROOT,

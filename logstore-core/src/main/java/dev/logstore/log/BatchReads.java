@@ -88,8 +88,8 @@ public final class BatchReads {
             long end = state.end(i);
             long position;
             try {
-                position = sent != null && segment.baseOffset() == sent.segment()
-                        ? segment.positionOf(offset, end, sent.end(), sent.crc()) : segment.positionOf(offset, end);
+                position = sent != null && sent.isIn(segment) ? segment.positionOf(offset, end, sent.end(), sent.crc())
+                        : segment.positionOf(offset, end);
             } catch (IOException e) {
                 segment.release();
                 throw log.readFailure(segment, offset, e);
@@ -168,10 +168,10 @@ public final class BatchReads {
 
     /**
      * Hops the batch headers from {@code from} (a batch start) towards {@code to}, with one read of
-     * them where they lie close together: returns the position reached and the header of the last
-     * batch hopped (which ends there). Stops early before a damaged header, or at a batch that runs past {@code to}
-     * (its length is damaged: {@code to} is a batch start). The batch at {@code position},
-     * {@code first}, was checked already.
+     * them where they lie close together: returns the position reached and the header of the
+     * last batch hopped (which ends there). Stops early before a damaged header, or at a batch
+     * that runs past {@code to} (its length is damaged: {@code to} is a batch start). The batch
+     * at {@code position}, {@code first}, was checked already.
      */
     private static Hop hopTo(Segment segment, long from, long to, long end, long position, BatchHeader first)
             throws IOException {
@@ -208,7 +208,7 @@ public final class BatchReads {
 
     /**
      * What {@link #transfer} sent: the fields of a {@link dev.logstore.Transfer}, and the last
-     * batch it sent whole (null when it ended inside a batch), which the transfer's continuation
+     * batch it sent whole (null when no batch went out whole), which the transfer's continuation
      * passes back.
      */
     public record Sent(long bytes, long nextOffset, int nextBatchBytesSent, SentBatch last) {
@@ -220,10 +220,14 @@ public final class BatchReads {
     /**
      * A batch a transfer sent whole: the partition handle that sent it (a continuation through
      * another handle, of another partition or store, or of this one reopened, checks as a
-     * transfer from an offset does), the base offset of its segment, where it ends in the
-     * segment's file, its stored checksum.
+     * transfer from an offset does), its segment (base offset, and the epoch of the writer that
+     * made it: a writer that took over may have made a new segment with the same base offset),
+     * where it ends in the segment's file, its stored checksum.
      */
-    public record SentBatch(long handle, long segment, long end, int crc) {
+    public record SentBatch(long handle, long segment, int epoch, long end, int crc) {
+        boolean isIn(Segment candidate) {
+            return candidate.baseOffset() == segment && candidate.epoch() == epoch;
+        }
     }
 
     /** True when the CRC-32C of the batch at {@code position}, whose header is {@code header}, holds. */
@@ -323,7 +327,7 @@ public final class BatchReads {
                 long sent = segment.transferTo(from, stop - from, target);
                 if (sent == stop - from) {
                     return new Sent(sent, last.nextOffset(), 0,
-                            new SentBatch(log.handle, segment.baseOffset(), stop, last.crc()));
+                            new SentBatch(log.handle, segment.baseOffset(), segment.epoch(), stop, last.crc()));
                 }
                 // A non-blocking target took part: say which batch it stopped in, and how far.
                 long reached = from + sent;
