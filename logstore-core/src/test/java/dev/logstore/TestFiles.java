@@ -22,6 +22,15 @@ public final class TestFiles {
         }
     }
 
+    /** The bytes of every segment of a partition, in order: the partition as one stream. */
+    public static byte[] partitionBytes(Path partitionDir) throws IOException {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (Path log : segmentLogs(partitionDir)) {
+            all.write(Files.readAllBytes(log));
+        }
+        return all.toByteArray();
+    }
+
     /** The base offset a segment file's name gives. */
     public static long baseOffset(Path log) {
         return Long.parseLong(log.getFileName().toString().substring(0, 20));

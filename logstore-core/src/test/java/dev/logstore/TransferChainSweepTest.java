@@ -9,9 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.WritableByteChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -57,19 +54,6 @@ class TransferChainSweepTest {
         }
     }
 
-    private static byte[] partitionBytes(Path dir) throws IOException {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        for (Path log : TestFiles.segmentLogs(dir.resolve("partition-0"))) {
-            all.write(Files.readAllBytes(log));
-        }
-        return all.toByteArray();
-    }
-
-    /** A channel taking at most {@code perCall} bytes a transfer (0: all). */
-    private static WritableByteChannel channel(ByteArrayOutputStream into, int perCall) {
-        return perCall == 0 ? Channels.newChannel(into) : new TransferPastIndexedDamageTest.PartialChannel(perCall, into);
-    }
-
     /** Returns null when fine, else a description of the problem. */
     private String stream(LogStore store, byte[] original, int perCall, long maxBytes) {
         ByteArrayOutputStream received = new ByteArrayOutputStream();
@@ -79,8 +63,8 @@ class TransferChainSweepTest {
         for (int call = 0; call < 50_000; call++) {
             int before = received.size();
             try {
-                t = t == null ? store.transfer(0, 0, maxBytes, channel(received, perCall))
-                        : store.transfer(0, t, maxBytes, channel(received, perCall));
+                t = t == null ? store.transfer(0, 0, maxBytes, TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall))
+                        : store.transfer(0, t, maxBytes, TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall));
             } catch (CorruptLogException reported) {
                 return null;
             } catch (RuntimeException e) {
@@ -190,7 +174,7 @@ class TransferChainSweepTest {
                     } catch (LogStoreException e) {
                         continue; // refused at open: reported
                     }
-                    byte[] original = partitionBytes(dir); // after open: recovery may cut the active segment
+                    byte[] original = TestFiles.partitionBytes(dir.resolve("partition-0")); // after open: recovery may cut the active segment
                     try (store) {
                         for (int perCall : new int[] {0, 7, 100, 1000}) {
                             for (long maxBytes : new long[] {1, 700, 1 << 20}) {

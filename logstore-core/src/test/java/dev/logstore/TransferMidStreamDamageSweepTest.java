@@ -9,8 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -117,14 +115,6 @@ class TransferMidStreamDamageSweepTest {
         return LogStore.builder(dir).partitions(1).segmentBytes(SEGMENT_BYTES).indexIntervalBytes(interval).open();
     }
 
-    private static byte[] partitionBytes(Path dir) throws IOException {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        for (Path log : TestFiles.segmentLogs(dir.resolve("partition-0"))) {
-            all.write(Files.readAllBytes(log));
-        }
-        return all.toByteArray();
-    }
-
     private static List<Batch> batches(Path dir) throws IOException {
         List<Path> logs = TestFiles.segmentLogs(dir.resolve("partition-0"));
         List<Batch> batches = new ArrayList<>();
@@ -141,15 +131,11 @@ class TransferMidStreamDamageSweepTest {
         return batches;
     }
 
-    private static WritableByteChannel channel(ByteArrayOutputStream into, int perCall) {
-        return perCall == 0 ? Channels.newChannel(into) : new TransferPastIndexedDamageTest.PartialChannel(perCall, into);
-    }
-
     /** One stream of one case: null when it holds, else what went wrong. */
     private String stream(Path dir, int interval, Batch sentLast, Batch victim, List<Damage> damage, int perCall,
                           long maxBytes, boolean reopen, boolean rebuilt) throws IOException {
         ByteArrayOutputStream received = new ByteArrayOutputStream();
-        byte[] reference = partitionBytes(dir);
+        byte[] reference = TestFiles.partitionBytes(dir.resolve("partition-0"));
         int decodedUpTo = 0;
         List<Long> decoded = new ArrayList<>();
         Transfer t = null;
@@ -162,8 +148,8 @@ class TransferMidStreamDamageSweepTest {
                 try {
                     Transfer previous = t == null || !rebuilt ? t
                             : new Transfer(t.bytes(), t.nextOffset(), t.nextBatchBytesSent());
-                    t = previous == null ? store.transfer(0, 0, maxBytes, channel(received, perCall))
-                            : store.transfer(0, previous, maxBytes, channel(received, perCall));
+                    t = previous == null ? store.transfer(0, 0, maxBytes, TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall))
+                            : store.transfer(0, previous, maxBytes, TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall));
                 } catch (CorruptLogException reported) {
                     return null;
                 } catch (RuntimeException e) {
@@ -210,7 +196,7 @@ class TransferMidStreamDamageSweepTest {
                             field.apply(file, victim.position());
                         }
                     }
-                    reference = partitionBytes(dir);
+                    reference = TestFiles.partitionBytes(dir.resolve("partition-0"));
                 }
                 if (reopen) {
                     store.close();

@@ -98,6 +98,11 @@ class TransferPastIndexedDamageTest {
             this.taken = into;
         }
 
+        /** A channel into {@code into} taking at most {@code perCall} bytes a transfer, or everything (0). */
+        static WritableByteChannel perCall(ByteArrayOutputStream into, int perCall) {
+            return perCall == 0 ? java.nio.channels.Channels.newChannel(into) : new PartialChannel(perCall, into);
+        }
+
         @Override
         public int write(ByteBuffer src) {
             int n = (int) Math.min(room, src.remaining());
