@@ -158,7 +158,8 @@ class StressTest {
                 tasks.add(pool.submit(() -> tail("follower-tail-" + seed, follower, writer, 10 + seed)));
             }
             tasks.add(pool.submit(() -> randomReads(writer, 1)));
-            tasks.add(pool.submit(() -> transfers(writer, 2)));
+            tasks.add(pool.submit(() -> transfers(writer, writer, 2)));
+            tasks.add(pool.submit(() -> transfers(follower, writer, 4)));
             tasks.add(pool.submit(() -> timestampSeeks(follower, writer, 3)));
             Thread.sleep(TimeUnit.SECONDS.toMillis(SECONDS));
             running = false;
@@ -245,28 +246,47 @@ class StressTest {
         return null;
     }
 
-    private Void transfers(LogStore store, int seed) {
+    /**
+     * Transfers from random offsets, each followed by up to four continuations of it (which step
+     * over the gap after a batch they sent without checking that batch again); every call's
+     * records checked as a slice from where it started.
+     */
+    private Void transfers(LogStore store, LogStore writer, int seed) {
         Random random = new Random(seed);
         while (running) {
             long start = store.startOffset(0);
             long asked = start + random.nextInt(Math.max(1, (int) (store.nextOffset(0) - start)));
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            int maxBytes = 1 + random.nextInt(32 * 1024);
+            String who = "transfer(" + asked + ")";
             try {
-                store.transfer(0, asked, 1 + random.nextInt(32 * 1024), Channels.newChannel(bytes));
-                List<LogRecord> records = new ArrayList<>();
-                for (LogRecord record : RecordDecoder.decode(ByteBuffer.wrap(bytes.toByteArray()))) {
-                    if (record.offset() >= asked) {
-                        records.add(record);
-                    }
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                Transfer sent = store.transfer(0, asked, maxBytes, Channels.newChannel(bytes));
+                checkSlice(who, asked, transferred(bytes, asked));
+                for (int next = 0; next < 4 && running && sent.bytes() > 0; next++) {
+                    asked = sent.nextOffset();
+                    who = "the continuation of a transfer from " + asked;
+                    bytes.reset();
+                    sent = store.transfer(0, sent, maxBytes, Channels.newChannel(bytes));
+                    checkSlice(who, asked, transferred(bytes, asked));
                 }
-                checkSlice("transfer(" + asked + ")", asked, records);
             } catch (OffsetOutOfRangeException e) {
-                checkOutOfRange("transfer", asked, e, store);
+                checkOutOfRange(who, asked, e, writer, store);
             } catch (RuntimeException e) {
-                violation("transfer(" + asked + "): " + e);
+                violation(who + ": " + e);
             }
         }
         return null;
+    }
+
+    /** The records a transfer sent, from {@code asked} on. */
+    private static List<LogRecord> transferred(ByteArrayOutputStream bytes, long asked) {
+        List<LogRecord> records = new ArrayList<>();
+        for (LogRecord record : RecordDecoder.decode(ByteBuffer.wrap(bytes.toByteArray()))) {
+            if (record.offset() >= asked) {
+                records.add(record);
+            }
+        }
+        return records;
     }
 
     private Void timestampSeeks(LogStore store, LogStore writer, int seed) {
