@@ -544,21 +544,18 @@ public final class EngineBench {
         Path storeDir = fill("reads", totalBytes, 256L << 20);
         List<Path> files = segmentFiles(storeDir);
         long size = totalSize(files);
-        double raw = median(() -> size / (rawRead(files) / 1e9), READ_WARM_UPS);
-        double inPlace = median(() -> size / (inPlaceRead(storeDir) / 1e9), READ_WARM_UPS);
-        double decode = median(() -> size / (decodeRead(storeDir) / 1e9), READ_WARM_UPS);
-        double rawTransfer = median(() -> size / (rawTransfer(files) / 1e9), READ_WARM_UPS);
-        double transfer = median(() -> size / (logStoreTransfer(storeDir) / 1e9), READ_WARM_UPS);
+        double raw = readRate(size, () -> rawRead(files));
+        double inPlace = readRate(size, () -> inPlaceRead(storeDir));
+        double decode = readRate(size, () -> decodeRead(storeDir));
+        double rawTransfer = readRate(size, () -> rawTransfer(files));
+        double transfer = readRate(size, () -> logStoreTransfer(storeDir));
+        String rawReadName = "raw FileChannel.read into a 1 MiB buffer";
         List<String> rows = List.of(
-                String.format(Locale.ROOT, "| LogReader.poll(handler): every record checked and handed in place | %s "
-                        + "| raw FileChannel.read into a 1 MiB buffer | %s | %s |", Report.mb(inPlace), Report.mb(raw),
-                        Report.ratio(inPlace, raw)),
-                String.format(Locale.ROOT, "| LogReader.poll(max, bytes): every record checked and copied into a "
-                        + "LogRecord | %s | raw FileChannel.read into a 1 MiB buffer | %s | %s |", Report.mb(decode),
-                        Report.mb(raw), Report.ratio(decode, raw)),
-                String.format(Locale.ROOT, "| LogStore.transfer (zero copy) to /dev/null | %s | raw FileChannel"
-                        + ".transferTo to /dev/null | %s | %s |", Report.mb(transfer), Report.mb(rawTransfer),
-                        Report.ratio(transfer, rawTransfer)));
+                rateRow("LogReader.poll(handler): every record checked and handed in place", inPlace, rawReadName, raw),
+                rateRow("LogReader.poll(max, bytes): every record checked and copied into a LogRecord", decode,
+                        rawReadName, raw),
+                rateRow("LogStore.transfer (zero copy) to /dev/null", transfer, "raw FileChannel.transferTo to /dev/null",
+                        rawTransfer));
         report.section("Sequential reads of " + (size >> 20) + " MiB (1 KiB values)", "| LogStore | MiB/s | "
                 + "Baseline | Baseline MiB/s | Ratio |", rows, "Both read the same segment files, warm in the page "
                 + "cache: the comparison is of CPU cost per byte. Both LogStore reads check every batch's CRC-32C and "
@@ -578,16 +575,14 @@ public final class EngineBench {
         Path gapped = batchesOf256KiB("gapped", total, 4);
         Path contiguous = batchesOf256KiB("contiguous", total, 1);
         long size = totalSize(segmentFiles(gapped));
-        double withGaps = median(() -> size / (transfers(gapped, true) / 1e9), READ_WARM_UPS);
-        double withoutGaps = median(() -> size / (transfers(contiguous, true) / 1e9), READ_WARM_UPS);
-        double fromOffsetsWithGaps = median(() -> size / (transfers(gapped, false) / 1e9), READ_WARM_UPS);
-        double fromOffsetsWithoutGaps = median(() -> size / (transfers(contiguous, false) / 1e9), READ_WARM_UPS);
-        List<String> rows = List.of(String.format(Locale.ROOT, "| transfer(partition, previous, 64 KiB), 3 offsets "
-                + "between batches | %s | the same batches without gaps | %s | %s |", Report.mb(withGaps),
-                Report.mb(withoutGaps), Report.ratio(withGaps, withoutGaps)), String.format(Locale.ROOT,
-                "| transfer(partition, nextOffset, 64 KiB), 3 offsets between batches | %s | the same batches without "
-                + "gaps | %s | %s |", Report.mb(fromOffsetsWithGaps), Report.mb(fromOffsetsWithoutGaps),
-                Report.ratio(fromOffsetsWithGaps, fromOffsetsWithoutGaps)));
+        String noGaps = "the same batches without gaps";
+        List<String> rows = List.of(
+                rateRow("transfer(partition, previous, 64 KiB), 3 offsets between batches",
+                        readRate(size, () -> transfers(gapped, true)), noGaps,
+                        readRate(size, () -> transfers(contiguous, true))),
+                rateRow("transfer(partition, nextOffset, 64 KiB), 3 offsets between batches",
+                        readRate(size, () -> transfers(gapped, false)), noGaps,
+                        readRate(size, () -> transfers(contiguous, false))));
         report.section("Transfers of " + (size >> 20) + " MiB with offset gaps (256 KiB batches)", "| LogStore | "
                 + "MiB/s | Baseline | Baseline MiB/s | Ratio |", rows, "One batch a transfer, warm in the page cache, "
                 + "to /dev/null. A transfer that starts at an offset in a gap reads the batch before it again to "
@@ -838,6 +833,17 @@ public final class EngineBench {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** Bytes per second of a pass over {@code bytes} that {@code nanos} times: the median after {@link #READ_WARM_UPS}. */
+    private double readRate(long bytes, Callable<Long> nanos) throws Exception {
+        return median(() -> bytes / (nanos.call() / 1e9), READ_WARM_UPS);
+    }
+
+    /** A table row of a throughput against its baseline's: name, MiB/s, baseline, MiB/s, ratio. */
+    private static String rateRow(String what, double bytesPerSecond, String baseline, double baselinePerSecond) {
+        return "| " + what + " | " + Report.mb(bytesPerSecond) + " | " + baseline + " | "
+                + Report.mb(baselinePerSecond) + " | " + Report.ratio(bytesPerSecond, baselinePerSecond) + " |";
+    }
 
     /** Runs {@code measure} rounds + 1 times, drops the first (warm-up) and returns the median. */
     private double median(Callable<Double> measure) throws Exception {

@@ -66,7 +66,7 @@ public final class BatchReads {
                 state.checkDamage();
                 return null;
             }
-            Found found = findIn(log, state, offset, sent != null && sent.handle() == log.handle ? sent : null);
+            Found found = findIn(log, state, offset, sent);
             if (found != RETRY) {
                 return found;
             }
@@ -88,8 +88,8 @@ public final class BatchReads {
             long end = state.end(i);
             long position;
             try {
-                position = sent != null && sent.isIn(segment) ? segment.positionOf(offset, end, sent.end(), sent.crc())
-                        : segment.positionOf(offset, end);
+                position = sent != null && sent.isIn(log, segment)
+                        ? segment.positionOf(offset, end, sent.end(), sent.crc()) : segment.positionOf(offset, end);
             } catch (IOException e) {
                 segment.release();
                 throw log.readFailure(segment, offset, e);
@@ -225,8 +225,9 @@ public final class BatchReads {
      * where it ends in the segment's file, its stored checksum.
      */
     public record SentBatch(long handle, long segment, int epoch, long end, int crc) {
-        boolean isIn(Segment candidate) {
-            return candidate.baseOffset() == segment && candidate.epoch() == epoch;
+        /** True when this batch was sent through {@code log} from {@code candidate}. */
+        boolean isIn(PartitionLog log, Segment candidate) {
+            return handle == log.handle && candidate.baseOffset() == segment && candidate.epoch() == epoch;
         }
     }
 
