@@ -30,6 +30,11 @@ public final class TestRecords {
                 List.of(new Header("n", bytes(Long.toString(n)))), timestamp);
     }
 
+    /** A record of key "k" and a value of about 40 bytes that names {@code offset}. */
+    public static Record named(long offset) {
+        return new Record(bytes("k"), bytes("value-" + offset + "-".repeat(30)), List.of(), 1);
+    }
+
     /** Random records: null and empty keys and values, repeated header keys, null header values. */
     public static List<Record> random(Random random, int count, int maxValueBytes) {
         List<Record> records = new ArrayList<>(count);

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.record.BatchFormat;
 import dev.logstore.record.Record;
-import dev.logstore.record.RecordDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,8 +43,7 @@ class TransferChainSweepTest {
                 for (int r = 0; r < RECORDS; r++) {
                     offsets[r] = next + r;
                     written.add(next + r);
-                    batch.add(new Record(TestRecords.bytes("k"), TestRecords.bytes("value-" + (next + r) + "-".repeat(30)),
-                            List.of(), 1));
+                    batch.add(TestRecords.named(next + r));
                 }
                 store.append(0, offsets, batch);
                 next += RECORDS + gap;
@@ -57,14 +54,13 @@ class TransferChainSweepTest {
     /** Returns null when fine, else a description of the problem. */
     private String stream(LogStore store, byte[] original, int perCall, long maxBytes) {
         ByteArrayOutputStream received = new ByteArrayOutputStream();
-        int decodedUpTo = 0;
-        List<Long> decoded = new ArrayList<>();
+        TransferReceiver receiver = new TransferReceiver();
         Transfer t = null;
         for (int call = 0; call < 50_000; call++) {
             int before = received.size();
             try {
-                t = t == null ? store.transfer(0, 0, maxBytes, TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall))
-                        : store.transfer(0, t, maxBytes, TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall));
+                var channel = TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall);
+                t = t == null ? store.transfer(0, 0, maxBytes, channel) : store.transfer(0, t, maxBytes, channel);
             } catch (CorruptLogException reported) {
                 return null;
             } catch (RuntimeException e) {
@@ -74,33 +70,22 @@ class TransferChainSweepTest {
             // never back, twice or skipped: the bytes so far are the partition's bytes from its start
             boolean prefix = got.length <= original.length
                     && Arrays.equals(got, 0, got.length, original, 0, got.length);
-            // the receiver decodes the whole batches it has
-            ByteBuffer buf = ByteBuffer.wrap(got);
-            try {
-                while (got.length - decodedUpTo >= BatchFormat.HEADER_SIZE) {
-                    int size = BatchFormat.LOG_OVERHEAD + buf.getInt(decodedUpTo + BatchFormat.LENGTH_OFFSET);
-                    if (size <= 0 || got.length - decodedUpTo < size) {
-                        break;
-                    }
-                    RecordDecoder.decodeWhole(ByteBuffer.wrap(got, decodedUpTo, size).slice(), r -> decoded.add(r.offset()));
-                    decodedUpTo += size;
-                }
-            } catch (CorruptLogException | BufferTooSmallException reported) {
+            if (!receiver.decodeArrived(got)) {
                 return null; // the receiver found it
             }
             if (!prefix) {
                 return "STREAM: call " + call + " (" + t + "): the " + got.length + " bytes received are not the partition's bytes "
-                        + "from its start (the receiver has found nothing wrong yet); decoded so far " + decoded.size();
+                        + "from its start (the receiver has found nothing wrong yet); decoded so far " + receiver.decoded.size();
             }
             if (t.bytes() == 0 && received.size() == before) {
-                if (decodedUpTo != got.length) {
+                if (!receiver.decodedAll(got.length)) {
                     return null; // left-over bytes: the receiver knows
                 }
                 long storeNext = store.partitionInfo(0).nextOffset(); // recovery may have cut the last batch
                 List<Long> expected = written.stream().filter(o -> o < storeNext).toList();
-                if (!decoded.equals(expected)) {
+                if (!receiver.decoded.equals(expected)) {
                     List<Long> missing = new ArrayList<>(expected);
-                    missing.removeAll(decoded);
+                    missing.removeAll(receiver.decoded);
                     return "SILENT LOSS: chain ended at " + t + " without a report; missing offsets " + missing;
                 }
                 return null;

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logstore.record.BatchFormat;
 import dev.logstore.record.Record;
-import dev.logstore.record.RecordDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -98,8 +96,7 @@ class TransferMidStreamDamageSweepTest {
                 for (int r = 0; r < RECORDS; r++) {
                     offsets[r] = next + r;
                     written.add(next + r);
-                    batch.add(new Record(TestRecords.bytes("k"), TestRecords.bytes("value-" + (next + r) + "-".repeat(30)),
-                            List.of(), 1));
+                    batch.add(TestRecords.named(next + r));
                 }
                 store.append(0, offsets, batch);
                 next += RECORDS;
@@ -136,8 +133,7 @@ class TransferMidStreamDamageSweepTest {
                           long maxBytes, boolean reopen, boolean rebuilt) throws IOException {
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         byte[] reference = TestFiles.partitionBytes(dir.resolve("partition-0"));
-        int decodedUpTo = 0;
-        List<Long> decoded = new ArrayList<>();
+        TransferReceiver receiver = new TransferReceiver();
         Transfer t = null;
         boolean damaged = false;
         String mismatch = null;
@@ -148,8 +144,9 @@ class TransferMidStreamDamageSweepTest {
                 try {
                     Transfer previous = t == null || !rebuilt ? t
                             : new Transfer(t.bytes(), t.nextOffset(), t.nextBatchBytesSent());
-                    t = previous == null ? store.transfer(0, 0, maxBytes, TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall))
-                            : store.transfer(0, previous, maxBytes, TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall));
+                    var channel = TransferPastIndexedDamageTest.PartialChannel.perCall(received, perCall);
+                    t = previous == null ? store.transfer(0, 0, maxBytes, channel)
+                            : store.transfer(0, previous, maxBytes, channel);
                 } catch (CorruptLogException reported) {
                     return null;
                 } catch (RuntimeException e) {
@@ -160,20 +157,11 @@ class TransferMidStreamDamageSweepTest {
                         && Arrays.equals(got, before, got.length, reference, before, got.length))) {
                     mismatch = "call " + call + " (" + t + "): the bytes received are not the partition's";
                 }
-                try {
-                    while (got.length - decodedUpTo >= BatchFormat.HEADER_SIZE) {
-                        int size = BatchFormat.LOG_OVERHEAD + ByteBuffer.wrap(got).getInt(decodedUpTo + BatchFormat.LENGTH_OFFSET);
-                        if (size <= 0 || got.length - decodedUpTo < size) {
-                            break;
-                        }
-                        RecordDecoder.decodeWhole(ByteBuffer.wrap(got, decodedUpTo, size).slice(), r -> decoded.add(r.offset()));
-                        decodedUpTo += size;
-                    }
-                } catch (CorruptLogException | BufferTooSmallException reported) {
+                if (!receiver.decodeArrived(got)) {
                     return null; // the receiver's decoder reports the damage
                 }
                 if (t.bytes() == 0 && received.size() == before) {
-                    if (decodedUpTo != got.length) {
+                    if (!receiver.decodedAll(got.length)) {
                         return null; // a batch cut short: the receiver reports it
                     }
                     if (mismatch != null) {
@@ -181,9 +169,9 @@ class TransferMidStreamDamageSweepTest {
                     }
                     long end = store.partitionInfo(0).nextOffset();
                     List<Long> expected = written.stream().filter(o -> o < end).toList();
-                    if (!decoded.equals(expected)) {
+                    if (!receiver.decoded.equals(expected)) {
                         List<Long> missing = new ArrayList<>(expected);
-                        missing.removeAll(decoded);
+                        missing.removeAll(receiver.decoded);
                         return "the stream ended at " + t + " without a report; missing " + missing;
                     }
                     return null;

@@ -30,8 +30,7 @@ class TransferPartialFirstBatchTest {
             for (int b = 0; b < 4; b++) {
                 List<Record> batch = new ArrayList<>();
                 for (int r = 0; r < 4; r++) {
-                    batch.add(new Record(TestRecords.bytes("k"), TestRecords.bytes("value-" + (b * 4 + r) + "-".repeat(30)),
-                            List.of(), 1));
+                    batch.add(TestRecords.named(b * 4 + r));
                 }
                 store.append(0, b * 4L, batch);
             }
